@@ -1,0 +1,211 @@
+"""Load-time validation of a pipeline (brief §3, decisions P7, L1, L4).
+
+:func:`check_file` loads a pipeline and reports every independent problem in one
+pass, each with its ``error_type``, ``detail``, step and source position.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.loader import LoadResult, Pipeline, load_pipeline, resolve_path
+from ail_tui.pipeline.models import Step
+from ail_tui.pipeline.source import Position
+from ail_tui.pipeline.validation.findings import Findings
+from ail_tui.pipeline.validation.parallel import check_parallel
+from ail_tui.pipeline.validation.references import check_exit_when, check_references
+from ail_tui.pipeline.validation.sampling import check_sampling
+from ail_tui.pipeline.validation.schemas import check_adjacent_schemas
+from ail_tui.pipeline.validation.scope import Anchor, Context, Loop, StepList, recorded_ids
+from ail_tui.pipeline.validation.steps import check_step_fields
+from ail_tui.pipeline.validation.unknown_keys import check_unknown_keys
+
+__all__ = ["check_file", "validate_pipeline"]
+
+MAX_LOOP_DEPTH = 8
+
+
+def check_file(path: str | os.PathLike[str]) -> LoadResult:
+    """Load a pipeline file and check every load-time rule; collect all findings."""
+    result = load_pipeline(path)
+    if result.pipeline is None:
+        return result
+    findings = Findings(list(result.diagnostics))
+    ctx = Context(result.pipeline, findings)
+    validate_pipeline(ctx)
+    files = list(dict.fromkeys([*result.files, *sorted(ctx.referenced_files)]))
+    return LoadResult(result.pipeline, findings.items, files)
+
+
+def validate_pipeline(ctx: Context) -> None:
+    """Run every rule over a loaded pipeline, reporting into ``ctx.findings``."""
+    pipeline, findings = ctx.pipeline, ctx.findings
+    top = Position(str(pipeline.source), 1, 1)
+    defaults = pipeline.defaults
+    check_sampling(defaults.sampling, "defaults", findings)
+    if defaults.provider is not None:
+        check_sampling(defaults.provider.sampling, "defaults.provider", findings)
+    if defaults.max_concurrency is not None and defaults.max_concurrency < 0:
+        findings.error(
+            f"defaults.max_concurrency must be 0 (unlimited) or more; got "
+            f"{defaults.max_concurrency}",
+            defaults.pos("max_concurrency"),
+        )
+    if pipeline.document is not None:
+        check_unknown_keys(pipeline.document, findings)
+    if pipeline.version is None or not pipeline.version.strip():
+        findings.error(
+            "The 'version' field is required" + ("" if pipeline.version is None else
+                                                 " and must not be blank"),
+            pipeline.version_pos or top,
+        )
+    if not pipeline.steps and not pipeline.has_steps_errors:
+        findings.error(
+            "The 'pipeline' array is required and must contain at least one step",
+            pipeline.pipeline_pos or top,
+        )
+    for index, step in enumerate(pipeline.steps):
+        if step.id == "invocation" and index > 0:
+            findings.error(
+                "The 'invocation' step, if declared, must be the first step in the pipeline "
+                "(SPEC §4.1)",
+                step.pos("id"),
+                step.id,
+            )
+    for steps in [pipeline.steps, *pipeline.pipelines.values()]:
+        for step in steps:
+            ctx.all_ids |= recorded_ids(step)
+    _check_list(ctx, StepList("pipeline", tuple(pipeline.steps)), depth=0)
+    for name, steps in pipeline.pipelines.items():
+        where = pipeline.pipelines_pos.get(name)
+        if not name.strip():
+            findings.error("Named pipelines must have a non-empty name", where)
+        if not steps:
+            findings.error(f"Named pipeline '{name}' must contain at least one step", where)
+        _check_list(ctx, StepList(f"pipeline '{name}'", tuple(steps)), depth=0)
+    _check_named_cycles(ctx)
+
+
+def _check_ids(ctx: Context, steps: StepList) -> None:
+    seen: set[str] = set()
+    for step in steps.steps:
+        if step.id is None:
+            ctx.findings.error(f"Every step in {steps.label} must declare an 'id' field",
+                               step.pos())
+        elif step.id in seen:
+            ctx.findings.error(f"Step id '{step.id}' appears more than once in {steps.label}",
+                               step.pos("id"), step.id)
+        else:
+            seen.add(step.id)
+
+
+def _check_list(ctx: Context, steps: StepList, depth: int) -> None:
+    _check_ids(ctx, steps)
+    for index, step in enumerate(steps.steps):
+        anchor = Anchor(steps, index)
+        check_step_fields(step, ctx.findings, ctx.pipeline.has_from)
+        check_unknown_keys(step, ctx.findings)
+        check_references(ctx, step, anchor)
+        for chain in (step.before or [], step.then or []):
+            for entry in chain:
+                if isinstance(entry, Step):
+                    check_step_fields(entry, ctx.findings, True, chain=True)
+        _check_loop_body(ctx, step, anchor, depth)
+    check_adjacent_schemas(steps.steps, ctx.findings)
+    check_parallel(steps.steps, ctx.findings)
+
+
+def _check_loop_body(ctx: Context, step: Step, anchor: Anchor, depth: int) -> None:
+    loop = step.do_while or step.for_each
+    if loop is None or step.id is None:
+        return
+    kind = "do_while" if step.do_while is not None else "for_each"
+    body = loop.steps
+    if body is None and loop.pipeline is not None:
+        body = _load_loop_file(ctx, step, kind, loop.pipeline, loop.pos("pipeline"), depth)
+    if not body:
+        return
+    if depth + 1 > MAX_LOOP_DEPTH:
+        ctx.findings.error(
+            f"Step '{step.id}' nests loops deeper than {MAX_LOOP_DEPTH} levels",
+            step.pos(kind), step.id, ErrorType.LOOP_DEPTH_EXCEEDED,
+        )
+        return
+    item_name = step.for_each.as_ if step.for_each is not None else None
+    inner = StepList(
+        f"{kind} step '{step.id}'",
+        tuple(body),
+        prefix=f"{anchor.steps.prefix}{step.id}::",
+        loops=(*anchor.steps.loops, Loop(kind, step.id, item_name)),
+        parent=anchor,
+        sequential=True,
+    )
+    _check_list(ctx, inner, depth + 1)
+    check_exit_when(ctx, step, Anchor(inner, len(body)))
+
+
+def _load_loop_file(ctx: Context, step: Step, kind: str, text: str,
+                    where: Position | None, depth: int) -> list[Step] | None:
+    if text.startswith("/"):
+        path = Path(text)
+    elif text.startswith("~"):
+        path = Path(os.path.expanduser(text))
+    else:
+        path = resolve_path(text, ctx.pipeline.directory)
+    ctx.referenced_files.add(path)
+    if depth + 1 > MAX_LOOP_DEPTH:
+        return None
+    result = load_pipeline(path)
+    if result.pipeline is None:
+        missing = any(d.error_type == ErrorType.FILE_NOT_FOUND for d in result.diagnostics)
+        if missing:
+            ctx.findings.error(
+                f"Step '{step.id}' {kind} pipeline file '{text}' could not be read",
+                where, step.id, ErrorType.FILE_NOT_FOUND,
+            )
+        else:
+            ctx.findings.items.extend(result.diagnostics)
+        return None
+    ctx.findings.items.extend(result.diagnostics)
+    ctx.referenced_files.update(result.files)
+    if not result.pipeline.steps:
+        ctx.findings.error(f"Step '{step.id}' {kind} pipeline file '{text}' has no steps",
+                           where, step.id)
+    return result.pipeline.steps
+
+
+def _named_calls(pipeline: Pipeline, steps: list[Step]) -> list[str]:
+    calls: list[str] = []
+    for step in steps:
+        if step.pipeline is not None and step.pipeline in pipeline.pipelines:
+            calls.append(step.pipeline)
+        loop = step.do_while or step.for_each
+        if loop is not None and loop.steps:
+            calls += _named_calls(pipeline, loop.steps)
+    return calls
+
+
+def _check_named_cycles(ctx: Context) -> None:
+    pipeline = ctx.pipeline
+    calls = {name: _named_calls(pipeline, steps) for name, steps in pipeline.pipelines.items()}
+    reported: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycle = path[path.index(name):] + [name]
+            key = min(cycle[:-1])
+            if key not in reported:
+                reported.add(key)
+                ctx.findings.error(
+                    "Circular reference between named pipelines: " + " -> ".join(cycle),
+                    pipeline.pipelines_pos.get(cycle[0]),
+                    error_type=ErrorType.CIRCULAR_REFERENCE,
+                )
+            return
+        for callee in calls.get(name, []):
+            visit(callee, [*path, name])
+
+    for name in calls:
+        visit(name, [])

@@ -1,0 +1,95 @@
+"""Where a step sits: its list, the loops around it, and the steps it may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.pipeline.models import Step
+from ail_tui.pipeline.validation.findings import Findings
+
+
+@dataclass(frozen=True)
+class Loop:
+    """An enclosing do_while or for_each."""
+
+    kind: str  # "do_while" | "for_each"
+    step_id: str
+    item_name: str | None = None  # for_each `as`
+
+
+@dataclass(frozen=True)
+class StepList:
+    """One list of steps being validated (main, named, loop body or chain)."""
+
+    label: str
+    steps: tuple[Step, ...]
+    prefix: str = ""
+    loops: tuple[Loop, ...] = ()
+    parent: Anchor | None = None
+    sequential: bool = False  # loop bodies ignore `async`
+
+    def ids_before(self, index: int) -> set[str]:
+        """Ids (as recorded at run time) of the steps before ``index``, with their inner ids."""
+        out: set[str] = set()
+        for step in self.steps[:index]:
+            out |= recorded_ids(step, self.prefix)
+        return out
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A step at an index of a list: where a template is read from."""
+
+    steps: StepList
+    index: int
+
+    def chain(self) -> list[Anchor]:
+        """This anchor and every enclosing one, innermost first."""
+        out: list[Anchor] = []
+        current: Anchor | None = self
+        while current is not None:
+            out.append(current)
+            current = current.steps.parent
+        return out
+
+
+def recorded_ids(step: Step, prefix: str = "") -> set[str]:
+    """The ids a step's entries are recorded under: itself, its chains and loop bodies."""
+    if step.id is None:
+        return set()
+    own = prefix + step.id
+    out = {own, step.id}
+    for chain in ("before", "then"):
+        for index, _ in enumerate(getattr(step, chain) or ()):
+            out.add(f"{step.id}::{chain}::{index}")
+    body = step.do_while.steps if step.do_while else step.for_each.steps if step.for_each else None
+    for inner in body or ():
+        for inner_id in recorded_ids(inner):
+            out.add(f"{step.id}::{inner_id}")
+            out.add(inner_id)
+    return out
+
+
+@dataclass
+class Context:
+    """Shared state of one validation pass."""
+
+    pipeline: Pipeline
+    findings: Findings
+    all_ids: set[str] = field(default_factory=set)
+    referenced_files: set[Path] = field(default_factory=set)
+    _lines: dict[str, list[str] | None] = field(default_factory=dict)
+
+    def source_line(self, file: str, line: int) -> str | None:
+        """Line ``line`` (1-based) of a source file, or None when it cannot be read."""
+        if file not in self._lines:
+            try:
+                self._lines[file] = Path(file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._lines[file] = None
+        lines = self._lines[file]
+        if lines is None or not 0 < line <= len(lines):
+            return None
+        return lines[line - 1]
