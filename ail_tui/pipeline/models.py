@@ -115,6 +115,8 @@ class Provider(Node):
     connect_timeout_seconds: int | None = None
     read_timeout_seconds: int | None = None
     max_history_messages: int | None = None
+    input_cost_per_1k: Number | None = None
+    output_cost_per_1k: Number | None = None
     sampling: Sampling | None = None
 
 
@@ -154,6 +156,11 @@ class ResultAction(Node):
     prompt: Text | None = None
 
 
+ExitCode = Annotated[
+    Annotated[int, Tag("int")] | Annotated[Text, Tag("text")],
+    Discriminator(lambda v: "int" if isinstance(v, int) and not isinstance(v, bool) else "text"),
+]
+
 MATCHER_KEYS = ("contains", "exit_code", "matches", "expression", "always", "starts_with",
                 "is_empty")
 
@@ -162,7 +169,7 @@ class ResultBranch(Node):
     """One branch of list-form `on_result`: one matcher, an action, an optional prompt."""
 
     contains: Text | None = None
-    exit_code: int | Text | None = None
+    exit_code: ExitCode | None = None
     matches: Text | None = None
     expression: Text | None = None
     always: bool | None = None
@@ -183,7 +190,7 @@ class ResultSwitch(Node):
     field: Text | None = None
     equals: Any = None
     contains: Text | None = None
-    exit_code: int | Text | None = None
+    exit_code: ExitCode | None = None
     matches: Text | None = None
     expression: Text | None = None
     always: bool | None = None
@@ -315,6 +322,14 @@ class Step(Node):
     def hooks(self) -> list[tuple[str, str]]:
         """The FROM hook operations this step declares, as (operation, target)."""
         return [(op, getattr(self, op)) for op in HOOK_KEYS if getattr(self, op) is not None]
+
+    @property
+    def label(self) -> str:
+        """How messages name this step: ``Step '<id>'``, or its line when it has no id."""
+        if self.id is not None:
+            return f"Step '{self.id}'"
+        where = self.pos()
+        return f"The step at line {where.line}" if where else "A step"
 
     @property
     def is_join(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -43,8 +43,7 @@ _FLOAT_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based line and column in a source file."""
 
     file: str
@@ -127,9 +126,14 @@ def _position(file: str, mark: Any) -> Position:
     return Position(file, mark.line + 1, mark.column + 1)
 
 
+_SPECIAL_START = frozenset("0123456789+-.~nNtTfF")
+
+
 def _scalar(node: yaml.ScalarNode, file: str) -> Any:
     value: str = node.value
     tag = node.tag
+    if tag == _PLAIN and value and value[0] not in _SPECIAL_START:
+        return value
     if tag in (_PLAIN, _NULL, _BOOL, _INT, _FLOAT):
         if tag in (_PLAIN, _NULL) and _NULL_RE.match(value):
             return None
@@ -165,11 +169,11 @@ class _Converter:
         self.active: set[int] = set()
 
     def convert(self, node: yaml.Node) -> Any:
+        if node.__class__ is yaml.ScalarNode:
+            return _scalar(node, self.file)
         key = id(node)
         if key in self.done:
             return self.done[key]
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar(node, self.file)
         if key in self.active:
             raise YamlSyntaxError(
                 "a recursive alias refers to itself", _position(self.file, node.start_mark)
@@ -183,26 +187,32 @@ class _Converter:
         return result
 
     def _collection(self, node: yaml.Node) -> Any:
-        marks = Marks(_position(self.file, node.start_mark))
+        file = self.file
+        convert = self.convert
+        start = node.start_mark
+        marks = Marks(Position(file, start.line + 1, start.column + 1))
         if isinstance(node, yaml.SequenceNode):
             seq = YamlSeq(marks)
+            items = marks.items
             for item in node.value:
-                marks.items.append(_position(self.file, item.start_mark))
-                seq.append(self.convert(item))
+                mark = item.start_mark
+                items.append(Position(file, mark.line + 1, mark.column + 1))
+                seq.append(convert(item))
             return seq
         mapping = YamlMap(marks)
+        keys, values = marks.keys, marks.values
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlSyntaxError(
-                    "mapping keys must be plain scalars", _position(self.file, key_node.start_mark)
-                )
+            mark = key_node.start_mark
+            key_pos = Position(file, mark.line + 1, mark.column + 1)
+            if key_node.__class__ is not yaml.ScalarNode:
+                raise YamlSyntaxError("mapping keys must be plain scalars", key_pos)
             name = key_node.value
-            key_pos = _position(self.file, key_node.start_mark)
             if name in mapping:
                 raise YamlSyntaxError(f"duplicate key '{name}'", key_pos)
-            marks.keys[name] = key_pos
-            marks.values[name] = _position(self.file, value_node.start_mark)
-            mapping[name] = self.convert(value_node)
+            keys[name] = key_pos
+            mark = value_node.start_mark
+            values[name] = Position(file, mark.line + 1, mark.column + 1)
+            mapping[name] = convert(value_node)
         return mapping
 
 

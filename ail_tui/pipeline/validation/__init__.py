@@ -91,7 +91,7 @@ def validate_pipeline(ctx: Context) -> None:
 def _check_ids(ctx: Context, steps: StepList) -> None:
     seen: set[str] = set()
     for step in steps.steps:
-        if step.id is None:
+        if step.id is None and not step.hooks():
             ctx.findings.error(f"Every step in {steps.label} must declare an 'id' field",
                                step.pos())
         elif step.id in seen:
@@ -194,7 +194,7 @@ def _check_named_cycles(ctx: Context) -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            cycle = path[path.index(name):] + [name]
+            cycle = [*path[path.index(name):], name]
             key = min(cycle[:-1])
             if key not in reported:
                 reported.add(key)

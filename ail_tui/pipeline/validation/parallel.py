@@ -40,7 +40,7 @@ def check_parallel(steps: Sequence[Step], findings: Findings) -> None:
     for index, step in enumerate(steps):
         if step.async_ and step.id is not None and step.id not in collected:
             findings.error(
-                f"Step '{step.id}' is marked async: true but is not named in any step's "
+                f"{step.label} is marked async: true but is not named in any step's "
                 "depends_on list; every async step must have at least one collector "
                 "(SPEC §29.11)",
                 step.key_pos("async"),
@@ -48,7 +48,7 @@ def check_parallel(steps: Sequence[Step], findings: Findings) -> None:
             )
         if step.is_join and not step.depends_on:
             findings.error(
-                f"Step '{step.id}' declares action: join but has no depends_on list; a join "
+                f"{step.label} declares action: join but has no depends_on list; a join "
                 "step requires at least one dependency (SPEC §29.3)",
                 step.pos("action"),
                 step.id,
@@ -57,19 +57,19 @@ def check_parallel(steps: Sequence[Step], findings: Findings) -> None:
         for position, dep in enumerate(step.depends_on or ()):
             where = step.item_pos("depends_on", position)
             if dep in seen:
-                findings.error(f"Step '{step.id}' lists '{dep}' more than once in depends_on",
+                findings.error(f"{step.label} lists '{dep}' more than once in depends_on",
                                where, step.id)
             seen.add(dep)
             if dep not in index_of:
                 findings.error(
-                    f"Step '{step.id}' depends_on references '{dep}' which is not declared in "
+                    f"{step.label} depends_on references '{dep}' which is not declared in "
                     "this pipeline",
                     where,
                     step.id,
                 )
             elif index_of[dep] >= index:
                 findings.error(
-                    f"Step '{step.id}' depends_on references '{dep}' which is declared later "
+                    f"{step.label} depends_on references '{dep}' which is declared later "
                     "(or is self-referencing); depends_on must reference earlier steps "
                     "(SPEC §29.1)",
                     where,
@@ -79,7 +79,7 @@ def check_parallel(steps: Sequence[Step], findings: Findings) -> None:
                 dep_step = steps[index_of[dep]]
                 if dep_step.output_schema is None:
                     findings.error(
-                        f"Step '{step.id}' (action: join) declares output_schema but dependency "
+                        f"{step.label} (action: join) declares output_schema but dependency "
                         f"'{dep}' does not declare output_schema; all dependencies must be "
                         "structured for a structured join (SPEC §29.5)",
                         where,

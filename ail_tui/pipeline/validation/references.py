@@ -102,7 +102,7 @@ def _file_text(ctx: Context, step: Step, value: str, where: Position | None, wha
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         ctx.findings.warning(
-            f"Step '{step.id}' {what} file '{value}' could not be read ({reason}); the step "
+            f"{step.label} {what} file '{value}' could not be read ({reason}); the step "
             "will fail when it runs",
             where,
             step.id,
@@ -176,14 +176,14 @@ def _check_template(ctx: Context, step: Step, anchor: Anchor, text: str,
     try:
         template = parse_template(text)
     except TemplateSyntaxError as exc:
-        ctx.findings.error(f"Step '{step.id}' {what}: {exc}", at(exc.offset), step.id,
+        ctx.findings.error(f"{step.label} {what}: {exc}", at(exc.offset), step.id,
                            error_type)
         return
     for placeholder in template.placeholders:
         problem, warning = _variable_problem(ctx, step, anchor, placeholder.variable)
         if problem is None:
             continue
-        detail = f"Step '{step.id}' {what}: {problem}"
+        detail = f"{step.label} {what}: {problem}"
         if warning:
             ctx.findings.warning(detail, at(placeholder.start), step.id, error_type)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import jsonschema
@@ -34,7 +35,7 @@ def check_step_schemas(step: Step, findings: Findings) -> None:
         problem = schema_problem(schema)
         if problem:
             findings.error(
-                f"Step '{step.id}' {name} is not a valid JSON Schema: {problem}",
+                f"{step.label} {name} is not a valid JSON Schema: {problem}",
                 step.pos(name),
                 step.id,
             )
@@ -42,7 +43,7 @@ def check_step_schemas(step: Step, findings: Findings) -> None:
 
 def check_adjacent_schemas(steps: list[Step] | tuple[Step, ...], findings: Findings) -> None:
     """A step's input_schema must accept what the step before it declares it outputs."""
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         out, inp = before.output_schema, after.input_schema
         if not isinstance(out, dict) or not isinstance(inp, dict):
             continue

@@ -9,7 +9,6 @@ from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Node, Step
 from ail_tui.pipeline.validation.findings import Findings
 
-
 _PLACES = {
     "PipelineFile": "the top level",
     "Defaults": "defaults",
