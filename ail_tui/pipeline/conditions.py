@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from ail_tui.pipeline.regex_literal import RegexLiteral, parse_regex_literal
 
@@ -88,6 +89,7 @@ def _strip_quotes(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def parse_condition(text: str) -> Condition:
     """Parse a condition; raise :class:`ConditionSyntaxError` (or a regex literal error)."""
     stripped = text.strip()

@@ -61,26 +61,29 @@ class Node(BaseModel):
     @property
     def marks(self) -> Marks | None:
         """Source marks of the mapping, when it was read from a file."""
-        return self._marks
+        return self.__pydantic_private__["_marks"]  # type: ignore[index]
 
     def pos(self, key: str | None = None) -> Position | None:
         """Where ``key``'s value is (or the mapping itself when ``key`` is None or absent)."""
-        if self._marks is None:
+        marks = self.marks
+        if marks is None:
             return None
-        return self._marks.at if key is None else self._marks.value(key)
+        return marks.at if key is None else marks.value(key)
 
     def key_pos(self, key: str) -> Position | None:
         """Where ``key`` itself is written."""
-        return None if self._marks is None else self._marks.key(key)
+        marks = self.marks
+        return None if marks is None else marks.key(key)
 
     def item_pos(self, key: str, index: int) -> Position | None:
         """Where item ``index`` of the sequence under ``key`` is."""
-        if self._marks is None:
+        marks = self.marks
+        if marks is None:
             return None
-        items = self._items.get(key)
+        items = self.__pydantic_private__["_items"].get(key)  # type: ignore[index]
         if items and 0 <= index < len(items):
             return items[index]
-        return self._marks.value(key)
+        return marks.value(key)
 
     def extra_keys(self) -> list[str]:
         """Keys present in the file that this model does not know."""
@@ -244,6 +247,8 @@ class StepKind(StrEnum):
     FOR_EACH = "for_each"
 
 
+_PRIMARY = tuple((kind.value, kind) for kind in StepKind)
+
 HOOK_KEYS = ("run_before", "run_after", "override", "disable")
 
 ChainEntry = Annotated[
@@ -308,7 +313,10 @@ class Step(Node):
 
     def primary_fields(self) -> list[StepKind]:
         """The primary fields written; `prompt` beside `pipeline` overrides, not counts."""
-        found = [kind for kind in StepKind if getattr(self, kind.value) is not None]
+        written = self.model_fields_set
+        found = [
+            kind for name, kind in _PRIMARY if name in written and getattr(self, name) is not None
+        ]
         if StepKind.PIPELINE in found and StepKind.PROMPT in found:
             found.remove(StepKind.PROMPT)
         return found
@@ -321,7 +329,9 @@ class Step(Node):
 
     def hooks(self) -> list[tuple[str, str]]:
         """The FROM hook operations this step declares, as (operation, target)."""
-        return [(op, getattr(self, op)) for op in HOOK_KEYS if getattr(self, op) is not None]
+        written = self.model_fields_set
+        return [(op, getattr(self, op)) for op in HOOK_KEYS
+                if op in written and getattr(self, op) is not None]
 
     @property
     def label(self) -> str:

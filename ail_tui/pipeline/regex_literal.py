@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -46,6 +47,7 @@ class RegexLiteral:
         return self._compiled.search(text) is not None
 
 
+@lru_cache(maxsize=4096)
 def parse_regex_literal(text: str) -> RegexLiteral:
     """Parse and compile ``/P/F`` (flags among ``i``, ``m``, ``s``); ``\\/`` stands for ``/``."""
     source = text.strip()

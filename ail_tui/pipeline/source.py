@@ -20,15 +20,6 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = "tag:ail-tui:plain"
 
 
-class _ComposeLoader(_Loader):  # type: ignore[misc, valid-type]
-    """A composer that marks untagged plain scalars; typing them is done here, YAML 1.2 style."""
-
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            return _PLAIN
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-
-
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
@@ -129,91 +120,139 @@ def _position(file: str, mark: Any) -> Position:
 _SPECIAL_START = frozenset("0123456789+-.~nNtTfF")
 
 
-def _scalar(node: yaml.ScalarNode, file: str) -> Any:
-    value: str = node.value
-    tag = node.tag
-    if tag == _PLAIN and value and value[0] not in _SPECIAL_START:
-        return value
-    if tag in (_PLAIN, _NULL, _BOOL, _INT, _FLOAT):
-        if tag in (_PLAIN, _NULL) and _NULL_RE.match(value):
-            return None
-        if tag in (_PLAIN, _BOOL) and _BOOL_RE.match(value):
-            return value.lower() == "true"
-        if tag in (_PLAIN, _INT) and _INT_RE.match(value):
-            if value.startswith("0o"):
-                return YamlInt(int(value[2:], 8), value)
-            if value.startswith("0x"):
-                return YamlInt(int(value[2:], 16), value)
-            return YamlInt(int(value), value)
-        if tag in (_PLAIN, _FLOAT) and _FLOAT_RE.match(value):
-            text = value.lower().lstrip("+")
-            if text.endswith(".inf"):
-                number = -math.inf if text.startswith("-") else math.inf
-            elif text == ".nan":
-                number = math.nan
-            else:
-                number = float(value)
-            return YamlFloat(number, value)
-        if tag != _PLAIN:
-            raise YamlSyntaxError(
-                f"the value '{value}' does not match its tag {tag}",
-                _position(file, node.start_mark),
-            )
+def _resolve_scalar(value: str, tag: str, mark: Any, file: str) -> Any:
+    """Type a plain (or explicitly tagged) scalar by the YAML 1.2 core schema."""
+    if tag in (_PLAIN, _NULL) and _NULL_RE.match(value):
+        return None
+    if tag in (_PLAIN, _BOOL) and _BOOL_RE.match(value):
+        return value.lower() == "true"
+    if tag in (_PLAIN, _INT) and _INT_RE.match(value):
+        if value.startswith("0o"):
+            return YamlInt(int(value[2:], 8), value)
+        if value.startswith("0x"):
+            return YamlInt(int(value[2:], 16), value)
+        return YamlInt(int(value), value)
+    if tag in (_PLAIN, _FLOAT) and _FLOAT_RE.match(value):
+        text = value.lower().lstrip("+")
+        if text.endswith(".inf"):
+            number = -math.inf if text.startswith("-") else math.inf
+        elif text == ".nan":
+            number = math.nan
+        else:
+            number = float(value)
+        return YamlFloat(number, value)
+    if tag != _PLAIN:
+        raise YamlSyntaxError(
+            f"the value '{value}' does not match its tag {tag}", _position(file, mark)
+        )
     return value
 
 
-class _Converter:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.done: dict[int, Any] = {}
-        self.active: set[int] = set()
+def _scalar_event(event: Any, file: str) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return event.value
+        tag = _PLAIN
+    elif tag not in (_NULL, _BOOL, _INT, _FLOAT):
+        return event.value
+    value: str = event.value
+    if tag == _PLAIN and value and value[0] not in _SPECIAL_START:
+        return value
+    return _resolve_scalar(value, tag, event.start_mark, file)
 
-    def convert(self, node: yaml.Node) -> Any:
-        if node.__class__ is yaml.ScalarNode:
-            return _scalar(node, self.file)
-        key = id(node)
-        if key in self.done:
-            return self.done[key]
-        if key in self.active:
-            raise YamlSyntaxError(
-                "a recursive alias refers to itself", _position(self.file, node.start_mark)
-            )
-        self.active.add(key)
-        try:
-            result = self._collection(node)
-        finally:
-            self.active.discard(key)
-        self.done[key] = result
-        return result
 
-    def _collection(self, node: yaml.Node) -> Any:
-        file = self.file
-        convert = self.convert
-        start = node.start_mark
-        marks = Marks(Position(file, start.line + 1, start.column + 1))
-        if isinstance(node, yaml.SequenceNode):
-            seq = YamlSeq(marks)
-            items = marks.items
-            for item in node.value:
-                mark = item.start_mark
-                items.append(Position(file, mark.line + 1, mark.column + 1))
-                seq.append(convert(item))
-            return seq
-        mapping = YamlMap(marks)
-        keys, values = marks.keys, marks.values
-        for key_node, value_node in node.value:
-            mark = key_node.start_mark
-            key_pos = Position(file, mark.line + 1, mark.column + 1)
-            if key_node.__class__ is not yaml.ScalarNode:
-                raise YamlSyntaxError("mapping keys must be plain scalars", key_pos)
-            name = key_node.value
-            if name in mapping:
-                raise YamlSyntaxError(f"duplicate key '{name}'", key_pos)
-            keys[name] = key_pos
-            mark = value_node.start_mark
-            values[name] = Position(file, mark.line + 1, mark.column + 1)
-            mapping[name] = convert(value_node)
-        return mapping
+def _build(parser: Any, file: str) -> Any:
+    """Build marked data from the parser's event stream (one document)."""
+    get = parser.get_event
+    root: Any = None
+    have_root = False
+    documents = 0
+    # Each frame: [container, marks, pending key name or None, anchor]
+    stack: list[list[Any]] = []
+    anchors: dict[str, Any] = {}
+    building: set[str] = set()
+
+    def pos(mark: Any) -> Position:
+        return Position(file, mark.line + 1, mark.column + 1)
+
+    while True:
+        event = get()
+        kind = event.__class__
+        if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+            if kind is yaml.AliasEvent:
+                anchor = event.anchor
+                if anchor in building:
+                    raise YamlSyntaxError("a recursive alias refers to itself",
+                                          pos(event.start_mark))
+                if anchor not in anchors:
+                    raise YamlSyntaxError(f"found undefined alias '*{anchor}'",
+                                          pos(event.start_mark))
+                value = anchors[anchor]
+            else:
+                value = _scalar_event(event, file)
+                if event.anchor is not None:
+                    anchors[event.anchor] = value
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            marks = Marks(pos(event.start_mark))
+            container = YamlMap(marks) if kind is yaml.MappingStartEvent else YamlSeq(marks)
+            if stack and stack[-1][2] is None and stack[-1][0].__class__ is YamlMap:
+                raise YamlSyntaxError("mapping keys must be plain scalars", marks.at)
+            if event.anchor is not None:
+                anchors[event.anchor] = container
+                building.add(event.anchor)
+            stack.append([container, marks, None, event.anchor, event.start_mark])
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            if frame[3] is not None:
+                building.discard(frame[3])
+            value = frame[0]
+            event = _StartOf(frame[4])
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise YamlSyntaxError(
+                    "expected a single document in the stream, but found another document",
+                    pos(event.start_mark),
+                )
+            continue
+        elif kind is yaml.StreamEndEvent:
+            return root if have_root else None
+        else:
+            continue
+        if not stack:
+            root, have_root = value, True
+            continue
+        frame = stack[-1]
+        container = frame[0]
+        mark = event.start_mark
+        if container.__class__ is YamlSeq:
+            frame[1].items.append(Position(file, mark.line + 1, mark.column + 1))
+            container.append(value)
+        elif frame[2] is None:
+            if kind is not yaml.ScalarEvent:
+                raise YamlSyntaxError("mapping keys must be plain scalars", pos(mark))
+            name = event.value
+            where = Position(file, mark.line + 1, mark.column + 1)
+            if name in container:
+                raise YamlSyntaxError(f"duplicate key '{name}'", where)
+            frame[1].keys[name] = where
+            frame[2] = name
+        else:
+            name = frame[2]
+            frame[1].values[name] = Position(file, mark.line + 1, mark.column + 1)
+            container[name] = value
+            frame[2] = None
+
+
+class _StartOf:
+    """Stands for a finished collection's start event when it is placed in its parent."""
+
+    __slots__ = ("start_mark",)
+
+    def __init__(self, start_mark: Any) -> None:
+        self.start_mark = start_mark
 
 
 def parse_yaml(text: str, file: str) -> Any:
@@ -221,8 +260,9 @@ def parse_yaml(text: str, file: str) -> Any:
 
     An empty document gives ``None``.
     """
+    parser = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_ComposeLoader)
+        return _build(parser, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -230,9 +270,8 @@ def parse_yaml(text: str, file: str) -> Any:
         raise YamlSyntaxError(problem, where) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None) from None
-    if node is None:
-        return None
-    return _Converter(file).convert(node)
+    finally:
+        parser.dispose()
 
 
 def marks_of(value: Any) -> Marks | None:

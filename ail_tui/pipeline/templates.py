@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 STEP_FIELDS = frozenset(
     {"response", "result", "stdout", "stderr", "exit_code", "modified", "index", "items",
@@ -79,6 +80,7 @@ def _split_filter(expression: str, start: int) -> tuple[str, str | None]:
     return variable, default
 
 
+@lru_cache(maxsize=4096)
 def parse_template(text: str) -> Template:
     """Split ``text`` into literal parts and placeholders; raise :class:`TemplateSyntaxError`."""
     parts: list[str | Placeholder] = []
@@ -167,6 +169,7 @@ def _unknown(name: str, why: str = "") -> VariableRef:
     return VariableRef(name, VariableKind.UNKNOWN, problem=message)
 
 
+@lru_cache(maxsize=4096)
 def parse_variable(name: str) -> VariableRef:
     """Classify a variable name (brief §4); unknown forms carry a ``problem`` message."""
     name = name.strip()

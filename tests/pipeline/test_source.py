@@ -69,7 +69,8 @@ def test_positions_of_keys_values_and_items() -> None:
         ("a: !!int x\n", "does not match its tag", 1, 4),
         ("? [a]\n: b\n", "mapping keys must be plain scalars", 1, 3),
         ("a\n---\nb\n", "another document", 2, 1),
-        ("&a [*a]\n", "recursive alias", 1, 1),
+        ("&a [*a]\n", "recursive alias", 1, 5),
+        ("a: *nope\n", "undefined alias", 1, 4),
     ],
 )
 def test_syntax_errors_carry_positions(text: str, message: str, line: int, column: int) -> None:

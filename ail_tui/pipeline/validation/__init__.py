@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.gc_pause import gc_paused
 from ail_tui.pipeline.loader import LoadResult, Pipeline, load_pipeline, resolve_path
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.source import Position
@@ -29,12 +30,13 @@ MAX_LOOP_DEPTH = 8
 
 def check_file(path: str | os.PathLike[str]) -> LoadResult:
     """Load a pipeline file and check every load-time rule; collect all findings."""
-    result = load_pipeline(path)
-    if result.pipeline is None:
-        return result
-    findings = Findings(list(result.diagnostics))
-    ctx = Context(result.pipeline, findings)
-    validate_pipeline(ctx)
+    with gc_paused():
+        result = load_pipeline(path)
+        if result.pipeline is None:
+            return result
+        findings = Findings(list(result.diagnostics))
+        ctx = Context(result.pipeline, findings)
+        validate_pipeline(ctx)
     files = list(dict.fromkeys([*result.files, *sorted(ctx.referenced_files)]))
     return LoadResult(result.pipeline, findings.items, files)
 

@@ -17,7 +17,6 @@ from ail_tui.pipeline.models import Node, Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.source import Position
 from ail_tui.pipeline.templates import TemplateSyntaxError, parse_template, parse_variable
-from ail_tui.pipeline.validation.parallel import dependency_closure
 from ail_tui.pipeline.validation.scope import Anchor, Context
 
 FILE_PREFIXES = ("./", "../", "~/", "/")
@@ -216,16 +215,18 @@ def _variable_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
 
 def _step_reference_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
                             target: str) -> tuple[str | None, bool]:
-    visible: set[str] = set()
-    for level in anchor.chain():
-        visible |= level.steps.ids_before(level.index)
-        if level is not anchor:
-            own = level.steps.steps[level.index]
-            if own.id is not None:
-                visible.add(own.id)  # a loop body may read its own loop's earlier state
     if step.id is not None and target == step.id:
         return None, False  # on_result reading the step's own output
-    if target not in visible:
+    visible = False
+    for level in anchor.chain():
+        if level.steps.recorded_before(target, level.index):
+            visible = True
+            break
+        own = level.steps.steps[level.index]
+        if level is not anchor and own.id == target:
+            visible = True  # a loop body reading its own loop's earlier state
+            break
+    if not visible:
         if target in ctx.all_ids:
             return (f"'{{{{ {name} }}}}' refers to step '{target}', which has not run yet at "
                     "this point (it is declared later)", True)
@@ -240,18 +241,16 @@ def _async_path_problem(anchor: Anchor, name: str, target: str) -> str | None:
         steps = level.steps
         if steps.sequential:
             continue
-        index = next((i for i, s in enumerate(steps.steps) if s.id == target), None)
-        if index is None:
+        index = steps.recorded_at.get(target)
+        if index is None or steps.steps[index].id != target:
             continue
         if not steps.steps[index].async_ or index >= level.index:
             return None
-        closure = dependency_closure(steps.steps)
         reader = steps.steps[level.index]
-        if reader.id is not None and target in closure.get(reader.id, set()):
+        if reader.id is not None and target in steps.closure.get(reader.id, set()):
             return None
-        for barrier in steps.steps[index + 1 : level.index]:
-            if not barrier.async_ and barrier.id and target in closure.get(barrier.id, set()):
-                return None
+        if steps.settled_at.get(target, level.index) < level.index:
+            return None
         return (f"'{{{{ {name} }}}}' reads async step '{target}' but step "
                 f"'{reader.id}' has no dependency path to it; add '{target}' (or a join that "
                 "collects it) to depends_on (SPEC §29.6)")

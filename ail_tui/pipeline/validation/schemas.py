@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import itertools
+import json
+from functools import cache, lru_cache
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import best_match
 
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.validation.findings import Findings
 
 
+@cache
+def _meta_validator(cls: type) -> Any:
+    return cls(cls.META_SCHEMA)
+
+
+@lru_cache(maxsize=1024)
+def _problem_of(text: str) -> str | None:
+    schema = json.loads(text)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    error = best_match(_meta_validator(cls).iter_errors(schema))
+    if error is None:
+        return None
+    path = "/".join(str(p) for p in error.path)
+    return f"{error.message}" + (f" (at {path})" if path else "")
+
+
 def schema_problem(schema: Any) -> str | None:
     """Why ``schema`` is not a valid JSON Schema (Draft 7 unless ``$schema`` says), or None."""
     if not isinstance(schema, dict | bool):
         return "a JSON Schema must be a mapping (or a boolean)"
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     try:
-        validator.check_schema(schema)
-    except SchemaError as exc:
-        path = "/".join(str(p) for p in exc.path)
-        return f"{exc.message}" + (f" (at {path})" if path else "")
-    return None
+        text = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        return "the schema cannot be represented as JSON"
+    return _problem_of(text)
 
 
 def check_step_schemas(step: Step, findings: Findings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ail_tui.pipeline.loader import Pipeline
@@ -30,12 +31,35 @@ class StepList:
     parent: Anchor | None = None
     sequential: bool = False  # loop bodies ignore `async`
 
-    def ids_before(self, index: int) -> set[str]:
-        """Ids (as recorded at run time) of the steps before ``index``, with their inner ids."""
-        out: set[str] = set()
-        for step in self.steps[:index]:
-            out |= recorded_ids(step, self.prefix)
-        return out
+    @cached_property
+    def recorded_at(self) -> dict[str, int]:
+        """For each id recorded by this list's steps, the index of the first step recording it."""
+        first: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            for name in recorded_ids(step, self.prefix):
+                first.setdefault(name, index)
+        return first
+
+    def recorded_before(self, name: str, index: int) -> bool:
+        """Whether a step before ``index`` records entries under ``name``."""
+        return self.recorded_at.get(name, index) < index
+
+    @cached_property
+    def closure(self) -> dict[str, set[str]]:
+        """Each step id's transitive depends_on (see :func:`dependency_closure`)."""
+        from ail_tui.pipeline.validation.parallel import dependency_closure
+
+        return dependency_closure(self.steps)
+
+    @cached_property
+    def settled_at(self) -> dict[str, int]:
+        """For each step id, the index of the first sequential step that waits for it."""
+        settled: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            if not step.async_ and step.id is not None:
+                for dep in self.closure.get(step.id, ()):
+                    settled.setdefault(dep, index)
+        return settled
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from functools import cache
 
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Node, Step
@@ -25,12 +26,13 @@ _PLACES = {
 }
 
 
-def _known(node: Node) -> list[str]:
-    return [info.alias or name for name, info in type(node).model_fields.items()]
+@cache
+def _known(cls: type[Node]) -> list[str]:
+    return [info.alias or name for name, info in cls.model_fields.items()]
 
 
 def _children(node: Node) -> Iterator[Node]:
-    for name in type(node).model_fields:
+    for name in node.model_fields_set:
         value = getattr(node, name)
         values = value if isinstance(value, list) else [value]
         for item in values:
@@ -42,8 +44,8 @@ def check_unknown_keys(node: Node, findings: Findings, step_id: str | None = Non
     """Warn about every unknown key in ``node`` and the models below it."""
     if isinstance(node, Step) and node.id is not None:
         step_id = node.id
-    known = _known(node)
-    for key in node.extra_keys():
+    known = _known(type(node))
+    for key in node.model_extra or ():
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         place = _PLACES.get(type(node).__name__, "step")
