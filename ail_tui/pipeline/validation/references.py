@@ -222,8 +222,8 @@ def _step_reference_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
         if level.steps.recorded_before(target, level.index):
             visible = True
             break
-        own = level.steps.steps[level.index]
-        if level is not anchor and own.id == target:
+        own = level.steps.steps[level.index] if level.index < len(level.steps.steps) else None
+        if level is not anchor and own is not None and own.id == target:
             visible = True  # a loop body reading its own loop's earlier state
             break
     if not visible:
