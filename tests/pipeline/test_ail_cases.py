@@ -1,0 +1,57 @@
+"""Every pipeline from the AIL repository gets the load-time verdict the Rust tests expect."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ail_tui.pipeline.validation import check_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT.parent / "shared" / "ail-cases"
+EXPECTED: dict[str, Any] = yaml.safe_load(
+    (ROOT / "tests" / "fixtures" / "ail_cases_expected.yaml").read_text(encoding="utf-8")
+)
+NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir()) if CASES.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not NAMES, reason="../shared/ail-cases is not beside the repo")
+
+
+def _entry(case: Path, name: str) -> str:
+    if name in EXPECTED["entry"]:
+        return str(EXPECTED["entry"][name])
+    [only] = [p.name for p in case.iterdir() if p.suffix in (".yaml", ".yml")]
+    return only
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    """The case in a scratch folder, with its @@CASE_DIR@@ placeholders filled in."""
+    target = tmp_path / name
+    shutil.copytree(CASES / name, target)
+    for path in target.rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("@@CASE_DIR@@", str(target)), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_case_gets_the_rust_verdict(name: str, tmp_path: Path) -> None:
+    case = _copy(name, tmp_path)
+    result = check_file(case / _entry(case, name))
+    expected = EXPECTED["invalid"].get(name)
+    if expected is None:
+        assert result.valid, [e.display() for e in result.errors]
+        return
+    assert not result.valid
+    matching = [e for e in result.errors if e.error_type == expected["error_type"]
+                and all(part in e.detail for part in expected["detail"])]
+    assert matching, [e.display() for e in result.errors]
+    located = [e for e in matching if e.position is not None]
+    if name != "config_missing_file":
+        assert located, "the error should carry a line and column"
