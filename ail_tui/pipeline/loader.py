@@ -65,6 +65,14 @@ class LoadResult:
         return self.pipeline is not None and not self.errors
 
 
+FILE_PREFIXES = ("./", "../", "~/", "/")
+
+
+def is_file_reference(text: str) -> bool:
+    """Whether a prompt or system_prompt value names a file rather than inline text."""
+    return text.startswith(FILE_PREFIXES)
+
+
 def resolve_path(text: str, base_dir: Path) -> Path:
     """A referenced file: ``~`` expanded, relative paths joined to ``base_dir``."""
     path = Path(os.path.expanduser(text))

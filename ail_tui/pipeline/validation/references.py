@@ -12,19 +12,12 @@ from ail_tui.pipeline.conditions import (
     templates_in,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.loader import resolve_path
+from ail_tui.pipeline.loader import is_file_reference, resolve_path
 from ail_tui.pipeline.models import Node, Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.source import Position
 from ail_tui.pipeline.templates import TemplateSyntaxError, parse_template, parse_variable
 from ail_tui.pipeline.validation.scope import Anchor, Context
-
-FILE_PREFIXES = ("./", "../", "~/", "/")
-
-
-def is_file_reference(text: str) -> bool:
-    """Whether a prompt or system_prompt value names a file rather than inline text."""
-    return text.startswith(FILE_PREFIXES)
 
 
 def _offset_position(ctx: Context, position: Position | None, text: str, offset: int,

@@ -1,0 +1,226 @@
+"""The executor's typed event stream (brief §10 names and keys, plus ours; decisions F5).
+
+Events are small frozen dataclasses produced once by the engine and consumed by every
+front end; :meth:`Event.to_json` is their NDJSON form (``run --headless``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from ail_tui.turnlog.timestamps import format_timestamp
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event: a ``type`` and the moment it happened (epoch seconds)."""
+
+    type: ClassVar[str] = "event"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset()
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as a JSON object (``at`` as a turn-log timestamp)."""
+        out: dict[str, Any] = {"type": self.type, "at": format_timestamp(self.at)}
+        for item in fields(self):
+            if item.name == "at":
+                continue
+            value = getattr(self, item.name)
+            if value is None and item.name in self.omit_when_none:
+                continue
+            out[item.name] = value
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(Event):
+    """The run began."""
+
+    type: ClassVar[str] = "run_started"
+    pipeline_source: str | None
+    run_id: str
+    total_steps: int
+    log_path: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepQueued(Event):
+    """An async step was launched; it waits for its dependencies and a concurrency slot."""
+
+    type: ClassVar[str] = "step_queued"
+    step_id: str
+    concurrent_group: str
+    depends_on: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepStarted(Event):
+    """A step's body began (for a branch: it took a slot)."""
+
+    type: ClassVar[str] = "step_started"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"concurrent_group"})
+    step_id: str
+    step_index: int
+    total_steps: int
+    resolved_prompt: str | None = None
+    concurrent_group: str | None = None
+    attempt: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepOutput(Event):
+    """A line of a shell step's stdout or stderr, as it was written."""
+
+    type: ClassVar[str] = "step_output"
+    step_id: str
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerEvent(Event):
+    """A runner's streamed event (stream_delta, thinking, tool_use, ..., completed)."""
+
+    type: ClassVar[str] = "runner_event"
+    step_id: str
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepCompleted(Event):
+    """A step finished and its turn entry was recorded."""
+
+    type: ClassVar[str] = "step_completed"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset(
+        {"model", "concurrent_group", "exit_code"}
+    )
+    step_id: str
+    cost_usd: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    response: str | None = None
+    model: str | None = None
+    concurrent_group: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepSkipped(Event):
+    """A step did not run (condition false, disabled, or never launched)."""
+
+    type: ClassVar[str] = "step_skipped"
+    step_id: str
+    reason: str = "condition"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepFailed(Event):
+    """A step's attempt failed (not always terminal: a retry may follow)."""
+
+    type: ClassVar[str] = "step_failed"
+    step_id: str
+    error: str
+    error_type: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepErrorContinued(Event):
+    """A step failed and ``on_error: continue`` carried the run on."""
+
+    type: ClassVar[str] = "step_error_continued"
+    step_id: str
+    error: str
+    error_type: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepRetrying(Event):
+    """A failed attempt will be retried."""
+
+    type: ClassVar[str] = "step_retrying"
+    step_id: str
+    error: str
+    attempt: int
+    max_retries: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepCancelled(Event):
+    """A step was cancelled (by the user, a fail_fast join, a failed dependency, the run)."""
+
+    type: ClassVar[str] = "step_cancelled"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"concurrent_group"})
+    step_id: str
+    cancelled_by: str
+    reason: str
+    concurrent_group: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HitlGateReached(Event):
+    """A pause_for_human gate waits for an answer."""
+
+    type: ClassVar[str] = "hitl_gate_reached"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"message"})
+    step_id: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HitlModifyReached(Event):
+    """A modify_output gate waits for the edited text."""
+
+    type: ClassVar[str] = "hitl_modify_reached"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"message", "last_response"})
+    step_id: str
+    message: str | None = None
+    last_response: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunPaused(Event):
+    """The run will start no new step until resumed."""
+
+    type: ClassVar[str] = "run_paused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResumed(Event):
+    """The run goes on."""
+
+    type: ClassVar[str] = "run_resumed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Warning_(Event):
+    """Something the user should know that does not stop the run."""
+
+    type: ClassVar[str] = "warning"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"step_id"})
+    message: str
+    step_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineCompleted(Event):
+    """The run ended successfully: ``completed``, or ``break`` at ``step_id``."""
+
+    type: ClassVar[str] = "pipeline_completed"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"step_id"})
+    outcome: str
+    step_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineError(Event):
+    """The run ended in failure, or was cancelled (``ail:runner/cancelled``)."""
+
+    type: ClassVar[str] = "pipeline_error"
+    error: str
+    error_type: str
+    status: str = "failed"
+
+
+TERMINAL = (PipelineCompleted, PipelineError)

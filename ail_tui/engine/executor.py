@@ -1,0 +1,1031 @@
+"""The executor: a sequential cursor over the steps, and a scheduler for async branches.
+
+It runs on its own thread (or the caller's), emits typed events to a sink, and writes
+the turn log. Control calls (cancel, cancel one step, pause, resume, answer a gate)
+are thread-safe and return at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.engine import events as ev
+from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
+from ail_tui.engine.gates import GateAnswer, Gates
+from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
+from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
+from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
+from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
+from ail_tui.engine.shell import run_shell
+from ail_tui.engine.skills import skill_template
+from ail_tui.engine.state import LoopFrame, RunState, Scope
+from ail_tui.pipeline.conditions import (
+    ConditionSyntaxError,
+    evaluate,
+    parse_condition,
+    parse_exit_when,
+)
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.pipeline.models import Step, StepKind
+from ail_tui.pipeline.regex_literal import RegexLiteralError
+from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
+from ail_tui.runners.base import RunnerError
+from ail_tui.runners.registry import RunnerFactory, session_default
+from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.paths import project_hash, runs_dir
+from ail_tui.turnlog.run_log import RunLog
+
+MAX_PIPELINE_DEPTH = 16
+MAX_LOOP_DEPTH = 8
+DEFAULT_SHELL_TIMEOUT = 120.0
+
+EventSink = Callable[[ev.Event], None]
+
+
+@dataclass
+class RunOptions:
+    """How to run: the invocation prompt, runners, logging, and who answers gates."""
+
+    prompt: str | None = None
+    runner: str | None = None
+    model: str | None = None
+    interactive: bool = False
+    runners: RunnerFactory = field(default_factory=RunnerFactory)
+    write_log: bool = True
+    sync_log: bool = True
+    log_dir: Path | None = None
+    cwd: str = field(default_factory=os.getcwd)
+    disabled: frozenset[str] = frozenset()
+    host_invocation: bool = True
+
+
+@dataclass
+class RunResult:
+    """How a run ended."""
+
+    run_id: str
+    status: str  # completed | break | aborted | failed | cancelled
+    error_type: str | None = None
+    error: str | None = None
+    step_id: str | None = None
+    log_path: Path | None = None
+    last_response: str | None = None
+    last_session_id: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the run completed (or stopped at a break)."""
+        return self.status in ("completed", "break")
+
+
+class StepCancelled(Exception):
+    """The running step was cancelled; carries who and why."""
+
+    def __init__(self, why: Cancellation) -> None:
+        super().__init__(why.reason)
+        self.why = why
+
+
+@dataclass
+class _List:
+    """One step list being executed."""
+
+    steps: list[Step]
+    scope: Scope
+    prefix: str = ""
+    scheduler: Scheduler | None = None
+    group: str | None = None
+
+
+def _new_group() -> str:
+    return "cg-" + uuid.uuid4().hex[:8]
+
+
+class Executor:
+    """Runs one pipeline; see the module docstring."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        options: RunOptions | None = None,
+        emit: EventSink | None = None,
+        *,
+        depth: int = 0,
+        parent_token: CancelToken | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.options = options or RunOptions()
+        self._emit = emit or (lambda event: None)
+        self.depth = depth
+        self.run_id = str(uuid.uuid4())
+        self.token = CancelToken(parent_token)
+        self.state = RunState(self.run_id, self.options.prompt, self.options.cwd)
+        self.gates = Gates()
+        self.log_path: Path | None = None
+        if self.options.write_log:
+            base = self.options.log_dir or runs_dir(self.options.cwd)
+            self.log_path = base / f"{self.run_id}.jsonl"
+        self.log = RunLog(self.log_path, sync=self.options.sync_log)
+        self._lock = threading.Lock()
+        self._schedulers: list[Scheduler] = []
+        self._step_tokens: dict[str, CancelToken] = {}
+        self._abort: RunAborted | None = None
+        self._break: str | None = None
+        self._resume = threading.Event()
+        self._resume.set()
+        self._session_runner = session_default(self.options.runner)
+        self.result: RunResult | None = None
+
+    # -- control (thread-safe, returns at once) --------------------------------------------
+
+    def cancel(self, reason: str = "run cancelled by user", by: str = "user") -> None:
+        """Cancel the run: running steps are stopped, queued ones never start."""
+        self.token.cancel(Cancellation(by, reason))
+        self._resume.set()
+
+    def cancel_step(self, step_id: str, reason: str = "cancelled by user") -> bool:
+        """Cancel one running or queued step (a branch, or the current sequential step)."""
+        with self._lock:
+            token = self._step_tokens.get(step_id)
+            schedulers = list(self._schedulers)
+        if token is None:
+            return False
+        token.cancel(Cancellation("user", reason))
+        for scheduler in schedulers:
+            scheduler.pump()
+        return True
+
+    def pause(self) -> None:
+        """Start no new step until :meth:`resume` (running steps go on)."""
+        if self._resume.is_set():
+            self._resume.clear()
+            self._emit(ev.RunPaused())
+
+    def resume(self) -> None:
+        """Go on after :meth:`pause`."""
+        if not self._resume.is_set():
+            self._resume.set()
+            self._emit(ev.RunResumed())
+            with self._lock:
+                schedulers = list(self._schedulers)
+            for scheduler in schedulers:
+                scheduler.pump()
+
+    @property
+    def paused(self) -> bool:
+        """Whether the run is paused."""
+        return not self._resume.is_set()
+
+    def answer_gate(self, step_id: str, approved: bool = True, text: str | None = None) -> bool:
+        """Answer a waiting human gate; returns False when none is waiting for that step."""
+        return self.gates.answer(step_id, GateAnswer(approved, text))
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self) -> threading.Thread:
+        """Run on a new thread; the result lands in :attr:`result`."""
+        thread = threading.Thread(target=self.run, name=f"ail-run-{self.run_id[:8]}",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def run(self) -> RunResult:
+        """Run the pipeline to its end and return how it ended."""
+        pipeline = self.pipeline
+        self.log.run_started(str(pipeline.source), project_hash(self.options.cwd))
+        self._emit(ev.RunStarted(pipeline_source=str(pipeline.source), run_id=self.run_id,
+                                 total_steps=len(pipeline.steps),
+                                 log_path=str(self.log_path) if self.log_path else None))
+        scope = Scope(runner_name=self._session_runner)
+        main = _List(list(pipeline.steps), scope)
+        result = RunResult(self.run_id, "completed", log_path=self.log_path)
+        try:
+            self._host_invocation(scope)
+            self._run_list(main)
+            if self._break is not None:
+                result.status, result.step_id = "break", self._break
+        except PipelineBreak as stop:
+            result.status, result.step_id = "break", stop.step_id
+        except RunAborted as abort:
+            result.status = "aborted" if abort.error_type == ErrorType.PIPELINE_ABORTED else (
+                "failed")
+            result.error_type, result.error, result.step_id = (abort.error_type, abort.detail,
+                                                              abort.step_id)
+        except RunCancelled as cancelled:
+            result.status = "cancelled"
+            result.error_type = ErrorType.RUNNER_CANCELLED
+            result.error = cancelled.why.reason
+        finally:
+            if result.status not in ("completed", "break"):
+                self._stop_branches(result)
+            self._finish(result)
+        return result
+
+    def _finish(self, result: RunResult) -> None:
+        result.last_response = self.state.last_response()
+        result.last_session_id = self.state.last_session_id()
+        self.log.run_finished(result.status, result.error_type, result.error)
+        self.log.close()
+        if result.succeeded:
+            self._emit(ev.PipelineCompleted(
+                outcome=result.status, step_id=result.step_id if result.status == "break"
+                else None))
+        else:
+            self._emit(ev.PipelineError(error=result.error or "", error_type=result.error_type
+                                        or ErrorType.PIPELINE_ABORTED, status=result.status))
+        self.result = result
+
+    def _stop_branches(self, result: RunResult) -> None:
+        """Cancel whatever is still running after the run ended early, and wait for it."""
+        reason = "run cancelled" if result.status == "cancelled" else (
+            f"run {result.status}: {result.error}")
+        self.token.cancel(Cancellation("run", reason))
+        with self._lock:
+            schedulers = list(self._schedulers)
+        for scheduler in schedulers:
+            scheduler.pump()
+            scheduler.wait_for([b.step_id for b in scheduler.in_flight()])
+
+    # -- the cursor ----------------------------------------------------------------------
+
+    def _checkpoint(self) -> None:
+        """Between steps: honour an abort from a branch, cancellation, and pause."""
+        while True:
+            if self._abort is not None:
+                raise self._abort
+            if self.token.cancelled:
+                raise RunCancelled(self.token.cancellation or Cancellation("user", "cancelled"))
+            if self._resume.wait(0.1) and self._abort is None and not self.token.cancelled:
+                return
+
+    def _host_invocation(self, scope: Scope) -> None:
+        steps = self.pipeline.steps
+        prompt = self.options.prompt
+        if not self.options.host_invocation or prompt is None:
+            return
+        if steps and steps[0].id == "invocation":
+            return
+        self._checkpoint()
+        host = Step.model_validate({"id": "invocation", "prompt": prompt})
+        token = self._step_token("invocation")
+        try:
+            self._emit(ev.StepStarted(step_id="invocation", step_index=0,
+                                      total_steps=len(steps) + 1))
+            self.log.step_started("invocation", prompt)
+            entry = self._invoke_runner(host, "invocation", prompt, scope, token,
+                                        model_only=True)
+        except StepError as error:
+            self._emit(ev.StepFailed(step_id="invocation", error=error.detail,
+                                     error_type=error.error_type))
+            raise RunAborted(error.error_type, error.detail, "invocation") from None
+        except StepCancelled as cancelled:
+            self._record_cancel("invocation", cancelled.why)
+            raise RunCancelled(cancelled.why) from None
+        finally:
+            self._drop_token("invocation")
+        self._complete(entry)
+
+    def _run_list(self, lst: _List) -> None:
+        parallel = any(s.async_ for s in lst.steps) and not lst.scope.loops
+        if parallel and lst.scheduler is None:
+            lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
+                                      self._start_branch, self._branch_never_started,
+                                      lambda: self.paused)
+            with self._lock:
+                self._schedulers.append(lst.scheduler)
+        try:
+            for index, step in enumerate(lst.steps):
+                self._checkpoint()
+                if self._break is not None:
+                    return
+                self._cursor_step(lst, index, step)
+            if lst.scheduler is not None:
+                lst.scheduler.wait_for([b.step_id for b in lst.scheduler.in_flight()],
+                                       cancel=self.token)
+                self._checkpoint()
+        finally:
+            if lst.scheduler is not None:
+                with self._lock:
+                    if lst.scheduler in self._schedulers:
+                        self._schedulers.remove(lst.scheduler)
+
+    def _cursor_step(self, lst: _List, index: int, step: Step) -> None:
+        step_id = lst.prefix + (step.id or f"step{index}")
+        is_branch = step.async_ and lst.scheduler is not None
+        if step.disabled or step_id in self.options.disabled or (
+                step.id in self.options.disabled):
+            self._skip(lst, step, step_id, "disabled", is_branch)
+            return
+        if not self._condition_holds(step, step_id, lst.scope):
+            self._skip(lst, step, step_id, "condition", is_branch)
+            return
+        if is_branch:
+            assert lst.scheduler is not None
+            if lst.group is None:
+                lst.group = _new_group()
+            branch = Branch(step, step_id, index, lst.group,
+                            tuple(lst.prefix + d for d in step.depends_on or ()),
+                            self._step_token(step_id), len(lst.steps))
+            self._emit(ev.StepQueued(step_id=step_id, concurrent_group=branch.group,
+                                     depends_on=list(branch.deps)))
+            lst.scheduler.launch(branch)
+            return
+        lst.group = None
+        if step.depends_on and lst.scheduler is not None:
+            if step.is_join:
+                self._join(lst, index, step, step_id)
+                return
+            lst.scheduler.wait_for([lst.prefix + d for d in step.depends_on], cancel=self.token)
+            self._checkpoint()
+        if step.is_join:
+            self._join(lst, index, step, step_id)
+            return
+        self._sequential(lst, index, step, step_id)
+
+    def _skip(self, lst: _List, step: Step, step_id: str, reason: str, is_branch: bool) -> None:
+        self._emit(ev.StepSkipped(step_id=step_id, reason=reason))
+        if is_branch and lst.scheduler is not None:
+            lst.scheduler.skipped(Branch(step, step_id, 0, lst.group or "", (),
+                                         CancelToken()))
+
+    def _condition_holds(self, step: Step, step_id: str, scope: Scope) -> bool:
+        if step.condition is None:
+            return True
+        try:
+            return evaluate(parse_condition(step.condition), self.state.renderer(scope))
+        except (ConditionSyntaxError, RegexLiteralError, UnresolvedVariable,
+                TemplateSyntaxError) as exc:
+            detail = f"Step '{step_id}' condition: {exc}"
+            self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                     error_type=ErrorType.CONDITION_INVALID))
+            raise RunAborted(ErrorType.CONDITION_INVALID, detail, step_id) from None
+
+    # -- sequential steps ----------------------------------------------------------------
+
+    def _sequential(self, lst: _List, index: int, step: Step, step_id: str) -> None:
+        launched = time.time()
+        scope = lst.scope
+        token = self._step_token(step_id)
+        try:
+            self._chain(step, step_id, "before", scope, token)
+            if step.action == "pause_for_human":
+                self._pause_gate(step, step_id, token)
+                return
+            if step.action == "modify_output":
+                self._modify_gate(step, step_id, token, launched)
+                return
+            if step.action == "reload_self":
+                raise RunAborted(ErrorType.RELOAD_FAILED,
+                                 f"Step '{step_id}': reload_self is not supported by ail-tui",
+                                 step_id)
+            preceding = self.state.last_response()
+            if not self._input_ok(step, step_id, preceding):
+                return
+            entry = self._attempts(step, step_id, index, len(lst.steps), scope, token, None)
+            if entry is None:
+                return
+            entry.launched_at = launched
+            entry.completed_at = entry.completed_at or time.time()
+            self._complete(entry)
+            fired = self._on_result(step, step_id, entry, scope, preceding)
+            self._chain(step, step_id, "then", scope, token)
+            if fired is not None:
+                self._act(fired, step, step_id, scope, token, lst)
+        except StepCancelled as cancelled:
+            self._record_cancel(step_id, cancelled.why)
+            raise RunCancelled(cancelled.why) from None
+        finally:
+            self._drop_token(step_id)
+
+    def _input_ok(self, step: Step, step_id: str, preceding: str | None) -> bool:
+        """input_schema check on the preceding output; honours on_error: continue."""
+        if step.input_schema is None:
+            return True
+        problem = _schema_problem(preceding, step.input_schema)
+        if problem is None:
+            return True
+        detail = f"Step '{step_id}' input does not match input_schema: {problem}"
+        self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                 error_type=ErrorType.INPUT_VALIDATION_FAILED))
+        if step.on_error == "continue":
+            self.log.step_error(step_id, ErrorType.INPUT_VALIDATION_FAILED, detail, "continue")
+            self._emit(ev.StepErrorContinued(step_id=step_id, error=detail,
+                                             error_type=ErrorType.INPUT_VALIDATION_FAILED))
+            return False
+        raise RunAborted(ErrorType.INPUT_VALIDATION_FAILED, detail, step_id)
+
+    def _attempts(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                  token: CancelToken, branch: Branch | None) -> TurnEntry | None:
+        """Run the body with on_error: retry / continue / abort / pause_for_human."""
+        mode = step.on_error or "abort_pipeline"
+        retries = (step.max_retries or 0) if mode == "retry" else 0
+        attempt = 1
+        while True:
+            try:
+                entry = self._body(step, step_id, index, total, scope, token, branch, attempt)
+                if step.output_schema is not None and not step.is_join:
+                    problem = _schema_problem(entry.response, step.output_schema)
+                    if problem is not None:
+                        raise StepError(ErrorType.OUTPUT_VALIDATION_FAILED,
+                                        f"Step '{step_id}' output does not match "
+                                        f"output_schema: {problem}")
+                return entry
+            except StepError as error:
+                if token.cancelled:
+                    raise StepCancelled(token.cancellation
+                                        or Cancellation("user", "cancelled")) from None
+                self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+                                         error_type=error.error_type))
+                if mode == "retry" and attempt <= retries:
+                    self.log.step_error(step_id, error.error_type, error.detail, "retry",
+                                        attempt, retries)
+                    self._emit(ev.StepRetrying(step_id=step_id, error=error.detail,
+                                               attempt=attempt, max_retries=retries))
+                    attempt += 1
+                    continue
+                if mode == "retry":
+                    self.log.step_error(step_id, error.error_type, error.detail,
+                                        "abort_pipeline", retries + 1, retries)
+                elif mode == "continue" or (mode == "pause_for_human"
+                                            and self._error_gate(step_id, error, token)):
+                    self.log.step_error(step_id, error.error_type, error.detail, "continue")
+                    self._emit(ev.StepErrorContinued(step_id=step_id, error=error.detail,
+                                                     error_type=error.error_type))
+                    return None
+                raise RunAborted(error.error_type, error.detail, step_id) from None
+
+    def _error_gate(self, step_id: str, error: StepError, token: CancelToken) -> bool:
+        """on_error: pause_for_human — ask in the dashboard; warn and go on headless."""
+        if not self.options.interactive:
+            self._emit(ev.Warning_(step_id=step_id, message=(
+                f"on_error: pause_for_human has no one to ask in a headless run; continuing "
+                f"past the failure of '{step_id}'")))
+            return True
+        self.gates.open(step_id)
+        self._emit(ev.HitlGateReached(step_id=step_id, message=(
+            f"Step '{step_id}' failed: {error.detail}. Approve to continue, reject to abort.")))
+        answer = self.gates.wait(step_id, token)
+        if answer is None:
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        return answer.approved
+
+    # -- step bodies ---------------------------------------------------------------------
+
+    def _body(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+              token: CancelToken, branch: Branch | None, attempt: int) -> TurnEntry:
+        group = branch.group if branch is not None else None
+        kind = step.kind
+        if kind in (StepKind.PROMPT, StepKind.SKILL):
+            if kind is StepKind.SKILL:
+                template = skill_template(step.skill or "")
+                if template is None:
+                    raise StepError(ErrorType.SKILL_UNKNOWN, f"Step '{step_id}': unknown skill "
+                                    f"'{step.skill}'")
+            else:
+                template = read_prompt_source(step.prompt or "", self.pipeline.directory,
+                                              step_id)
+            prompt = self._render(template, scope)
+            self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                      resolved_prompt=prompt, concurrent_group=group,
+                                      attempt=attempt))
+            self.log.step_started(step_id, prompt)
+            entry = self._invoke_runner(step, step_id, prompt, scope, token)
+            return entry
+        if kind is StepKind.CONTEXT:
+            assert step.context is not None
+            if step.context.shell is None:
+                raise StepError(ErrorType.VALIDATION_FAILED,
+                                f"Step '{step_id}': context.spec is not supported by ail-tui")
+            return self._shell(step, step_id, index, total, token, group, attempt)
+        if kind is StepKind.PIPELINE:
+            return self._sub_pipeline(step, step_id, index, total, scope, token, group)
+        if kind is StepKind.DO_WHILE:
+            return self._do_while(step, step_id, index, total, scope, token)
+        if kind is StepKind.FOR_EACH:
+            return self._for_each(step, step_id, index, total, scope, token)
+        raise StepError(ErrorType.VALIDATION_FAILED,
+                        f"Step '{step_id}' has no body that can run here ({step.action})")
+
+    def _render(self, text: str, scope: Scope) -> str:
+        try:
+            return self.state.render(text, scope)
+        except (UnresolvedVariable, TemplateSyntaxError) as exc:
+            raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
+
+    def _invoke_runner(self, step: Step, step_id: str, prompt: str, scope: Scope,
+                       token: CancelToken, model_only: bool = False) -> TurnEntry:
+        runner_name = step.runner or self._session_runner
+        defaults = self.pipeline.defaults
+        try:
+            runner = self.options.runners.create(runner_name)
+            request = build_request(
+                step, step_id, prompt, defaults=defaults, state=self.state,
+                scope=scope.with_runner(runner_name), cancel=token,
+                base_dir=self.pipeline.directory, cli_model=self.options.model,
+                headless=not self.options.interactive,
+            )
+            if model_only:
+                request = replace(request, model=self.options.model, system_prompt=None,
+                                  append_system_prompts=(), sampling={})
+            result = runner.invoke(
+                request,
+                lambda event: self._emit(ev.RunnerEvent(step_id=step_id, event=event)),
+                token,
+            )
+        except (UnresolvedVariable, TemplateSyntaxError) as exc:
+            raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
+        except RunnerError as error:
+            if error.error_type == ErrorType.RUNNER_CANCELLED or token.cancelled:
+                raise StepCancelled(token.cancellation
+                                    or Cancellation("user", error.detail)) from None
+            raise StepError(error.error_type, error.detail) from None
+        sampling = effective_sampling(defaults, step) if not model_only else {}
+        return TurnEntry(
+            step_id=step_id, prompt=prompt, response=result.response,
+            cost_usd=result.cost_usd, input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens, runner_session_id=result.session_id,
+            thinking=result.thinking, tool_events=result.tool_events,
+            sampling=sampling or None, model=result.model or request.model,
+        )
+
+    def _shell(self, step: Step, step_id: str, index: int, total: int, token: CancelToken,
+               group: str | None, attempt: int) -> TurnEntry:
+        assert step.context is not None and step.context.shell is not None
+        command = step.context.shell
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                  resolved_prompt=None, concurrent_group=group,
+                                  attempt=attempt))
+        self.log.step_started(step_id, command)
+        timeout = float(step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
+        result = run_shell(
+            command, token, timeout=timeout, cwd=self.options.cwd,
+            on_line=lambda stream, text: self._emit(
+                ev.StepOutput(step_id=step_id, stream=stream, text=text)),
+        )
+        if result.cancelled:
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        if result.timed_out:
+            raise StepError(ErrorType.RUNNER_INVOCATION_FAILED,
+                            f"Step '{step_id}' shell command timed out after {timeout:g} s")
+        return TurnEntry(step_id=step_id, prompt=command, stdout=result.stdout,
+                         stderr=result.stderr, exit_code=result.exit_code)
+
+    def _sub_pipeline(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                      token: CancelToken, group: str | None) -> TurnEntry:
+        assert step.pipeline is not None
+        if self.depth + 1 >= MAX_PIPELINE_DEPTH:
+            raise StepError(ErrorType.PIPELINE_ABORTED,
+                            f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
+                            f"of {MAX_PIPELINE_DEPTH}")
+        name = step.pipeline
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                  resolved_prompt=None, concurrent_group=group))
+        self.log.step_started(step_id, name)
+        if name in self.pipeline.pipelines:
+            child = replace(self.pipeline, steps=self.pipeline.pipelines[name])
+            recorded = f"named:{name}"
+        else:
+            child, recorded = self._load_child(step_id, self._render(name, scope))
+        prompt = self._render(step.prompt, scope) if step.prompt is not None else (
+            self.state.last_response() or self.options.prompt)
+        return self._run_child(step_id, child, recorded, prompt, token)
+
+    def _load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
+        from ail_tui.pipeline.validation import check_file
+
+        if text.startswith(("./", "../")):
+            path = self.pipeline.directory / text
+        else:
+            path = Path(self.options.cwd) / text
+        path = Path(os.path.abspath(path))
+        loaded = check_file(path)
+        if loaded.pipeline is None or not loaded.valid:
+            first = loaded.errors[0]
+            raise StepError(first.error_type, f"Step '{step_id}' sub-pipeline '{text}': "
+                            f"{first.detail}")
+        return loaded.pipeline, str(path)
+
+    def _run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
+                   token: CancelToken) -> TurnEntry:
+        options = replace(self.options, prompt=prompt, host_invocation=False)
+        executor = Executor(child, options, None, depth=self.depth + 1, parent_token=token)
+        result = executor.run()
+        if result.status == "cancelled":
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        if not result.succeeded:
+            raise StepError(result.error_type or ErrorType.PIPELINE_ABORTED,
+                            result.error or "sub-pipeline failed")
+        return TurnEntry(step_id=step_id, prompt=recorded, response=result.last_response or "",
+                         runner_session_id=result.last_session_id)
+
+    def _loop_body(self, step: Step, kind: str, token: CancelToken) -> list[Step]:
+        loop = step.do_while if kind == "do_while" else step.for_each
+        assert loop is not None
+        if loop.steps is not None:
+            return loop.steps
+        from ail_tui.pipeline.validation import check_file
+
+        text = loop.pipeline or ""
+        path = Path(os.path.expanduser(text))
+        if not path.is_absolute():
+            path = self.pipeline.directory / text
+        loaded = check_file(path)
+        if loaded.pipeline is None or not loaded.valid:
+            first = loaded.errors[0]
+            raise StepError(first.error_type, first.detail)
+        return loaded.pipeline.steps
+
+    def _do_while(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                  token: CancelToken) -> TurnEntry:
+        loop = step.do_while
+        assert loop is not None and loop.max_iterations is not None
+        if len(scope.loops) >= MAX_LOOP_DEPTH:
+            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
+                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
+        prompt = f"do_while(max_iterations={loop.max_iterations})"
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.log.step_started(step_id, prompt)
+        body = self._loop_body(step, "do_while", token)
+        exit_when = parse_exit_when(loop.exit_when or "")
+        prefix = f"{step_id}::"
+        iterations = 0
+        last: str | None = None
+        for iteration in range(loop.max_iterations):
+            self.state.drop_prefix(prefix)
+            inner = scope.inside(LoopFrame("do_while", step_id, iteration, loop.max_iterations))
+            broke = self._run_loop_list(body, inner, prefix, step_id, "do_while")
+            iterations += 1
+            last = self._last_inner_response(prefix) or last
+            if broke:
+                break
+            try:
+                if evaluate(exit_when, self.state.renderer(inner)):
+                    break
+            except (UnresolvedVariable, TemplateSyntaxError) as exc:
+                raise RunAborted(ErrorType.CONDITION_INVALID,
+                                 f"Step '{step_id}' exit_when: {exc}", step_id) from None
+        else:
+            if loop.on_max_iterations != "continue":
+                raise StepError(ErrorType.DO_WHILE_EXHAUSTED,
+                                f"Step '{step_id}' exhausted do_while.max_iterations "
+                                f"({loop.max_iterations}) without exit_when becoming true")
+        return TurnEntry(step_id=step_id, prompt=prompt, response=last, index=iterations)
+
+    def _for_each(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                  token: CancelToken) -> TurnEntry:
+        loop = step.for_each
+        assert loop is not None
+        if len(scope.loops) >= MAX_LOOP_DEPTH:
+            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
+                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
+        source = self._render(loop.over or "", scope)
+        try:
+            items = json.loads(source)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            raise StepError(ErrorType.FOR_EACH_SOURCE_INVALID,
+                            f"Step '{step_id}' for_each over did not give a JSON array: "
+                            f"{source[:200]!r}")
+        if loop.max_items is not None and len(items) > loop.max_items:
+            if loop.on_max_items == "abort_pipeline":
+                raise RunAborted(ErrorType.PIPELINE_ABORTED,
+                                 f"Step '{step_id}' for_each has {len(items)} items, more than "
+                                 f"max_items ({loop.max_items})", step_id)
+            items = items[: loop.max_items]
+        prompt = f"for_each(items={len(items)})"
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.log.step_started(step_id, prompt)
+        body = self._loop_body(step, "for_each", token)
+        prefix = f"{step_id}::"
+        last: str | None = None
+        for number, item in enumerate(items, 1):
+            self.state.drop_prefix(prefix)
+            inner = scope.inside(LoopFrame("for_each", step_id, number, len(items), item,
+                                           loop.as_))
+            broke = self._run_loop_list(body, inner, prefix, step_id, "for_each")
+            last = self._last_inner_response(prefix) or last
+            if broke:
+                break
+        return TurnEntry(step_id=step_id, prompt=prompt, response=last)
+
+    def _run_loop_list(self, body: list[Step], scope: Scope, prefix: str, loop_id: str,
+                       kind: str) -> bool:
+        try:
+            self._run_list(_List(body, scope, prefix))
+        except PipelineBreak:
+            return True
+        except RunAborted as abort:
+            if abort.error_type == ErrorType.PIPELINE_ABORTED and "on_result" in abort.detail:
+                abort.detail += f" inside {kind} loop '{loop_id}'"
+            raise
+        return False
+
+    def _last_inner_response(self, prefix: str) -> str | None:
+        for entry in reversed(self.state.entries()):
+            if entry.step_id.startswith(prefix) and entry.response is not None:
+                return entry.response
+        return None
+
+    # -- chains, gates, actions ----------------------------------------------------------
+
+    def _chain(self, step: Step, step_id: str, which: str, scope: Scope,
+               token: CancelToken) -> None:
+        for number, item in enumerate(getattr(step, which) or ()):
+            chain_step = Step.model_validate({"prompt": item}) if isinstance(item, str) else item
+            chain_id = f"{step_id}::{which}::{number}"
+            try:
+                entry = self._body(chain_step, chain_id, number, 0, scope, token, None, 1)
+            except StepError as error:
+                self._emit(ev.StepFailed(step_id=chain_id, error=error.detail,
+                                         error_type=error.error_type))
+                raise RunAborted(error.error_type, error.detail, chain_id) from None
+            entry.completed_at = time.time()
+            self._complete(entry)
+
+    def _pause_gate(self, step: Step, step_id: str, token: CancelToken,
+                    message: str | None = None) -> None:
+        message = message if message is not None else step.message
+        if not self.options.interactive:
+            self._emit(ev.Warning_(step_id=step_id, message=(
+                f"pause_for_human at '{step_id}' has no one to ask in a headless run; "
+                "continuing")))
+            self._emit(ev.StepCompleted(step_id=step_id))
+            return
+        self.gates.open(step_id)
+        self._emit(ev.HitlGateReached(step_id=step_id, message=message))
+        answer = self.gates.wait(step_id, token)
+        if answer is None:
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        if not answer.approved:
+            detail = f"Step '{step_id}' was rejected at the human gate"
+            self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                     error_type=ErrorType.PIPELINE_ABORTED))
+            raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
+        self._emit(ev.StepCompleted(step_id=step_id))
+
+    def _modify_gate(self, step: Step, step_id: str, token: CancelToken,
+                     launched: float) -> None:
+        last = self.state.last_response()
+        prompt = step.message or "modify_output"
+        if self.options.interactive:
+            self.gates.open(step_id)
+            self._emit(ev.HitlModifyReached(step_id=step_id, message=step.message,
+                                            last_response=last))
+            answer = self.gates.wait(step_id, token)
+            if answer is None:
+                raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+            if not answer.approved:
+                detail = f"Step '{step_id}' was rejected at the modify_output gate"
+                raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
+            text = answer.text if answer.text is not None else (last or "")
+        else:
+            mode = step.on_headless or "skip"
+            if mode == "skip":
+                self._emit(ev.StepSkipped(step_id=step_id, reason="headless"))
+                return
+            if mode == "abort":
+                raise RunAborted(ErrorType.PIPELINE_ABORTED,
+                                 f"Step '{step_id}' (modify_output) aborts in a headless run",
+                                 step_id)
+            text = step.default_value or ""
+        entry = TurnEntry(step_id=step_id, prompt=prompt, modified=text, launched_at=launched,
+                          completed_at=time.time())
+        self._complete(entry)
+
+    def _on_result(self, step: Step, step_id: str, entry: TurnEntry, scope: Scope,
+                   preceding: str | None) -> Fired | None:
+        try:
+            return evaluate_on_result(step, entry, self.state.renderer(scope), preceding,
+                                      is_join=step.is_join)
+        except (MatchError, UnresolvedVariable, TemplateSyntaxError) as exc:
+            detail = str(exc)
+            self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                     error_type=ErrorType.CONDITION_INVALID))
+            raise RunAborted(ErrorType.CONDITION_INVALID, detail, step_id) from None
+
+    def _act(self, fired: Fired, step: Step, step_id: str, scope: Scope, token: CancelToken,
+             lst: _List | None) -> None:
+        action = fired.action
+        if action == "continue":
+            return
+        if action == "break":
+            if lst is None:
+                self._break = step_id
+                return
+            raise PipelineBreak(step_id)
+        if action == "abort_pipeline":
+            detail = f"Step '{step_id}' on_result fired abort_pipeline"
+            raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
+        if action == "pause_for_human":
+            self._pause_gate(step, step_id, token,
+                             fired.message if fired.message is not None
+                             else step.message if not scope.loops else None)
+            return
+        if action.startswith("pipeline:"):
+            target = action[len("pipeline:"):].strip()
+            prompt = self._render(fired.prompt, scope) if fired.prompt is not None else (
+                self.state.last_response())
+            try:
+                child, recorded = self._load_child(step_id, self._render(target, scope))
+                entry = self._run_child(f"{step_id}__on_result", child, recorded, prompt, token)
+            except StepError as error:
+                raise RunAborted(error.error_type, error.detail, step_id) from None
+            entry.completed_at = time.time()
+            self._complete(entry)
+
+    # -- joins and branches --------------------------------------------------------------
+
+    def _join(self, lst: _List, index: int, step: Step, step_id: str) -> None:
+        launched = time.time()
+        deps = [lst.prefix + d for d in step.depends_on or ()]
+        scheduler = lst.scheduler
+        mode = step.on_error or "fail_fast"
+        outcomes: list[DepOutcome] = []
+        if scheduler is not None:
+            def failed(branches: list[Branch]) -> bool:
+                return mode == "fail_fast" and any(
+                    b.state in (BranchState.FAILED, BranchState.CANCELLED) for b in branches)
+
+            branches = scheduler.wait_for(deps, stop=failed, cancel=self.token)
+            self._checkpoint()
+            culprit = next((scheduler.branches[d] for d in deps if d in scheduler.branches
+                            and scheduler.branches[d].state in (BranchState.FAILED,
+                                                                BranchState.CANCELLED)), None)
+            if mode == "fail_fast" and culprit is not None:
+                why = Cancellation("fail_fast", f"join '{step_id}': dependency "
+                                   f"'{culprit.step_id}' failed")
+                for other in branches:
+                    if not other.finished:
+                        other.token.cancel(why)
+                scheduler.pump()
+                scheduler.wait_for(deps)
+                detail = (f"Join dependency '{culprit.step_id}' failed (fail_fast): "
+                          f"{culprit.error}")
+                self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                         error_type=ErrorType.PIPELINE_ABORTED))
+                raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
+        for dep in deps:
+            branch = scheduler.branches.get(dep) if scheduler is not None else None
+            if branch is not None:
+                outcomes.append(branch.outcome())
+            else:
+                outcomes.append(DepOutcome(dep, entry=self.state.find(dep)))
+        structured = step.output_schema is not None and all(
+            self._declares_schema(lst, d) for d in step.depends_on or ())
+        try:
+            response = structured_join(outcomes) if structured else string_join(outcomes)
+            if step.output_schema is not None:
+                problem = _schema_problem(response, step.output_schema)
+                if problem is not None:
+                    raise JoinError(ErrorType.OUTPUT_VALIDATION_FAILED,
+                                    f"Join step '{step_id}' merged output does not match "
+                                    f"output_schema: {problem}")
+        except JoinError as error:
+            self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+                                     error_type=error.error_type))
+            raise RunAborted(error.error_type, error.detail, step_id) from None
+        done = [o.entry for o in outcomes if o.entry is not None]
+        entry = TurnEntry(
+            step_id=step_id, prompt=join_prompt([d for d in step.depends_on or ()]),
+            response=response,
+            launched_at=min((e.launched_at for e in done if e.launched_at), default=launched),
+            completed_at=max((e.completed_at for e in done if e.completed_at),
+                             default=time.time()),
+        )
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=len(lst.steps)))
+        self._complete(entry)
+        token = self._step_token(step_id)
+        try:
+            fired = self._on_result(step, step_id, entry, lst.scope, None)
+            if fired is not None:
+                self._act(fired, step, step_id, lst.scope, token, lst)
+        except StepCancelled as cancelled:
+            self._record_cancel(step_id, cancelled.why)
+            raise RunCancelled(cancelled.why) from None
+        finally:
+            self._drop_token(step_id)
+
+    def _declares_schema(self, lst: _List, dep: str) -> bool:
+        return any(s.id == dep and s.output_schema is not None for s in lst.steps)
+
+    def _start_branch(self, branch: Branch) -> None:
+        thread = threading.Thread(target=self._run_branch, args=(branch,),
+                                  name=f"ail-branch-{branch.step_id}", daemon=True)
+        thread.start()
+
+    def _run_branch(self, branch: Branch) -> None:
+        scheduler = self._scheduler_of(branch)
+        assert scheduler is not None
+        scheduler.mark_running(branch)
+        step, step_id = branch.step, branch.step_id
+        scope = Scope(runner_name=self._session_runner)
+        state = BranchState.FAILED
+        try:
+            entry = self._attempts(step, step_id, branch.index, branch.total, scope,
+                                   branch.token, branch)
+            if entry is None:
+                entry = TurnEntry(step_id=step_id, prompt="", response="")
+            entry.concurrent_group = branch.group
+            entry.launched_at = branch.launched_at
+            entry.started_at = branch.started_at
+            entry.completed_at = time.time()
+            branch.completed_at = entry.completed_at
+            branch.entry = entry
+            self._complete(entry, group=branch.group)
+            fired = self._on_result(step, step_id, entry, scope, None)
+            self._chain(step, step_id, "then", scope, branch.token)
+            if fired is not None:
+                self._act(fired, step, step_id, scope, branch.token, None)
+            state = BranchState.DONE
+        except StepCancelled as cancelled:
+            branch.error_type = ErrorType.RUNNER_CANCELLED
+            branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
+            branch.completed_at = time.time()
+            self._record_cancel(step_id, cancelled.why, branch.group)
+            state = BranchState.CANCELLED
+        except RunAborted as abort:
+            branch.error_type, branch.error = abort.error_type, abort.detail
+            branch.completed_at = time.time()
+            # Rust writes nothing for a failed branch; the reader needs to know why.
+            self.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
+            if "on_result fired abort_pipeline" in abort.detail:
+                self._abort_from_branch(abort)
+        except Exception as exc:  # a bug must not hang the run: fail the branch visibly
+            branch.error_type = ErrorType.PIPELINE_ABORTED
+            branch.error = f"internal error in step '{step_id}': {exc!r}"
+            self._emit(ev.StepFailed(step_id=step_id, error=branch.error,
+                                     error_type=branch.error_type))
+        finally:
+            self._drop_token(step_id)
+            scheduler.finish(branch, state)
+
+    def _abort_from_branch(self, abort: RunAborted) -> None:
+        """P4: abort_pipeline from an async step cancels every in-flight step."""
+        with self._lock:
+            if self._abort is None:
+                self._abort = abort
+        self.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
+
+    def _branch_never_started(self, branch: Branch, why: Cancellation) -> None:
+        self._record_cancel(branch.step_id, why, branch.group)
+        self._drop_token(branch.step_id)
+
+    def _scheduler_of(self, branch: Branch) -> Scheduler | None:
+        with self._lock:
+            return next((s for s in self._schedulers if s.branches.get(branch.step_id) is branch),
+                        None)
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _step_token(self, step_id: str) -> CancelToken:
+        token = CancelToken(self.token)
+        with self._lock:
+            self._step_tokens[step_id] = token
+        return token
+
+    def _drop_token(self, step_id: str) -> None:
+        with self._lock:
+            self._step_tokens.pop(step_id, None)
+
+    def _complete(self, entry: TurnEntry, group: str | None = None) -> None:
+        """Record an entry (memory, then disk) and announce it."""
+        if entry.completed_at is None:
+            entry.completed_at = time.time()
+        if entry.launched_at is None:
+            entry.launched_at = entry.completed_at
+        self.state.append(entry)
+        self.log.entry(entry)
+        self._emit(ev.StepCompleted(step_id=entry.step_id, cost_usd=entry.cost_usd,
+                                    input_tokens=entry.input_tokens,
+                                    output_tokens=entry.output_tokens, response=entry.response,
+                                    model=entry.model, concurrent_group=group,
+                                    exit_code=entry.exit_code))
+
+    def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None) -> None:
+        self.log.step_cancelled(step_id, why.by, why.reason)
+        self._emit(ev.StepCancelled(step_id=step_id, cancelled_by=why.by, reason=why.reason,
+                                    concurrent_group=group))
+
+
+def _schema_problem(text: str | None, schema: Any) -> str | None:
+    """Why ``text`` is not JSON matching ``schema``, or None when it is."""
+    try:
+        value = json.loads(text or "")
+    except ValueError as exc:
+        return f"not valid JSON ({exc})"
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    error = jsonschema.exceptions.best_match(validator(schema).iter_errors(value))
+    return None if error is None else error.message

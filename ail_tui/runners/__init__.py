@@ -1,0 +1,1 @@
+"""Runners: what sends a prompt to a model (stub, Claude CLI, OpenAI-compatible HTTP)."""

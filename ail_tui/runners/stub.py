@@ -1,0 +1,155 @@
+"""The stub runner: canned responses, delays, errors and streamed chunks, fully offline.
+
+``--stub-script FILE`` (decisions.md) gives per-step behaviour::
+
+    default: {response: "ok", delay: 0.05}
+    steps:
+      lint: {response: "No issues found.", delay: 1.5, chunks: 10}
+      test: {delay: 2.0, error: "Runner exited with code 1"}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ail_tui.cancel import CancelToken
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerRequest, RunnerResult
+
+DEFAULT_RESPONSE = "stub response"
+SESSION_ID = "stub-session-id"
+
+
+class StubBehaviour(BaseModel):
+    """How the stub answers one step; unset fields fall back to the script's default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: str | None = None
+    delay: float | None = Field(default=None, ge=0)
+    chunks: int | None = Field(default=None, ge=1)
+    error: str | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+
+
+class StubScript(BaseModel):
+    """A whole ``--stub-script`` file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: StubBehaviour = Field(default_factory=StubBehaviour)
+    steps: dict[str, StubBehaviour] = Field(default_factory=dict)
+
+
+class StubScriptError(ValueError):
+    """A stub script that cannot be used."""
+
+
+def load_stub_script(path: str | Path) -> StubScript:
+    """Read and check a stub script; raise :class:`StubScriptError` with a clear message."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise StubScriptError(f"cannot read stub script '{path}': {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise StubScriptError(f"stub script '{path}' is not valid YAML: {exc}") from None
+    try:
+        return StubScript.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise StubScriptError(f"stub script '{path}': {where}: {first['msg']}") from None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    response: str
+    delay: float
+    chunks: int
+    error: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class StubRunner:
+    """Answers prompts offline, through the same protocol and cancellation as real runners."""
+
+    name = "stub"
+
+    def __init__(self, response: str = DEFAULT_RESPONSE, script: StubScript | None = None):
+        self.response = response
+        self.script = script or StubScript()
+
+    def plan_for(self, step_id: str) -> _Plan:
+        """The behaviour for ``step_id`` (exact id, then its last ``::`` segment)."""
+        steps = self.script.steps
+        own = steps.get(step_id) or steps.get(step_id.rsplit("::", 1)[-1]) or StubBehaviour()
+        base = self.script.default
+
+        def pick(name: str, fallback: Any) -> Any:
+            value = getattr(own, name)
+            if value is None:
+                value = getattr(base, name)
+            return fallback if value is None else value
+
+        return _Plan(
+            response=pick("response", self.response),
+            delay=float(pick("delay", 0.0)),
+            chunks=int(pick("chunks", 1)),
+            error=pick("error", None),
+            input_tokens=int(pick("input_tokens", 0)),
+            output_tokens=int(pick("output_tokens", 0)),
+            cost_usd=float(pick("cost_usd", 0.0)),
+        )
+
+    def invoke(
+        self, request: RunnerRequest, emit: RunnerEventSink, cancel: CancelToken
+    ) -> RunnerResult:
+        """Wait out the delay (streaming chunks across it), then answer or fail."""
+        plan = self.plan_for(request.step_id)
+        pieces = _split(plan.response, plan.chunks) if plan.error is None else []
+        slices = max(len(pieces), 1)
+        for index in range(slices):
+            if cancel.wait(plan.delay / slices):
+                raise RunnerError(ErrorType.RUNNER_CANCELLED, "Stub runner cancelled")
+            if index < len(pieces) and len(pieces) > 1:
+                emit({"type": "stream_delta", "text": pieces[index]})
+        if cancel.cancelled:
+            raise RunnerError(ErrorType.RUNNER_CANCELLED, "Stub runner cancelled")
+        if plan.error is not None:
+            raise RunnerError(ErrorType.RUNNER_INVOCATION_FAILED, plan.error)
+        result = RunnerResult(
+            response=plan.response,
+            cost_usd=plan.cost_usd,
+            session_id=SESSION_ID,
+            input_tokens=plan.input_tokens,
+            output_tokens=plan.output_tokens,
+        )
+        emit({
+            "type": "completed",
+            "response": result.response,
+            "cost_usd": result.cost_usd,
+            "session_id": result.session_id,
+            "input_tokens": result.input_tokens,
+            "output_tokens": result.output_tokens,
+            "thinking": None,
+            "tool_events": [],
+        })
+        return result
+
+
+def _split(text: str, chunks: int) -> list[str]:
+    """``text`` cut into at most ``chunks`` non-empty pieces of near-equal length."""
+    if chunks <= 1 or len(text) <= 1:
+        return [text]
+    size = math.ceil(len(text) / chunks)
+    return [text[i : i + size] for i in range(0, len(text), size)]

@@ -1,0 +1,75 @@
+"""A run's turn log: the records of brief §9 and ours (decisions F3), written durably."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.timestamps import format_timestamp
+from ail_tui.turnlog.writer import TurnLogWriter
+
+
+class RunLog:
+    """Writes one run's records; a ``None`` path makes every write a no-op."""
+
+    def __init__(self, path: Path | None, *, sync: bool = True) -> None:
+        self.path = path
+        self._writer = TurnLogWriter(path, sync=sync) if path is not None else None
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self._writer is not None:
+            self._writer.write(record)
+
+    @property
+    def failure(self) -> str | None:
+        """Why writing failed, when it did (writes never raise)."""
+        return self._writer.failed if self._writer is not None else None
+
+    def run_started(self, pipeline_source: str | None, project_hash: str) -> None:
+        """The first line of every run."""
+        self._write({"pipeline_source": pipeline_source, "project_hash": project_hash,
+                     "type": "run_started"})
+
+    def step_started(self, step_id: str, prompt: str) -> None:
+        """A step's body began."""
+        self._write({"prompt": prompt, "step_id": step_id, "type": "step_started"})
+
+    def entry(self, entry: TurnEntry) -> None:
+        """A completed step."""
+        self._write(entry.to_record())
+
+    def step_error(self, step_id: str, error_type: str, detail: str, action: str,
+                   retry_attempt: int | None = None, max_retries: int | None = None) -> None:
+        """A failed attempt that was retried, continued past, or that aborted after retries."""
+        record: dict[str, Any] = {"error_detail": detail, "error_type": error_type,
+                                  "on_error_action": action, "step_id": step_id,
+                                  "type": "step_error"}
+        if retry_attempt is not None:
+            record["retry_attempt"] = retry_attempt
+        if max_retries is not None:
+            record["max_retries"] = max_retries
+        self._write(record)
+
+    def step_cancelled(self, step_id: str, cancelled_by: str, reason: str,
+                       at: float | None = None) -> None:
+        """A cancelled step (ours: Rust's keys plus ``at``)."""
+        self._write({"at": format_timestamp(at or time.time()), "cancelled_by": cancelled_by,
+                     "reason": reason, "step_id": step_id, "type": "step_cancelled"})
+
+    def run_finished(self, status: str, error_type: str | None = None,
+                     error: str | None = None) -> None:
+        """The last line of a run that ended normally (ours)."""
+        record: dict[str, Any] = {"at": format_timestamp(time.time()), "status": status,
+                                  "type": "run_finished"}
+        if error_type is not None:
+            record["error_type"] = error_type
+        if error is not None:
+            record["error"] = error
+        self._write(record)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._writer is not None:
+            self._writer.close()
