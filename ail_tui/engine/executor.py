@@ -257,6 +257,8 @@ class Executor:
         for scheduler in schedulers:
             scheduler.pump()
             scheduler.wait_for([b.step_id for b in scheduler.in_flight()])
+        with self._lock:
+            self._schedulers.clear()
 
     # -- the cursor ----------------------------------------------------------------------
 
@@ -305,21 +307,19 @@ class Executor:
                                       lambda: self.paused)
             with self._lock:
                 self._schedulers.append(lst.scheduler)
-        try:
-            for index, step in enumerate(lst.steps):
-                self._checkpoint()
-                if self._break is not None:
-                    return
-                self._cursor_step(lst, index, step)
-            if lst.scheduler is not None:
-                lst.scheduler.wait_for([b.step_id for b in lst.scheduler.in_flight()],
-                                       cancel=self.token)
-                self._checkpoint()
-        finally:
-            if lst.scheduler is not None:
-                with self._lock:
-                    if lst.scheduler in self._schedulers:
-                        self._schedulers.remove(lst.scheduler)
+        for index, step in enumerate(lst.steps):
+            self._checkpoint()
+            if self._break is not None:
+                break
+            self._cursor_step(lst, index, step)
+        if lst.scheduler is not None:
+            # Every branch ends before the list does; an early exit leaves the scheduler
+            # registered so the run's end can cancel and wait for what is still running.
+            lst.scheduler.wait_for([b.step_id for b in lst.scheduler.in_flight()],
+                                   cancel=self.token)
+            self._checkpoint()
+            with self._lock:
+                self._schedulers.remove(lst.scheduler)
 
     def _cursor_step(self, lst: _List, index: int, step: Step) -> None:
         step_id = lst.prefix + (step.id or f"step{index}")

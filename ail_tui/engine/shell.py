@@ -6,7 +6,6 @@ left running is ended when it exits, so a step never leaves an orphaned process.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -45,12 +44,13 @@ def _signal_group(pid: int, sig: int) -> bool:
 
 
 def terminate_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, then SIGKILL it if anything is still alive shortly after."""
+    """SIGTERM the process group now and SIGKILL it shortly after; returns at once."""
     if not _signal_group(process.pid, signal.SIGTERM):
         return
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(KILL_GRACE_SECONDS)
-    _signal_group(process.pid, signal.SIGKILL)
+    killer = threading.Timer(KILL_GRACE_SECONDS, _signal_group,
+                             args=(process.pid, signal.SIGKILL))
+    killer.daemon = True
+    killer.start()
 
 
 def _pump(pipe: IO[bytes], stream: str, parts: list[str], sink: LineSink | None) -> None:
@@ -108,7 +108,11 @@ def run_shell(
         except subprocess.TimeoutExpired:
             timed_out = True
             terminate_group(process)
-            process.wait()
+            try:
+                process.wait(KILL_GRACE_SECONDS * 2)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
     finally:
         unregister()
     # Anything the command left behind in its group is ended with it; this also closes

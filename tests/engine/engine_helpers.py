@@ -1,0 +1,61 @@
+"""Helpers to run a pipeline in-process and look at its events and turn log."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ail_tui.engine import events as ev
+from ail_tui.engine.executor import Executor, RunOptions, RunResult
+from ail_tui.pipeline.validation import check_file
+from ail_tui.runners.registry import RunnerFactory
+from ail_tui.runners.stub import StubScript
+
+
+@dataclass
+class Run:
+    """A finished run: its result, events, and turn-log records."""
+
+    result: RunResult
+    events: list[ev.Event]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def of(self, kind: type[ev.Event]) -> list[Any]:
+        """Events of one type, in order."""
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """TurnEntry records by step id (the last one wins)."""
+        return {r["step_id"]: r for r in self.records if "type" not in r}
+
+    def typed(self, kind: str) -> list[dict[str, Any]]:
+        """Records with ``type == kind``."""
+        return [r for r in self.records if r.get("type") == kind]
+
+
+def load(tmp_path: Path, text: str, name: str = "p.ail.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    result = check_file(path)
+    assert result.valid, [e.display() for e in result.errors]
+    assert result.pipeline is not None
+    return result.pipeline
+
+
+def make_executor(tmp_path: Path, text: str, *, script: dict | None = None,
+                  sink: Callable[[ev.Event], None] | None = None, **options: Any) -> Executor:
+    pipeline = load(tmp_path, text)
+    runners = RunnerFactory(stub_script=StubScript.model_validate(script) if script else None)
+    opts = RunOptions(runner="stub", runners=runners, log_dir=tmp_path / "runs",
+                      sync_log=False, cwd=str(tmp_path), **options)
+    return Executor(pipeline, opts, sink)
+
+
+def read_records(path: Path | None) -> list[dict[str, Any]]:
+    if path is None or not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
