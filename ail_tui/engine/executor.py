@@ -21,6 +21,7 @@ import jsonschema
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
+from ail_tui.engine import workers
 from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
 from ail_tui.engine.gates import GateAnswer, Gates
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
@@ -922,9 +923,7 @@ class Executor:
         return any(s.id == dep and s.output_schema is not None for s in lst.steps)
 
     def _start_branch(self, branch: Branch) -> None:
-        thread = threading.Thread(target=self._run_branch, args=(branch,),
-                                  name=f"ail-branch-{branch.step_id}", daemon=True)
-        thread.start()
+        workers.submit(lambda: self._run_branch(branch))
 
     def _run_branch(self, branch: Branch) -> None:
         scheduler = self._scheduler_of(branch)

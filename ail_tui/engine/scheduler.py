@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -71,7 +72,11 @@ class Branch:
 
 
 class Scheduler:
-    """Starts branches as their dependencies finish, never more than ``cap`` at once."""
+    """Starts branches as their dependencies finish, never more than ``cap`` at once.
+
+    Readiness is tracked per branch (a count of unfinished dependencies), so launching
+    or finishing a branch costs time in proportion to its own edges, not to the queue.
+    """
 
     def __init__(
         self,
@@ -85,7 +90,10 @@ class Scheduler:
         self._never_started = never_started
         self._paused = paused
         self.branches: dict[str, Branch] = {}
-        self._queue: list[Branch] = []
+        self._unfinished_deps: dict[str, int] = {}
+        self._dependents: dict[str, list[Branch]] = {}
+        self._ready: deque[Branch] = deque()
+        self._doomed: list[tuple[Branch, Cancellation]] = []
         self._running = 0
         self.peak_running = 0
         self.changed = threading.Condition()
@@ -96,7 +104,24 @@ class Scheduler:
         """Queue a branch; it starts when it can."""
         with self.changed:
             self.branches[branch.step_id] = branch
-            self._queue.append(branch)
+            waiting = 0
+            for dep in branch.deps:
+                other = self.branches.get(dep)
+                if other is None or other is branch:
+                    continue
+                if other.state in (BranchState.FAILED, BranchState.CANCELLED):
+                    self._doom(branch, Cancellation(
+                        "dependency", f"dependency '{dep}' {other.state.value}"))
+                    break
+                if not other.finished:
+                    waiting += 1
+                    self._dependents.setdefault(dep, []).append(branch)
+            else:
+                if waiting:
+                    self._unfinished_deps[branch.step_id] = waiting
+                else:
+                    self._ready.append(branch)
+        branch.token.on_cancel(lambda: self._cancelled(branch))
         self.pump()
 
     def skipped(self, branch: Branch) -> None:
@@ -105,8 +130,7 @@ class Scheduler:
         branch.completed_at = time.time()
         with self.changed:
             self.branches[branch.step_id] = branch
-            branch.done.set()
-            self.changed.notify_all()
+            self._settle(branch)
         self.pump()
 
     def in_flight(self) -> list[Branch]:
@@ -117,8 +141,8 @@ class Scheduler:
     def wait_for(self, ids: Iterable[str], stop: Callable[[list[Branch]], bool] | None = None,
                  cancel: CancelToken | None = None) -> list[Branch]:
         """Block until every branch in ``ids`` has finished (or ``stop`` says enough)."""
-        wanted = [self.branches[i] for i in ids if i in self.branches]
         with self.changed:
+            wanted = [self.branches[i] for i in ids if i in self.branches]
             while True:
                 if all(b.finished for b in wanted):
                     return wanted
@@ -136,57 +160,67 @@ class Scheduler:
         branch.started_at = time.time()
 
     def finish(self, branch: Branch, state: BranchState) -> None:
-        """Called when a started branch ends; frees its slot."""
-        branch.state = state
+        """Called when a started branch ends; frees its slot and readies its dependents."""
         branch.completed_at = branch.completed_at or time.time()
         with self.changed:
+            branch.state = state
             self._running -= 1
-            branch.done.set()
-            self.changed.notify_all()
+            self._settle(branch)
         self.pump()
 
     def pump(self) -> None:
-        """Start every queued branch that can start; drop those that never will."""
+        """Start every ready branch a slot allows; report those that will never start."""
         to_start: list[Branch] = []
-        dropped: list[tuple[Branch, Cancellation]] = []
         with self.changed:
-            remaining: list[Branch] = []
-            for branch in self._queue:
-                why = self._blocked_for_good(branch)
-                if why is not None:
-                    branch.state = BranchState.CANCELLED
-                    branch.error_type = ErrorType.RUNNER_CANCELLED
-                    branch.error = why.reason
-                    branch.completed_at = time.time()
-                    dropped.append((branch, why))
+            while self._ready and not self._paused() and (
+                    self.cap is None or self._running < self.cap):
+                branch = self._ready.popleft()
+                if branch.state is not BranchState.QUEUED:
                     continue
-                if (self._deps_done(branch) and not self._paused()
-                        and (self.cap is None or self._running < self.cap)):
-                    self._running += 1
-                    self.peak_running = max(self.peak_running, self._running)
-                    branch.state = BranchState.RUNNING
-                    to_start.append(branch)
-                else:
-                    remaining.append(branch)
-            self._queue = remaining
-        for branch, why in dropped:
+                self._running += 1
+                self.peak_running = max(self.peak_running, self._running)
+                branch.state = BranchState.RUNNING
+                to_start.append(branch)
+            doomed, self._doomed = self._doomed, []
+        for branch, why in doomed:
             self._never_started(branch, why)
-            with self.changed:
-                branch.done.set()
-                self.changed.notify_all()
         for branch in to_start:
             self._start(branch)
-        if dropped:
-            self.pump()
 
-    def _deps_done(self, branch: Branch) -> bool:
-        return all(self.branches[d].finished for d in branch.deps if d in self.branches)
+    # -- bookkeeping (callers hold the lock) ---------------------------------------------
 
-    def _blocked_for_good(self, branch: Branch) -> Cancellation | None:
-        if branch.token.cancelled:
-            return branch.token.cancellation or Cancellation("run", "cancelled before it started")
-        for dep in branch.deps:
-            other = self.branches.get(dep)
-            if other is not None and other.state in (BranchState.FAILED, BranchState.CANCELLED):
-                return Cancellation("dependency", f"dependency '{dep}' {other.state.value}")
-        return None
+    def _cancelled(self, branch: Branch) -> None:
+        with self.changed:
+            if branch.state is BranchState.QUEUED:
+                self._doom(branch, branch.token.cancellation
+                           or Cancellation("run", "cancelled before it started"))
+        self.pump()
+
+    def _doom(self, branch: Branch, why: Cancellation) -> None:
+        """A queued branch that will never start: finished as cancelled, with its dependents."""
+        branch.state = BranchState.CANCELLED
+        branch.error_type = ErrorType.RUNNER_CANCELLED
+        branch.error = why.reason
+        branch.completed_at = time.time()
+        self._unfinished_deps.pop(branch.step_id, None)
+        self._doomed.append((branch, why))
+        self._settle(branch)
+
+    def _settle(self, branch: Branch) -> None:
+        """A branch finished: wake waiters and update its queued dependents."""
+        branch.done.set()
+        self.changed.notify_all()
+        failed = branch.state in (BranchState.FAILED, BranchState.CANCELLED)
+        for dependent in self._dependents.pop(branch.step_id, []):
+            if dependent.state is not BranchState.QUEUED:
+                continue
+            if failed:
+                self._doom(dependent, Cancellation(
+                    "dependency", f"dependency '{branch.step_id}' {branch.state.value}"))
+                continue
+            left = self._unfinished_deps.get(dependent.step_id, 1) - 1
+            if left <= 0:
+                self._unfinished_deps.pop(dependent.step_id, None)
+                self._ready.append(dependent)
+            else:
+                self._unfinished_deps[dependent.step_id] = left

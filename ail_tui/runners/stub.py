@@ -49,6 +49,9 @@ class StubScript(BaseModel):
     steps: dict[str, StubBehaviour] = Field(default_factory=dict)
 
 
+_NOTHING = StubBehaviour()
+
+
 class StubScriptError(ValueError):
     """A stub script that cannot be used."""
 
@@ -92,7 +95,7 @@ class StubRunner:
     def plan_for(self, step_id: str) -> _Plan:
         """The behaviour for ``step_id`` (exact id, then its last ``::`` segment)."""
         steps = self.script.steps
-        own = steps.get(step_id) or steps.get(step_id.rsplit("::", 1)[-1]) or StubBehaviour()
+        own = steps.get(step_id) or steps.get(step_id.rsplit("::", 1)[-1]) or _NOTHING
         base = self.script.default
 
         def pick(name: str, fallback: Any) -> Any:

@@ -38,7 +38,8 @@ class RunLog:
 
     def entry(self, entry: TurnEntry) -> None:
         """A completed step."""
-        self._write(entry.to_record())
+        if self._writer is not None:
+            self._writer.write(entry.to_record())
 
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
                    retry_attempt: int | None = None, max_retries: int | None = None) -> None:
