@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ail_tui import __version__
 from ail_tui.pipeline.diagnostics import ErrorType
@@ -14,7 +15,7 @@ from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path, report_json, report_text
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
-SUBCOMMANDS = ("validate", "run")
+SUBCOMMANDS = ("validate", "run", "log", "logs")
 
 
 def _use_colour(stream: object) -> bool:
@@ -76,6 +77,60 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_headless(result.pipeline, options)
 
 
+def cmd_log(ref: str | None, output_format: str) -> int:
+    """Show one run (default: the newest of this project); exit 1 when there is none."""
+    from ail_tui.turnlog.markdown import format_ail_log, format_json, format_timeline
+    from ail_tui.turnlog.reader import read_run
+    from ail_tui.turnlog.store import find_run
+
+    path = find_run(ref)
+    if path is None:
+        what = f"run '{ref}'" if ref else "runs"
+        sys.stderr.write(f"ail-tui: no {what} found for this directory "
+                         f"({display_path(Path.cwd())})\n")
+        return EXIT_INVALID
+    try:
+        if output_format == "raw":
+            sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+            return EXIT_OK
+        run = read_run(path)
+    except OSError as exc:
+        sys.stderr.write(f"ail-tui: cannot read {path}: {exc.strerror or exc}\n")
+        return EXIT_UNREADABLE
+    if output_format == "json":
+        sys.stdout.write(json.dumps(format_json(run), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_ail_log(run) + "\n" + format_timeline(run))
+    return EXIT_OK
+
+
+def cmd_logs(output_format: str, limit: int) -> int:
+    """List this project's runs, newest first."""
+    from datetime import datetime
+
+    from ail_tui.turnlog.store import list_runs
+
+    runs = list_runs()[:limit]
+    if output_format == "json":
+        sys.stdout.write(json.dumps([
+            {"run_id": r.run_id, "status": r.status, "pipeline_source": r.pipeline_source,
+             "started_at": r.started_at, "duration_s": r.duration, "total_cost_usd":
+             r.total_cost, "steps": dict(r.step_counts)} for r in runs], indent=2) + "\n")
+        return EXIT_OK
+    if not runs:
+        sys.stdout.write("no runs yet for this directory\n")
+        return EXIT_OK
+    for r in runs:
+        when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M:%S") if (
+            r.started_at) else "?"
+        took = f"{r.duration:.1f}s" if r.duration is not None else "-"
+        counts = " ".join(f"{k} {v}" for k, v in sorted(r.step_counts.items()))
+        source = display_path(r.pipeline_source) if r.pipeline_source else "?"
+        sys.stdout.write(f"[{when}] {r.run_id}  {r.status:<11} {took:>7}  "
+                         f"${r.total_cost:.4f}  {counts}  {source}\n")
+    return EXIT_OK
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
@@ -94,6 +149,13 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true",
                      help="no dashboard: print events as NDJSON on stdout")
     _add_run_options(run)
+    log = commands.add_parser("log", help="show a run's turn log (default: the newest)")
+    log.add_argument("run", nargs="?", metavar="RUN_ID|PATH",
+                     help="a run id, a unique prefix of one, or a .jsonl path")
+    log.add_argument("--format", choices=("markdown", "json", "raw"), default="markdown")
+    logs = commands.add_parser("logs", help="list this project's runs, newest first")
+    logs.add_argument("--format", choices=("text", "json"), default="text")
+    logs.add_argument("--limit", type=int, default=20)
     return parser
 
 
@@ -111,7 +173,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def _dashboard_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
-        usage="ail-tui PIPELINE [options]\n       ail-tui {validate} ...",
+        usage="ail-tui PIPELINE [options]\n       ail-tui {validate,run,log,logs} ...",
         description="Open the dashboard on a pipeline. Commands: "
                     + ", ".join(SUBCOMMANDS) + " (ail-tui COMMAND --help).",
     )
@@ -127,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = _subcommand_parser().parse_args(args)
         if options.command == "run":
             return cmd_run(options)
+        if options.command == "log":
+            return cmd_log(options.run, options.format)
+        if options.command == "logs":
+            return cmd_logs(options.format, options.limit)
         return cmd_validate(options.pipeline, options.format)
     if not args or args[0] in ("-h", "--help"):
         _subcommand_parser().print_help()

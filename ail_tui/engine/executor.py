@@ -501,15 +501,14 @@ class Executor:
             self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
                                       resolved_prompt=prompt, concurrent_group=group,
                                       attempt=attempt))
-            self.log.step_started(step_id, prompt)
-            entry = self._invoke_runner(step, step_id, prompt, scope, token)
-            return entry
+            self._log_started(step_id, prompt, branch)
+            return self._invoke_runner(step, step_id, prompt, scope, token)
         if kind is StepKind.CONTEXT:
             assert step.context is not None
             if step.context.shell is None:
                 raise StepError(ErrorType.VALIDATION_FAILED,
                                 f"Step '{step_id}': context.spec is not supported by ail-tui")
-            return self._shell(step, step_id, index, total, token, group, attempt)
+            return self._shell(step, step_id, index, total, token, branch, attempt)
         if kind is StepKind.PIPELINE:
             return self._sub_pipeline(step, step_id, index, total, scope, token, group)
         if kind is StepKind.DO_WHILE:
@@ -518,6 +517,13 @@ class Executor:
             return self._for_each(step, step_id, index, total, scope, token)
         raise StepError(ErrorType.VALIDATION_FAILED,
                         f"Step '{step_id}' has no body that can run here ({step.action})")
+
+    def _log_started(self, step_id: str, prompt: str, branch: Branch | None) -> None:
+        if branch is None:
+            self.log.step_started(step_id, prompt)
+        else:
+            self.log.step_started(step_id, prompt, group=branch.group,
+                                  launched_at=branch.launched_at)
 
     def _render(self, text: str, scope: Scope) -> str:
         try:
@@ -562,13 +568,14 @@ class Executor:
         )
 
     def _shell(self, step: Step, step_id: str, index: int, total: int, token: CancelToken,
-               group: str | None, attempt: int) -> TurnEntry:
+               branch: Branch | None, attempt: int) -> TurnEntry:
         assert step.context is not None and step.context.shell is not None
         command = step.context.shell
         self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
-                                  resolved_prompt=None, concurrent_group=group,
+                                  resolved_prompt=None,
+                                  concurrent_group=branch.group if branch else None,
                                   attempt=attempt))
-        self.log.step_started(step_id, command)
+        self._log_started(step_id, command, branch)
         timeout = float(step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
         result = run_shell(
             command, token, timeout=timeout, cwd=self.options.cwd,
@@ -953,7 +960,7 @@ class Executor:
             branch.error_type = ErrorType.RUNNER_CANCELLED
             branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
             branch.completed_at = time.time()
-            self._record_cancel(step_id, cancelled.why, branch.group)
+            self._record_cancel(step_id, cancelled.why, branch.group, branch.launched_at)
             state = BranchState.CANCELLED
         except RunAborted as abort:
             branch.error_type, branch.error = abort.error_type, abort.detail
@@ -979,7 +986,7 @@ class Executor:
         self.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
 
     def _branch_never_started(self, branch: Branch, why: Cancellation) -> None:
-        self._record_cancel(branch.step_id, why, branch.group)
+        self._record_cancel(branch.step_id, why, branch.group, branch.launched_at)
         self._drop_token(branch.step_id)
 
     def _scheduler_of(self, branch: Branch) -> Scheduler | None:
@@ -1013,8 +1020,10 @@ class Executor:
                                     model=entry.model, concurrent_group=group,
                                     exit_code=entry.exit_code))
 
-    def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None) -> None:
-        self.log.step_cancelled(step_id, why.by, why.reason)
+    def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None,
+                       launched_at: float | None = None) -> None:
+        self.log.step_cancelled(step_id, why.by, why.reason, group=group,
+                                launched_at=launched_at)
         self._emit(ev.StepCancelled(step_id=step_id, cancelled_by=why.by, reason=why.reason,
                                     concurrent_group=group))
 

@@ -11,6 +11,10 @@ from ail_tui.turnlog.timestamps import format_timestamp
 from ail_tui.turnlog.writer import TurnLogWriter
 
 
+def _now() -> str:
+    return format_timestamp(time.time())
+
+
 class RunLog:
     """Writes one run's records; a ``None`` path makes every write a no-op."""
 
@@ -28,13 +32,20 @@ class RunLog:
         return self._writer.failed if self._writer is not None else None
 
     def run_started(self, pipeline_source: str | None, project_hash: str) -> None:
-        """The first line of every run."""
-        self._write({"pipeline_source": pipeline_source, "project_hash": project_hash,
-                     "type": "run_started"})
+        """The first line of every run (ours adds ``at``)."""
+        self._write({"at": _now(), "pipeline_source": pipeline_source,
+                     "project_hash": project_hash, "type": "run_started"})
 
-    def step_started(self, step_id: str, prompt: str) -> None:
-        """A step's body began."""
-        self._write({"prompt": prompt, "step_id": step_id, "type": "step_started"})
+    def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
+                     launched_at: float | None = None) -> None:
+        """A step's body began (ours adds ``at`` and, for branches, group and launch time)."""
+        record: dict[str, Any] = {"at": _now(), "prompt": prompt, "step_id": step_id,
+                                  "type": "step_started"}
+        if group is not None:
+            record["concurrent_group"] = group
+        if launched_at is not None:
+            record["launched_at"] = format_timestamp(launched_at)
+        self._write(record)
 
     def entry(self, entry: TurnEntry) -> None:
         """A completed step."""
@@ -44,26 +55,31 @@ class RunLog:
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
                    retry_attempt: int | None = None, max_retries: int | None = None) -> None:
         """A failed attempt that was retried, continued past, or that aborted after retries."""
-        record: dict[str, Any] = {"error_detail": detail, "error_type": error_type,
-                                  "on_error_action": action, "step_id": step_id,
-                                  "type": "step_error"}
+        record: dict[str, Any] = {"at": _now(), "error_detail": detail,
+                                  "error_type": error_type, "on_error_action": action,
+                                  "step_id": step_id, "type": "step_error"}
         if retry_attempt is not None:
             record["retry_attempt"] = retry_attempt
         if max_retries is not None:
             record["max_retries"] = max_retries
         self._write(record)
 
-    def step_cancelled(self, step_id: str, cancelled_by: str, reason: str,
-                       at: float | None = None) -> None:
-        """A cancelled step (ours: Rust's keys plus ``at``)."""
-        self._write({"at": format_timestamp(at or time.time()), "cancelled_by": cancelled_by,
-                     "reason": reason, "step_id": step_id, "type": "step_cancelled"})
+    def step_cancelled(self, step_id: str, cancelled_by: str, reason: str, *,
+                       group: str | None = None, launched_at: float | None = None) -> None:
+        """A cancelled step (ours: Rust's keys plus ``at``; branches add group and launch)."""
+        record: dict[str, Any] = {"at": _now(), "cancelled_by": cancelled_by,
+                                  "reason": reason, "step_id": step_id,
+                                  "type": "step_cancelled"}
+        if group is not None:
+            record["concurrent_group"] = group
+        if launched_at is not None:
+            record["launched_at"] = format_timestamp(launched_at)
+        self._write(record)
 
     def run_finished(self, status: str, error_type: str | None = None,
                      error: str | None = None) -> None:
         """The last line of a run that ended normally (ours)."""
-        record: dict[str, Any] = {"at": format_timestamp(time.time()), "status": status,
-                                  "type": "run_finished"}
+        record: dict[str, Any] = {"at": _now(), "status": status, "type": "run_finished"}
         if error_type is not None:
             record["error_type"] = error_type
         if error is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ail_tui.engine import events as ev
@@ -47,9 +48,11 @@ def test_turn_entry_has_the_fixed_keys(run_pipeline) -> None:
              "tool_events"}
     assert fixed <= set(record)
     assert set(record) - fixed <= {"launched_at", "completed_at", "sampling"}
-    assert run.records[0] == {"pipeline_source": run.records[0]["pipeline_source"],
-                              "project_hash": run.records[0]["project_hash"],
-                              "type": "run_started"}
+    first = run.records[0]
+    assert first["type"] == "run_started"
+    assert set(first) == {"at", "pipeline_source", "project_hash", "type"}
+    assert first["pipeline_source"].endswith("p.ail.yaml")
+    assert re.fullmatch(r"[0-9a-f]{40}", first["project_hash"])
 
 
 def test_host_invocation_runs_only_with_a_prompt(run_pipeline) -> None:
@@ -135,7 +138,7 @@ def test_retry_then_abort_records_step_errors(run_pipeline) -> None:
     errors = run.typed("step_error")
     assert [(e["on_error_action"], e["retry_attempt"]) for e in errors] == [
         ("retry", 1), ("retry", 2), ("abort_pipeline", 3)]
-    assert errors[0] == {"error_detail": "Process exited with 1",
+    assert errors[0] == {"at": errors[0]["at"], "error_detail": "Process exited with 1",
                          "error_type": "ail:runner/invocation-failed", "max_retries": 2,
                          "on_error_action": "retry", "retry_attempt": 1, "step_id": "scan",
                          "type": "step_error"}
