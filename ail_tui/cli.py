@@ -131,6 +131,44 @@ def cmd_logs(output_format: str, limit: int) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Open the dashboard on a pipeline (or a turn log with --log)."""
+    from ail_tui.runners.registry import RunnerFactory
+    from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScriptError, load_stub_script
+    from ail_tui.tui.app import run_dashboard
+    from ail_tui.tui.run_view import RunView
+    from ail_tui.turnlog.reader import read_run
+
+    if args.pipeline is None and args.log is None:
+        sys.stderr.write("ail-tui: give a pipeline file (or --log FILE); see ail-tui --help\n")
+        return EXIT_UNREADABLE
+    if args.pipeline is not None and not Path(args.pipeline).is_file():
+        sys.stderr.write(f"ail-tui: cannot open '{args.pipeline}': no such file\n")
+        return EXIT_UNREADABLE
+    replay = None
+    if args.log is not None:
+        try:
+            replay = RunView.replay(read_run(args.log))
+        except OSError as exc:
+            sys.stderr.write(f"ail-tui: cannot read '{args.log}': {exc.strerror or exc}\n")
+            return EXIT_UNREADABLE
+    script = None
+    if args.stub_script is not None:
+        try:
+            script = load_stub_script(args.stub_script)
+        except StubScriptError as exc:
+            sys.stderr.write(f"ail-tui: {exc}\n")
+            return EXIT_UNREADABLE
+    runner = args.runner
+    if runner is None and (args.stub_script is not None or args.stub_response is not None):
+        runner = "stub"
+    return run_dashboard(
+        args.pipeline, prompt=args.prompt, runner=runner, model=args.model,
+        runners=RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script),
+        watch_run=args.watch_run, replay=replay,
+    )
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
@@ -178,7 +216,13 @@ def _dashboard_parser() -> argparse.ArgumentParser:
                     + ", ".join(SUBCOMMANDS) + " (ail-tui COMMAND --help).",
     )
     parser.add_argument("--version", action="version", version=f"ail-tui {__version__}")
-    parser.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
+    parser.add_argument("pipeline", metavar="PIPELINE", nargs="?",
+                        help="path to a .ail.yaml file")
+    parser.add_argument("--log", metavar="FILE",
+                        help="open a turn log (ours or the Rust ail's) for inspection")
+    parser.add_argument("--watch-run", action="store_true",
+                        help="re-run automatically after each valid save")
+    _add_run_options(parser)
     return parser
 
 
@@ -198,8 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _subcommand_parser().print_help()
         return EXIT_OK if args else EXIT_UNREADABLE
     options = _dashboard_parser().parse_args(args)
-    sys.stderr.write("ail-tui: the dashboard is not built yet; validating instead.\n")
-    return cmd_validate(options.pipeline, "text")
+    return cmd_dashboard(options)
 
 
 def run() -> None:

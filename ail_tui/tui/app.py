@@ -1,0 +1,492 @@
+"""The dashboard: watch and validate a pipeline, run it, supervise its branches."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
+from watchfiles import awatch
+
+from ail_tui.engine import events as ev
+from ail_tui.engine.executor import Executor, RunOptions
+from ail_tui.pipeline.loader import LoadResult, Pipeline
+from ail_tui.pipeline.validation import check_file
+from ail_tui.report import display_path
+from ail_tui.runners.registry import RunnerFactory
+from ail_tui.tui.run_view import GLYPH, RunView
+from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
+from ail_tui.tui.widgets.plan import Plan, render_plan
+from ail_tui.tui.widgets.problems import Problems, render_problems
+from ail_tui.tui.widgets.steps_table import StepsTable
+from ail_tui.tui.widgets.timeline import Timeline
+
+DRAIN_SECONDS = 0.05
+MAX_EVENTS_PER_TICK = 20_000
+EVENT_LOG_LINES = 20_000
+
+
+def _event_line(event: ev.Event, origin: float | None) -> str:
+    data = event.to_json()
+    step = data.pop("step_id", "") or ""
+    for key in ("type", "at", "event"):
+        data.pop(key, None)
+    if isinstance(event, ev.RunnerEvent):
+        inner = dict(event.event)
+        data = {"runner": inner.pop("type", "?"), **{k: v for k, v in inner.items()
+                                                    if k in ("text", "tool_name")}}
+    detail = " ".join(f"{k}={v!r}" for k, v in data.items() if v not in (None, "", [], {}))
+    relative = f"+{event.at - origin:8.3f}s" if origin else " " * 10
+    clock = datetime.fromtimestamp(event.at).strftime("%H:%M:%S.%f")[:-3]
+    return f"{relative} {clock} {event.type:<20} {step:<16} {detail[:300]}"
+
+
+class AilApp(App[int]):
+    """ail-tui's dashboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ail-tui"
+    BINDINGS = [
+        Binding("r", "run", "Run", id="app.run"),
+        Binding("c", "cancel_run", "Cancel run", id="app.cancel_run"),
+        Binding("x", "cancel_step", "Cancel step", id="app.cancel_step"),
+        Binding("p", "pause", "Pause", id="app.pause"),
+        Binding("g", "answer_gate", "Gate", id="app.gate"),
+        Binding("o", "toggle_output", "All output", id="app.output_all"),
+        Binding("t", "next_tab", "Next pane", id="app.next_tab"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        pipeline_path: str | Path | None,
+        *,
+        prompt: str | None = None,
+        runner: str | None = None,
+        model: str | None = None,
+        runners: RunnerFactory | None = None,
+        watch_run: bool = False,
+        watch_files: bool = True,
+        log_dir: Path | None = None,
+        replay: RunView | None = None,
+    ) -> None:
+        super().__init__()
+        self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
+        self.prompt, self.runner, self.model = prompt, runner, model
+        self.runners = runners or RunnerFactory()
+        self.watch_run = watch_run
+        self.watch_files_enabled = watch_files
+        self.log_dir = log_dir
+        self.result: LoadResult | None = None
+        self.pipeline: Pipeline | None = None  # the last good version
+        self.generation = 0  # bumps on every valid save
+        self.validated_at: float | None = None
+        self.view = replay or RunView()
+        self.replaying = replay is not None
+        self.executor: Executor | None = None
+        self.run_thread: threading.Thread | None = None
+        self.run_generation = 0
+        self.events: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
+        self.event_lines: list[str] = []
+        self.output_all = False
+        self.event_filter = ""
+        self._gate_open: str | None = None
+        self._dirty: set[str] = set()
+        self._last_timeline = 0.0
+        self._watched: set[Path] = set()
+        self._watch_stop: asyncio.Event | None = None
+        self.drained = 0
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="body"):
+            yield StepsTable(id="steps")
+            with TabbedContent(id="panes", initial="tab-timeline"):
+                with TabPane("Timeline", id="tab-timeline"), VerticalScroll():
+                    yield Timeline(id="timeline")
+                with TabPane("Output", id="tab-output"):
+                    yield Log(id="output", max_lines=5_000, highlight=False)
+                with TabPane("Events", id="tab-events"), Vertical():
+                    yield Input(placeholder="filter events by step or type", id="event-filter")
+                    yield Log(id="event-log", max_lines=EVENT_LOG_LINES, highlight=False)
+                with TabPane("Problems", id="tab-problems"), VerticalScroll():
+                    yield Problems(id="problems")
+                with TabPane("Plan", id="tab-plan"), VerticalScroll():
+                    yield Plan(id="plan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(StepsTable).focus()
+        if self.pipeline_path is not None:
+            self.validate_now()
+        self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
+        self.set_interval(1.0, self._tick, name="tick")
+        self._refresh_all()
+
+    # -- validation and watching ---------------------------------------------------------
+
+    def validate_now(self) -> None:
+        """Validate the pipeline off the UI thread; the verdict comes back by callback."""
+        if self.pipeline_path is None:
+            return
+        self.run_worker(self._validate, thread=True, group="validate", exclusive=True,
+                        exit_on_error=False, description="validate pipeline")
+
+    def _validate(self) -> None:
+        assert self.pipeline_path is not None
+        result = check_file(self.pipeline_path)
+        self.call_from_thread(self._validated, result)
+
+    def _validated(self, result: LoadResult) -> None:
+        self.result = result
+        self.validated_at = time.time()
+        if result.valid and result.pipeline is not None:
+            self.pipeline = result.pipeline
+            self.generation += 1
+            if not self.view.running and not self.replaying:
+                self.view = RunView.planned(self.pipeline)
+                self._dirty = set(self.view.rows)
+                self.query_one(StepsTable).clear()
+        self._watch(set(result.files) | {self.pipeline_path} if self.pipeline_path else set())
+        self.query_one(Problems).update(render_problems(result, str(self.pipeline_path)))
+        self.query_one(Plan).update(render_plan(self.pipeline))
+        self._refresh_all()
+        if not result.valid:
+            self.query_one(TabbedContent).active = "tab-problems"
+        elif self.watch_run and self.run_generation and self.generation > self.run_generation:
+            self._restart_run()
+
+    def _watch(self, files: set[Path]) -> None:
+        files = {Path(f).resolve() for f in files}
+        if not self.watch_files_enabled or files == self._watched:
+            return
+        self._watched = files
+        self.watch_sources(files)
+
+    @work(exclusive=True, group="watch", exit_on_error=False, description="watch files")
+    async def watch_sources(self, files: set[Path]) -> None:
+        """Re-validate when the pipeline or a file it uses is saved, deleted or recreated."""
+        folders = sorted({str(f.parent) for f in files if f.parent.exists()})
+        if not folders:
+            return
+        names = {str(f) for f in files}
+        async for changes in awatch(*folders, debounce=400, step=30,
+                                    rust_timeout=1000, yield_on_timeout=False):
+            if any(str(Path(path).resolve()) in names for _, path in changes):
+                self.validate_now()
+
+    # -- running -------------------------------------------------------------------------
+
+    def _needs_prompt(self) -> bool:
+        if self.pipeline is None:
+            return False
+        for path in self.result.files if self.result else []:
+            try:
+                if "step.invocation.prompt" in Path(path).read_text(encoding="utf-8"):
+                    return True
+            except (OSError, UnicodeDecodeError):
+                continue
+        return False
+
+    def action_run(self) -> None:
+        """Run the last good version of the pipeline (asks for a prompt when it needs one)."""
+        if self.pipeline is None:
+            self.notify("No valid pipeline to run — see Problems.", severity="error")
+            return
+        if self.view.running:
+            self.notify("A run is in progress: c cancels it first.", severity="warning")
+            return
+        if self.prompt is None and self._needs_prompt():
+            self.push_screen(PromptDialog(), self._prompt_given)
+            return
+        self.start_run(self.prompt)
+
+    def _prompt_given(self, text: str | None) -> None:
+        if text is not None:
+            self.prompt = text
+            self.start_run(text)
+
+    def start_run(self, prompt: str | None) -> None:
+        """Start a run of the last good pipeline, on a snapshot of it."""
+        assert self.pipeline is not None
+        self.replaying = False
+        self.events = queue.SimpleQueue()
+        self.view = RunView.planned(self.pipeline)
+        self.event_lines = []
+        self.query_one(StepsTable).clear()
+        self.query_one("#event-log", Log).clear()
+        self.query_one("#output", Log).clear()
+        options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
+                             interactive=True, runners=self.runners, log_dir=self.log_dir)
+        self.executor = Executor(self.pipeline, options, self.events.put)
+        self.run_generation = self.generation
+        self.run_thread = self.executor.start()
+        self._dirty = set(self.view.rows)
+        self.query_one(TabbedContent).active = "tab-timeline"
+        self._refresh_all()
+
+    def _restart_run(self) -> None:
+        if self.executor is not None and self.view.running:
+            self.executor.cancel("re-run after a save (--watch-run)")
+            if self.run_thread is not None:
+                self.run_thread.join(5)
+            self.drain()
+        self.start_run(self.prompt)
+
+    def action_cancel_run(self) -> None:
+        """Cancel the whole run."""
+        if self.executor is not None and self.view.running:
+            self.executor.cancel()
+            self.notify("Cancelling the run…")
+
+    def action_cancel_step(self) -> None:
+        """Cancel the selected step (a branch, or the running sequential step)."""
+        step = self.query_one(StepsTable).selected_step
+        if self.executor is None or step is None or not self.view.running:
+            return
+        if self.executor.cancel_step(step):
+            self.notify(f"Cancelling {step}…")
+        else:
+            self.notify(f"{step} is not running or queued.", severity="warning")
+
+    def action_pause(self) -> None:
+        """Pause or resume between steps."""
+        if self.executor is None or not self.view.running:
+            return
+        if self.executor.paused:
+            self.executor.resume()
+        else:
+            self.executor.pause()
+
+    def action_answer_gate(self) -> None:
+        """Open the dialog of the oldest waiting human gate."""
+        if self.view.gates and self._gate_open is None:
+            self._open_gate(self.view.gates[0])
+
+    def action_toggle_output(self) -> None:
+        """Selected step's output, or every step's interleaved."""
+        self.output_all = not self.output_all
+        self._show_output()
+
+    def action_next_tab(self) -> None:
+        """Cycle the right-hand panes."""
+        tabs = self.query_one(TabbedContent)
+        order = ["tab-timeline", "tab-output", "tab-events", "tab-problems", "tab-plan"]
+        tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+
+    def action_help(self) -> None:
+        """Show every binding."""
+        rows = [(b.key, b.description, b.id or "") for b in self.BINDINGS
+                if isinstance(b, Binding)]
+        rows += [(b.key, b.description, b.id or "") for b in StepsTable.BINDINGS
+                 if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit(self) -> None:
+        """Quit; a running run is cancelled first and its processes are ended."""
+        if self.executor is not None and self.view.running:
+            self.executor.cancel("dashboard closed")
+            if self.run_thread is not None:
+                await asyncio.to_thread(self.run_thread.join, 5)
+        self.exit(0)
+
+    # -- events --------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Apply every queued engine event in one batch."""
+        batch: list[ev.Event] = []
+        try:
+            while len(batch) < MAX_EVENTS_PER_TICK:
+                batch.append(self.events.get_nowait())
+        except queue.Empty:
+            pass
+        if not batch:
+            if self.view.running and time.time() - self._last_timeline > 0.25:
+                self._refresh_running()
+            return
+        self.drained += len(batch)
+        origin = self.view.started_at
+        lines: list[str] = []
+        finished = False
+        for event in batch:
+            changed = self.view.apply(event)
+            if changed:
+                self._dirty.add(changed)
+            origin = origin or self.view.started_at
+            lines.append(_event_line(event, origin))
+            if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
+                self._pending_gate(event)
+            finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
+        self.event_lines.extend(lines)
+        del self.event_lines[:-EVENT_LOG_LINES]
+        with self.batch_update():
+            self._write_event_lines(lines)
+            self._refresh_running(force=True)
+        if finished:
+            self._finished()
+
+    def _write_event_lines(self, lines: list[str]) -> None:
+        wanted = [line for line in lines if self.event_filter in line] if (
+            self.event_filter) else lines
+        if wanted:
+            self.query_one("#event-log", Log).write_lines(wanted)
+
+    @on(Input.Changed, "#event-filter")
+    def _filter_events(self, event: Input.Changed) -> None:
+        self.event_filter = event.value.strip()
+        log = self.query_one("#event-log", Log)
+        log.clear()
+        self._write_event_lines(self.event_lines)
+
+    def _pending_gate(self, event: ev.HitlGateReached | ev.HitlModifyReached) -> None:
+        if self._gate_open is None:
+            self._open_gate(event.step_id, event)
+        self.bell()
+
+    def _open_gate(self, step_id: str,
+                   event: ev.HitlGateReached | ev.HitlModifyReached | None = None) -> None:
+        self._gate_open = step_id
+        if isinstance(event, ev.HitlModifyReached):
+            self.push_screen(ModifyDialog(step_id, event.message, event.last_response or ""),
+                             lambda text: self._modified(step_id, text))
+        else:
+            message = event.message if isinstance(event, ev.HitlGateReached) else None
+            self.push_screen(GateDialog(step_id, message),
+                             lambda approved: self._gated(step_id, approved))
+
+    def _gated(self, step_id: str, approved: bool | None) -> None:
+        self._gate_open = None
+        if approved is None or self.executor is None:
+            return
+        self.executor.answer_gate(step_id, approved)
+        self.view.gate_answered(step_id)
+
+    def _modified(self, step_id: str, text: str | None) -> None:
+        self._gate_open = None
+        if self.executor is None:
+            return
+        self.executor.answer_gate(step_id, text is not None, text)
+        self.view.gate_answered(step_id)
+
+    def _finished(self) -> None:
+        view = self.view
+        bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
+        table = self.query_one(StepsTable)
+        failed = next((r for r in bad if r.status == "failed"), None)
+        if failed is not None:
+            table.select_step(failed.step_id)
+            self._show_output()
+        if view.state in ("completed", "break"):
+            self.notify(f"Run {view.state}.", title="ail-tui")
+        else:
+            summary = "\n".join(f"{r.glyph} {r.step_id}: {r.error or r.status}"
+                                for r in bad[:8])
+            self.notify(f"Run {view.state}: {view.error or ''}\n{summary}",
+                        title="ail-tui", severity="error", timeout=15)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._refresh_status()
+
+    def _refresh_all(self) -> None:
+        self._refresh_running(force=True)
+
+    def _refresh_running(self, force: bool = False) -> None:
+        now = time.time()
+        table = self.query_one(StepsTable)
+        table.show(self.view, None if force and not self._dirty else self._dirty)
+        self._dirty = set()
+        if force or now - self._last_timeline > 0.25:
+            self.query_one(Timeline).show(self.view)
+            self._last_timeline = now
+        self._show_output()
+        self._refresh_status()
+
+    @on(StepsTable.RowHighlighted)
+    def _selection_moved(self) -> None:
+        self._shown_output = None
+        self._show_output()
+
+    _shown_output: tuple[str | None, int, str | None] | None = None
+
+    def _show_output(self) -> None:
+        log = self.query_one("#output", Log)
+        if self.output_all:
+            key = ("*", len(self.view.interleaved), None)
+            if key == self._shown_output:
+                return
+            self._shown_output = key
+            log.clear()
+            log.write_lines([f"{step:<16} │ {text}" for step, text in self.view.interleaved])
+            return
+        step = self.query_one(StepsTable).selected_step
+        row = self.view.rows.get(step) if step else None
+        if row is None:
+            return
+        last = row.output[-1] if row.output else None
+        key = (step, len(row.output), f"{last}|{row.status}|{row.error}")
+        if key == self._shown_output:
+            return
+        self._shown_output = key
+        log.clear()
+        header = [f"── {row.step_id} · {row.kind} · {row.glyph} {row.status}"]
+        if row.error:
+            header.append(f"error: {row.error}")
+        log.write_lines(header + list(row.output))
+
+    def _refresh_status(self) -> None:
+        status = self.query_one("#status", Static)
+        text = Text()
+        text.append(" ail-tui ", style="bold reverse")
+        name = display_path(self.pipeline_path) if self.pipeline_path else "(log)"
+        text.append(f" {name} ")
+        result = self.result
+        if result is not None:
+            saved = datetime.fromtimestamp(self.validated_at or time.time()).strftime(
+                "%H:%M:%S")
+            if result.valid:
+                text.append(f"✓ valid ({saved})", style="green")
+            else:
+                text.append(f"✗ invalid: {len(result.errors)} error(s) ({saved})",
+                            style="bold red")
+        view = self.view
+        if view.run_id:
+            text.append(f"  run {view.run_id[:8]} ", style="bold")
+            text.append(view.state, style="cyan" if view.running else (
+                "green" if view.state in ("completed", "break") else "red"))
+            if view.started_at:
+                end = view.finished_at or time.time()
+                text.append(f" {end - view.started_at:5.1f}s")
+        counts = view.counts()
+        for state in ("running", "queued", "waiting", "done", "failed", "cancelled",
+                      "skipped"):
+            if counts.get(state):
+                text.append(f"  {GLYPH[state]}{counts[state]} {state}")
+        if view.total_cost:
+            text.append(f"  ${view.total_cost:.4f}")
+        if view.running and self.generation > self.run_generation:
+            text.append("  ⟳ pipeline changed since this run started — r re-runs it",
+                        style="yellow")
+        if view.gates:
+            text.append(f"  ⏸ gate waiting ({view.gates[0]}) — g to answer", style="magenta")
+        status.update(text)
+
+
+def run_dashboard(path: str | None, **options: Any) -> int:
+    """Open the dashboard; returns its exit code."""
+    app = AilApp(path, **options)
+    return app.run() or 0

@@ -1,0 +1,263 @@
+"""What the dashboard shows of a run, folded from the engine's events (no Textual here).
+
+The same view is rebuilt from a turn log for replay, so a finished run and a live
+one look alike on screen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from ail_tui.engine import events as ev
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.pipeline.models import Step
+from ail_tui.turnlog.reader import RunRecord
+
+MAX_OUTPUT_LINES = 2_000
+
+GLYPH = {
+    "pending": "·",
+    "queued": "◌",
+    "waiting": "⏸",
+    "running": "▶",
+    "done": "✓",
+    "failed": "✗",
+    "cancelled": "⊘",
+    "skipped": "↷",
+    "interrupted": "?",
+    "retried": "↻",
+}
+FINISHED = frozenset({"done", "failed", "cancelled", "skipped", "interrupted"})
+
+
+def step_kind(step: Step) -> str:
+    """A short word for what a step does."""
+    if step.is_join:
+        return "join"
+    if step.context is not None:
+        return "shell" if step.context.shell is not None else "spec"
+    kind = step.kind
+    if kind is None:
+        return "?"
+    if kind.value == "action":
+        return str(step.action)
+    return "loop" if kind.value in ("do_while", "for_each") else kind.value
+
+
+@dataclass
+class StepRow:
+    """One step as the steps table, timeline and output pane see it."""
+
+    step_id: str
+    kind: str = ""
+    status: str = "pending"
+    group: str | None = None
+    depends_on: tuple[str, ...] = ()
+    condition: str | None = None
+    launched_at: float | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+    attempts: int = 0
+    cost_usd: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error: str | None = None
+    error_type: str | None = None
+    cancelled_by: str | None = None
+    prompt: str | None = None
+    response: str | None = None
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
+
+    @property
+    def glyph(self) -> str:
+        """The status glyph (the status word goes beside it)."""
+        return GLYPH.get(self.status, "?")
+
+    def elapsed(self, now: float | None = None) -> float | None:
+        """Seconds the step has been running (up to now, when still running)."""
+        start = self.started_at or self.launched_at
+        if start is None:
+            return None
+        end = self.completed_at if self.completed_at is not None else (now or time.time())
+        return max(end - start, 0.0)
+
+
+@dataclass
+class RunView:
+    """The state of one run (live or replayed), step by step."""
+
+    rows: dict[str, StepRow] = field(default_factory=dict)
+    run_id: str | None = None
+    log_path: str | None = None
+    state: str = "idle"  # idle | running | paused | completed | break | aborted | failed | ...
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    error_type: str | None = None
+    gates: list[str] = field(default_factory=list)
+    interleaved: deque[tuple[str, str]] = field(
+        default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
+
+    @classmethod
+    def planned(cls, pipeline: Pipeline | None) -> RunView:
+        """Rows for every step of a pipeline, before it runs."""
+        view = cls()
+        for step in pipeline.steps if pipeline else []:
+            if step.id is None:
+                continue
+            view.rows[step.id] = StepRow(step.id, step_kind(step),
+                                         depends_on=tuple(step.depends_on or ()),
+                                         condition=step.condition)
+        return view
+
+    @property
+    def running(self) -> bool:
+        """Whether the run is still going."""
+        return self.state in ("running", "paused")
+
+    def counts(self) -> Counter[str]:
+        """Steps by status."""
+        return Counter(row.status for row in self.rows.values())
+
+    @property
+    def total_cost(self) -> float:
+        """The run's cost so far."""
+        return sum(row.cost_usd or 0.0 for row in self.rows.values())
+
+    def row(self, step_id: str) -> StepRow:
+        """The row of a step, added at the end when the plan did not list it."""
+        row = self.rows.get(step_id)
+        if row is None:
+            row = StepRow(step_id, "step" if "::" not in step_id else "inner")
+            self.rows[step_id] = row
+        return row
+
+    def apply(self, event: ev.Event) -> str | None:
+        """Fold one event in; returns the id of the step it changed, if any."""
+        if isinstance(event, ev.RunStarted):
+            self.run_id, self.log_path = event.run_id, event.log_path
+            self.state, self.started_at = "running", event.at
+            return None
+        if isinstance(event, ev.RunPaused | ev.RunResumed):
+            self.state = "paused" if isinstance(event, ev.RunPaused) else "running"
+            return None
+        if isinstance(event, ev.PipelineCompleted | ev.PipelineError):
+            self.finished_at = event.at
+            if isinstance(event, ev.PipelineCompleted):
+                self.state = event.outcome
+            else:
+                self.state, self.error, self.error_type = (event.status, event.error,
+                                                           event.error_type)
+            for row in self.rows.values():
+                if row.status in ("queued", "running", "waiting"):
+                    row.status = "cancelled" if self.state == "cancelled" else "failed"
+                    row.completed_at = row.completed_at or event.at
+            return None
+        step_id = getattr(event, "step_id", None)
+        if not isinstance(step_id, str):
+            return None
+        row = self.row(step_id)
+        self._apply_step(row, event)
+        return step_id
+
+    def _apply_step(self, row: StepRow, event: ev.Event) -> None:
+        if isinstance(event, ev.StepQueued):
+            row.status, row.group, row.launched_at = "queued", event.concurrent_group, event.at
+        elif isinstance(event, ev.StepStarted):
+            row.status = "running"
+            row.attempts = event.attempt
+            row.started_at = event.at
+            row.launched_at = row.launched_at or event.at
+            row.group = event.concurrent_group or row.group
+            row.prompt = event.resolved_prompt or row.prompt
+            row.completed_at, row.error = None, None
+        elif isinstance(event, ev.StepOutput):
+            prefix = "" if event.stream == "stdout" else "[stderr] "
+            row.output.append(prefix + event.text)
+            self.interleaved.append((row.step_id, prefix + event.text))
+        elif isinstance(event, ev.RunnerEvent):
+            kind = event.event.get("type")
+            if kind == "stream_delta":
+                text = str(event.event.get("text", ""))
+                self._stream(row, text)
+            elif kind == "completed":
+                row.response = event.event.get("response")
+        elif isinstance(event, ev.StepCompleted):
+            row.status, row.completed_at = "done", event.at
+            row.launched_at = row.launched_at or event.at
+            row.cost_usd = event.cost_usd
+            row.input_tokens, row.output_tokens = event.input_tokens, event.output_tokens
+            row.response = event.response if event.response is not None else row.response
+            if event.response and not row.output:
+                for line in event.response.splitlines():
+                    row.output.append(line)
+                    self.interleaved.append((row.step_id, line))
+        elif isinstance(event, ev.StepSkipped):
+            row.status, row.completed_at = "skipped", event.at
+        elif isinstance(event, ev.StepFailed):
+            row.status, row.error, row.error_type = "failed", event.error, event.error_type
+            row.completed_at = event.at
+        elif isinstance(event, ev.StepRetrying):
+            row.status = "running"
+        elif isinstance(event, ev.StepErrorContinued):
+            row.status, row.error = "failed", event.error
+        elif isinstance(event, ev.StepCancelled):
+            row.status, row.cancelled_by = "cancelled", event.cancelled_by
+            row.error = f"cancelled by {event.cancelled_by}: {event.reason}"
+            row.completed_at = event.at
+            row.group = event.concurrent_group or row.group
+        elif isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
+            row.status = "waiting"
+            row.started_at = row.started_at or event.at
+            if row.step_id not in self.gates:
+                self.gates.append(row.step_id)
+
+    def _stream(self, row: StepRow, text: str) -> None:
+        pieces = text.split("\n")
+        if row.output and not row.output[-1].endswith("\n") and row.output[-1] != "":
+            row.output[-1] += pieces[0]
+        else:
+            row.output.append(pieces[0])
+        for piece in pieces[1:]:
+            row.output.append(piece)
+        self.interleaved.append((row.step_id, text))
+
+    def gate_answered(self, step_id: str) -> None:
+        """A gate was answered; the step goes on."""
+        if step_id in self.gates:
+            self.gates.remove(step_id)
+        row = self.rows.get(step_id)
+        if row is not None and row.status == "waiting":
+            row.status = "running"
+
+    @classmethod
+    def replay(cls, run: RunRecord, pipeline: Pipeline | None = None) -> RunView:
+        """A finished (or crashed) run rebuilt from its turn log."""
+        view = cls.planned(pipeline)
+        view.run_id, view.log_path = run.run_id, str(run.path)
+        view.state, view.error, view.error_type = run.status, run.error, run.error_type
+        view.started_at, view.finished_at = run.started_at, run.finished_at
+        for step in run.steps:
+            row = view.row(step.step_id)
+            row.status = "done" if step.status == "retried" else step.status
+            row.group = step.concurrent_group
+            row.launched_at, row.started_at = step.launched_at, step.started_at
+            row.completed_at = step.completed_at
+            row.attempts = len(step.attempts)
+            row.cost_usd = step.cost_usd
+            row.input_tokens, row.output_tokens = step.input_tokens, step.output_tokens
+            row.error = step.error if step.status != "done" else None
+            entry = step.entry or {}
+            row.prompt = entry.get("prompt") or (step.attempts[-1].prompt
+                                                 if step.attempts else None)
+            row.response = entry.get("response")
+            for stream in ("stdout", "stderr"):
+                for line in (entry.get(stream) or "").splitlines():
+                    row.output.append(line if stream == "stdout" else "[stderr] " + line)
+            if not row.output and row.response:
+                row.output.extend(row.response.splitlines())
+            if step.attempts and step.attempts[-1].cancelled_by:
+                row.cancelled_by = step.attempts[-1].cancelled_by
+        return view

@@ -1,0 +1,52 @@
+"""The plan view: the steps in order, their kind and condition, and the parallel shape."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.tui.run_view import step_kind
+
+
+def render_plan(pipeline: Pipeline | None) -> Text:
+    """Sequential steps on the spine; async branches indented with their depends_on."""
+    if pipeline is None:
+        return Text("No valid pipeline loaded yet.", style="dim")
+    out = Text()
+    cap = pipeline.defaults.max_concurrency
+    out.append(f"{len(pipeline.steps)} steps · max_concurrency "
+               f"{cap if cap else 'unlimited'}\n\n", style="bold")
+    for step in pipeline.steps:
+        kind = step_kind(step)
+        if step.async_:
+            deps = f" ← {', '.join(step.depends_on)}" if step.depends_on else ""
+            out.append("  ├─◇ ", style="cyan")
+            out.append(f"{step.id}", style="bold cyan")
+            out.append(f"  [{kind}, async]{deps}", style="cyan")
+        elif step.is_join:
+            mode = step.on_error or "fail_fast"
+            out.append("  ╰─▣ ", style="magenta")
+            out.append(f"{step.id}", style="bold magenta")
+            out.append(f"  [join {mode}] ⇐ {', '.join(step.depends_on or [])}",
+                       style="magenta")
+        else:
+            out.append("● ", style="green")
+            out.append(f"{step.id}", style="bold")
+            out.append(f"  [{kind}]")
+            if step.depends_on:
+                out.append(f" waits for {', '.join(step.depends_on)}", style="dim")
+        if step.condition and step.condition.strip() not in ("", "always"):
+            out.append(f"  if {step.condition}", style="yellow")
+        if step.disabled:
+            out.append("  (disabled)", style="dim")
+        out.append("\n")
+    if pipeline.pipelines:
+        out.append("\nnamed pipelines: " + ", ".join(pipeline.pipelines) + "\n", style="dim")
+    return out
+
+
+class Plan(Static):
+    """The shape of the run before it starts."""
+
+    DEFAULT_CSS = "Plan { height: auto; }"
