@@ -105,7 +105,7 @@ class AilApp(App[int]):
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
         self._watched: set[Path] = set()
-        self._watch_stop: asyncio.Event | None = None
+        self._seen: dict[Path, float | None] = {}
         self.drained = 0
 
     # -- layout ------------------------------------------------------------------------
@@ -129,7 +129,16 @@ class AilApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(StepsTable).focus()
+        # Widgets of the main screen, kept so that updates work while a dialog is open.
+        self.table = self.query_one(StepsTable)
+        self.timeline = self.query_one(Timeline)
+        self.output_log = self.query_one("#output", Log)
+        self.event_log = self.query_one("#event-log", Log)
+        self.problems = self.query_one(Problems)
+        self.plan = self.query_one(Plan)
+        self.tabs = self.query_one(TabbedContent)
+        self.status = self.query_one("#status", Static)
+        self.table.focus()
         if self.pipeline_path is not None:
             self.validate_now()
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
@@ -147,8 +156,28 @@ class AilApp(App[int]):
 
     def _validate(self) -> None:
         assert self.pipeline_path is not None
+        stamps = self._stamps(self._watched | {self.pipeline_path})
         result = check_file(self.pipeline_path)
+        self._seen = {**stamps, **self._stamps(set(result.files) - set(stamps))}
         self.call_from_thread(self._validated, result)
+
+    @staticmethod
+    def _stamps(files: set[Path]) -> dict[Path, float | None]:
+        out: dict[Path, float | None] = {}
+        for path in files:
+            try:
+                out[Path(path)] = Path(path).stat().st_mtime_ns
+            except OSError:
+                out[Path(path)] = None
+        return out
+
+    def _check_stamps(self) -> None:
+        """A backstop for file events the watcher missed (or a filesystem without them)."""
+        if self.pipeline_path is None or not self._seen:
+            return
+        if self._stamps(set(self._seen)) != self._seen:
+            self._seen = {}
+            self.validate_now()
 
     def _validated(self, result: LoadResult) -> None:
         self.result = result
@@ -159,13 +188,13 @@ class AilApp(App[int]):
             if not self.view.running and not self.replaying:
                 self.view = RunView.planned(self.pipeline)
                 self._dirty = set(self.view.rows)
-                self.query_one(StepsTable).clear()
+                self.table.clear()
         self._watch(set(result.files) | {self.pipeline_path} if self.pipeline_path else set())
-        self.query_one(Problems).update(render_problems(result, str(self.pipeline_path)))
-        self.query_one(Plan).update(render_plan(self.pipeline))
+        self.problems.update(render_problems(result, str(self.pipeline_path)))
+        self.plan.update(render_plan(self.pipeline))
         self._refresh_all()
         if not result.valid:
-            self.query_one(TabbedContent).active = "tab-problems"
+            self.tabs.active = "tab-problems"
         elif self.watch_run and self.run_generation and self.generation > self.run_generation:
             self._restart_run()
 
@@ -226,16 +255,16 @@ class AilApp(App[int]):
         self.events = queue.SimpleQueue()
         self.view = RunView.planned(self.pipeline)
         self.event_lines = []
-        self.query_one(StepsTable).clear()
-        self.query_one("#event-log", Log).clear()
-        self.query_one("#output", Log).clear()
+        self.table.clear()
+        self.event_log.clear()
+        self.output_log.clear()
         options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
                              interactive=True, runners=self.runners, log_dir=self.log_dir)
         self.executor = Executor(self.pipeline, options, self.events.put)
         self.run_generation = self.generation
         self.run_thread = self.executor.start()
         self._dirty = set(self.view.rows)
-        self.query_one(TabbedContent).active = "tab-timeline"
+        self.tabs.active = "tab-timeline"
         self._refresh_all()
 
     def _restart_run(self) -> None:
@@ -254,7 +283,7 @@ class AilApp(App[int]):
 
     def action_cancel_step(self) -> None:
         """Cancel the selected step (a branch, or the running sequential step)."""
-        step = self.query_one(StepsTable).selected_step
+        step = self.table.selected_step
         if self.executor is None or step is None or not self.view.running:
             return
         if self.executor.cancel_step(step):
@@ -283,7 +312,7 @@ class AilApp(App[int]):
 
     def action_next_tab(self) -> None:
         """Cycle the right-hand panes."""
-        tabs = self.query_one(TabbedContent)
+        tabs = self.tabs
         order = ["tab-timeline", "tab-output", "tab-events", "tab-problems", "tab-plan"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
 
@@ -342,12 +371,12 @@ class AilApp(App[int]):
         wanted = [line for line in lines if self.event_filter in line] if (
             self.event_filter) else lines
         if wanted:
-            self.query_one("#event-log", Log).write_lines(wanted)
+            self.event_log.write_lines(wanted)
 
     @on(Input.Changed, "#event-filter")
     def _filter_events(self, event: Input.Changed) -> None:
         self.event_filter = event.value.strip()
-        log = self.query_one("#event-log", Log)
+        log = self.event_log
         log.clear()
         self._write_event_lines(self.event_lines)
 
@@ -384,7 +413,7 @@ class AilApp(App[int]):
     def _finished(self) -> None:
         view = self.view
         bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
-        table = self.query_one(StepsTable)
+        table = self.table
         failed = next((r for r in bad if r.status == "failed"), None)
         if failed is not None:
             table.select_step(failed.step_id)
@@ -400,6 +429,7 @@ class AilApp(App[int]):
     # -- drawing -------------------------------------------------------------------------
 
     def _tick(self) -> None:
+        self._check_stamps()
         self._refresh_status()
 
     def _refresh_all(self) -> None:
@@ -407,11 +437,11 @@ class AilApp(App[int]):
 
     def _refresh_running(self, force: bool = False) -> None:
         now = time.time()
-        table = self.query_one(StepsTable)
+        table = self.table
         table.show(self.view, None if force and not self._dirty else self._dirty)
         self._dirty = set()
         if force or now - self._last_timeline > 0.25:
-            self.query_one(Timeline).show(self.view)
+            self.timeline.show(self.view)
             self._last_timeline = now
         self._show_output()
         self._refresh_status()
@@ -424,7 +454,7 @@ class AilApp(App[int]):
     _shown_output: tuple[str | None, int, str | None] | None = None
 
     def _show_output(self) -> None:
-        log = self.query_one("#output", Log)
+        log = self.output_log
         if self.output_all:
             key = ("*", len(self.view.interleaved), None)
             if key == self._shown_output:
@@ -433,7 +463,7 @@ class AilApp(App[int]):
             log.clear()
             log.write_lines([f"{step:<16} │ {text}" for step, text in self.view.interleaved])
             return
-        step = self.query_one(StepsTable).selected_step
+        step = self.table.selected_step
         row = self.view.rows.get(step) if step else None
         if row is None:
             return
@@ -449,7 +479,7 @@ class AilApp(App[int]):
         log.write_lines(header + list(row.output))
 
     def _refresh_status(self) -> None:
-        status = self.query_one("#status", Static)
+        status = self.status
         text = Text()
         text.append(" ail-tui ", style="bold reverse")
         name = display_path(self.pipeline_path) if self.pipeline_path else "(log)"

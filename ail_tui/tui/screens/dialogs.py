@@ -25,7 +25,7 @@ class GateDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(f"⏸ Human gate — step '{self.step_id}'", id="dialog-title")
-            yield Static(self.message or "Continue the run?")
+            yield Static(self.message or "Continue the run?", id="gate-message")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Approve (y)", variant="success", id="approve")
                 yield Button("Reject (n)", variant="error", id="reject")

@@ -1,0 +1,226 @@
+"""The dashboard driven through Textual's Pilot: save → verdict, run, cancel, gates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from textual.widgets import Log, TabbedContent
+
+from ail_tui.tui.app import AilApp
+from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
+from ail_tui.tui.widgets.steps_table import StepsTable
+from ail_tui.tui.widgets.timeline import Timeline
+
+PARALLEL = """
+    version: "1"
+    pipeline:
+      - id: quick
+        async: true
+        prompt: quick
+      - id: slow
+        async: true
+        context: {shell: "sleep 30"}
+      - id: after_quick
+        async: true
+        depends_on: [quick]
+        prompt: after
+      - id: all
+        action: join
+        depends_on: [quick, slow, after_quick]
+        on_error: fail_fast
+    """
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
+        await pilot.pause(0.05)
+
+
+def text_of(app: AilApp, selector: str) -> str:
+    widget = app.query_one(selector)
+    return str(widget.render())
+
+
+async def test_valid_pipeline_shows_plan_and_rows(make_app) -> None:
+    app = make_app(PARALLEL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.result is not None)
+        assert app.result.valid
+        assert "✓ valid" in text_of(app, "#status")
+        table = app.query_one(StepsTable)
+        await until(pilot, lambda: table.row_count == 4)
+        assert table.get_cell("slow", "status") == "· pending"
+        plan = text_of(app, "#plan")
+        assert "├─◇ slow" in plan and "[join fail_fast] ⇐ quick, slow, after_quick" in plan
+
+
+async def test_invalid_save_shows_error_and_keeps_last_good(make_app, tmp_path: Path) -> None:
+    app = make_app(PARALLEL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        good = app.pipeline
+        (tmp_path / "p.ail.yaml").write_text(
+            'version: "1"\npipeline:\n  - id: a\n    action: explode\n')
+        await until(pilot, lambda: app.result is not None and not app.result.valid)
+        assert app.pipeline is good
+        assert "✗ invalid: 1 error" in text_of(app, "#status")
+        assert app.query_one(TabbedContent).active == "tab-problems"
+        problems = text_of(app, "#problems")
+        assert "p.ail.yaml:4:13: error[ail:config/validation-failed]" in problems
+        assert "unknown action 'explode'" in problems
+        (tmp_path / "p.ail.yaml").write_text(
+            'version: "1"\npipeline:\n  - id: fixed\n    prompt: hi\n')
+        await until(pilot, lambda: app.result is not None and app.result.valid)
+        assert list(app.view.rows) == ["fixed"]
+
+
+async def test_run_fail_fast_shows_cancelled_branches(make_app) -> None:
+    app = make_app(PARALLEL, script={"steps": {"quick": {"delay": 0.3, "error": "boom"}}})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.state == "aborted")
+        rows = app.view.rows
+        assert rows["quick"].status == "failed"
+        assert rows["slow"].status == "cancelled" and rows["slow"].cancelled_by == "fail_fast"
+        assert rows["after_quick"].status == "cancelled"
+        await pilot.pause(0.2)
+        table = app.query_one(StepsTable)
+        assert table.get_cell("slow", "status") == "⊘ cancelled"
+        assert table.selected_step == "quick"
+        timeline = str(app.query_one(Timeline).render())
+        assert "cancelled by fail_fast" in timeline
+        assert "aborted" in text_of(app, "#status")
+        events = "\n".join(app.event_lines)
+        assert "step_cancelled" in events and "pipeline_error" in events
+
+
+async def test_cancel_run_and_one_branch(make_app) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: a
+            async: true
+            context: {shell: "sleep 30"}
+          - id: b
+            async: true
+            context: {shell: "sleep 30"}
+          - id: j
+            action: join
+            depends_on: [a, b]
+            on_error: wait_for_all
+        """)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.rows["a"].status == "running"
+                    and app.view.rows["b"].status == "running")
+        table = app.query_one(StepsTable)
+        table.select_step("a")
+        await pilot.press("x")
+        await until(pilot, lambda: app.view.rows["a"].status == "cancelled")
+        assert app.view.rows["a"].cancelled_by == "user"
+        assert app.view.rows["b"].status == "running"
+        await pilot.press("c")
+        await until(pilot, lambda: app.view.state == "cancelled")
+        assert app.view.rows["b"].status == "cancelled"
+
+
+async def test_gate_dialogs(make_app) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: draft
+            prompt: draft
+          - id: edit
+            action: modify_output
+            message: "Tidy the draft"
+          - id: ship
+            action: pause_for_human
+            message: "Ship it?"
+          - id: done
+            prompt: "{{ step.edit.modified }}"
+        """)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ModifyDialog))
+        app.screen.query_one("TextArea").text = "tidied"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, GateDialog))
+        assert "Ship it?" in str(app.screen.query_one("#gate-message").render())
+        await pilot.press("y")
+        await until(pilot, lambda: app.view.state == "completed")
+        assert app.view.rows["done"].prompt == "tidied"
+
+
+async def test_prompt_is_asked_when_the_pipeline_needs_one(make_app) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: echo
+            prompt: "do {{ step.invocation.prompt }}"
+        """)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await pilot.press(*"the dishes", "enter")
+        await until(pilot, lambda: app.view.state == "completed")
+        assert app.view.rows["echo"].prompt == "do the dishes"
+
+
+async def test_output_pane_follows_selection_and_all_mode(make_app) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: one
+            context: {shell: "echo first; echo second"}
+          - id: two
+            context: {shell: "echo third >&2"}
+        """)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.state == "completed")
+        app.query_one(StepsTable).select_step("one")
+        await pilot.pause(0.2)
+        log = app.query_one("#output", Log)
+        assert [line for line in log.lines][1:] == ["first", "second"]
+        await pilot.press("o")
+        await pilot.pause(0.1)
+        assert "two              │ [stderr] third" in list(log.lines)
+
+
+async def test_help_lists_bindings_with_ids(make_app) -> None:
+    app = make_app(PARALLEL)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = str(app.screen.query("Static").last().render())
+        assert "app.cancel_step" in text and "steps.down" in text
+        await pilot.press("escape")
+
+
+async def test_quit_while_running_leaves_no_process(make_app, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    app = make_app(f"""
+        version: "1"
+        pipeline:
+          - id: long
+            context: {{shell: "echo $$ > {pid_file}; sleep 30"}}
+        """)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: pid_file.exists() and pid_file.read_text().strip() != "")
+        await pilot.press("q")
+        await asyncio.sleep(0.3)
+    pid = int(pid_file.read_text())
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text(
+    ).split()[2] == "Z"
