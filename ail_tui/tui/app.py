@@ -6,6 +6,7 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,10 @@ class AilApp(App[int]):
         watch_files: bool = True,
         log_dir: Path | None = None,
         replay: RunView | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        self.clock = clock
         self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
         self.prompt, self.runner, self.model = prompt, runner, model
         self.runners = runners or RunnerFactory()
@@ -181,7 +184,7 @@ class AilApp(App[int]):
 
     def _validated(self, result: LoadResult) -> None:
         self.result = result
-        self.validated_at = time.time()
+        self.validated_at = self.clock()
         if result.valid and result.pipeline is not None:
             self.pipeline = result.pipeline
             self.generation += 1
@@ -486,7 +489,7 @@ class AilApp(App[int]):
         text.append(f" {name} ")
         result = self.result
         if result is not None:
-            saved = datetime.fromtimestamp(self.validated_at or time.time()).strftime(
+            saved = datetime.fromtimestamp(self.validated_at or self.clock()).strftime(
                 "%H:%M:%S")
             if result.valid:
                 text.append(f"✓ valid ({saved})", style="green")
@@ -499,7 +502,7 @@ class AilApp(App[int]):
             text.append(view.state, style="cyan" if view.running else (
                 "green" if view.state in ("completed", "break") else "red"))
             if view.started_at:
-                end = view.finished_at or time.time()
+                end = view.finished_at or self.clock()
                 text.append(f" {end - view.started_at:5.1f}s")
         counts = view.counts()
         for state in ("running", "queued", "waiting", "done", "failed", "cancelled",

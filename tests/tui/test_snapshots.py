@@ -1,0 +1,116 @@
+"""SVG snapshots of the main screens at fixed sizes (update with --snapshot-update)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ail_tui.pipeline.validation import check_file
+from ail_tui.runners.registry import RunnerFactory
+from ail_tui.tui.app import AilApp
+from ail_tui.tui.run_view import RunView
+from ail_tui.turnlog.reader import read_run
+
+FIXED_CLOCK = 1_800_000_000.0  # every time on screen derives from this or the log
+
+PIPELINE = """
+    version: "0.1"
+    defaults: {max_concurrency: 2}
+    pipeline:
+      - id: lint
+        async: true
+        context: {shell: "ruff check ."}
+      - id: test
+        async: true
+        prompt: "Run the tests"
+      - id: deploy
+        async: true
+        depends_on: [test]
+        prompt: "Deploy a preview"
+      - id: checks
+        action: join
+        depends_on: [lint, test, deploy]
+        on_error: fail_fast
+      - id: ship
+        prompt: "Ship it: {{ step.checks.response }}"
+        condition: "{{ step.checks.response }} contains passed"
+    """
+
+FIXED = {"cost_usd": None, "exit_code": None, "input_tokens": 0, "modified": None,
+         "output_tokens": 0, "prompt": "", "response": None, "runner_session_id": None,
+         "stderr": None, "stdout": None, "thinking": None, "tool_events": []}
+
+
+def stamp(seconds: float) -> str:
+    from ail_tui.turnlog.timestamps import format_timestamp
+
+    return format_timestamp(FIXED_CLOCK + seconds)
+
+
+@pytest.fixture
+def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    path = tmp_path / "p.ail.yaml"
+    path.write_text(textwrap.dedent(PIPELINE).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def _app(path: Path, replay: RunView | None = None) -> AilApp:
+    return AilApp(path, runner="stub", runners=RunnerFactory(), watch_files=False,
+                  replay=replay, clock=lambda: FIXED_CLOCK)
+
+
+def test_plan_screen(snap_compare, scene: Path) -> None:
+    async def show_plan(pilot) -> None:
+        await pilot.pause(0.3)
+        await pilot.press("t", "t", "t", "t")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=show_plan)
+
+
+def test_problems_screen(snap_compare, scene: Path) -> None:
+    scene.write_text('version: "1"\npipeline:\n  - id: a\n    action: explode\n'
+                     "  - id: a\n    promt: hi\n    prompt: hi\n")
+
+    async def settle(pilot) -> None:
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=settle)
+
+
+def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> None:
+    group = "cg-5ca1ab1e"
+    log = tmp_path / "run.jsonl"
+    records = [
+        {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
+         "type": "run_started"},
+        {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
+         "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
+         "started_at": stamp(0), "completed_at": stamp(1.5)},
+        {"at": stamp(0.1), "prompt": "Run the tests", "step_id": "test",
+         "concurrent_group": group, "launched_at": stamp(0.0), "type": "step_started"},
+        {"at": stamp(2.0), "error_detail": "3 tests failed",
+         "error_type": "ail:runner/invocation-failed", "on_error_action": "abort_pipeline",
+         "step_id": "test", "type": "step_error"},
+        {"at": stamp(2.0), "cancelled_by": "fail_fast", "reason": "dependency 'test' failed",
+         "concurrent_group": group, "launched_at": stamp(0.0), "step_id": "deploy",
+         "type": "step_cancelled"},
+        {"at": stamp(2.1), "error": "Join dependency 'test' failed (fail_fast)",
+         "error_type": "ail:pipeline/aborted", "status": "aborted", "type": "run_finished"},
+    ]
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    loaded = check_file(scene)
+    replay = RunView.replay(read_run(log), loaded.pipeline)
+
+    async def settle(pilot) -> None:
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(scene, replay), terminal_size=(120, 30), run_before=settle)
