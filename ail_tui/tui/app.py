@@ -27,6 +27,7 @@ from ail_tui.report import display_path
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.run_view import GLYPH, RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
+from ail_tui.tui.widgets.details import Details, details_text
 from ail_tui.tui.widgets.plan import Plan, render_plan
 from ail_tui.tui.widgets.problems import Problems, render_problems
 from ail_tui.tui.widgets.steps_table import StepsTable
@@ -64,6 +65,12 @@ class AilApp(App[int]):
         Binding("p", "pause", "Pause", id="app.pause"),
         Binding("g", "answer_gate", "Gate", id="app.gate"),
         Binding("o", "toggle_output", "All output", id="app.output_all"),
+        Binding("h", "history", "History", id="app.history"),
+        Binding("slash", "search", "Search", id="app.search"),
+        Binding("n", "search_next", "Next match", show=False, id="app.search_next"),
+        Binding("N", "search_previous", "Previous match", show=False,
+                id="app.search_previous"),
+        Binding("y", "copy", "Copy step", show=False, id="app.copy"),
         Binding("t", "next_tab", "Next pane", id="app.next_tab"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -122,6 +129,8 @@ class AilApp(App[int]):
                     yield Timeline(id="timeline")
                 with TabPane("Output", id="tab-output"):
                     yield Log(id="output", max_lines=5_000, highlight=False)
+                with TabPane("Details", id="tab-details"), VerticalScroll():
+                    yield Details(id="details")
                 with TabPane("Events", id="tab-events"), Vertical():
                     yield Input(placeholder="filter events by step or type", id="event-filter")
                     yield Log(id="event-log", max_lines=EVENT_LOG_LINES, highlight=False)
@@ -129,6 +138,8 @@ class AilApp(App[int]):
                     yield Problems(id="problems")
                 with TabPane("Plan", id="tab-plan"), VerticalScroll():
                     yield Plan(id="plan")
+        yield Input(placeholder="search the run (enter: find, n/N: next/previous)",
+                    id="search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,6 +152,11 @@ class AilApp(App[int]):
         self.plan = self.query_one(Plan)
         self.tabs = self.query_one(TabbedContent)
         self.status = self.query_one("#status", Static)
+        self.details = self.query_one(Details)
+        self.search_box = self.query_one("#search", Input)
+        self.search_box.display = False
+        self.matches: list[tuple[str, str, str]] = []
+        self.match_index = -1
         self.table.focus()
         if self.pipeline_path is not None:
             self.validate_now()
@@ -316,8 +332,85 @@ class AilApp(App[int]):
     def action_next_tab(self) -> None:
         """Cycle the right-hand panes."""
         tabs = self.tabs
-        order = ["tab-timeline", "tab-output", "tab-events", "tab-problems", "tab-plan"]
+        order = ["tab-timeline", "tab-output", "tab-details", "tab-events", "tab-problems",
+                 "tab-plan"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+
+    def action_history(self) -> None:
+        """List this project's runs; open one for inspection."""
+        from ail_tui.tui.screens.history import HistoryScreen
+        from ail_tui.turnlog.store import list_runs
+
+        self.push_screen(HistoryScreen(list_runs()), self._open_run)
+
+    def _open_run(self, path: Path | None) -> None:
+        if path is None:
+            return
+        if self.view.running:
+            self.notify("A run is in progress; cancel it before opening another.",
+                        severity="warning")
+            return
+        from ail_tui.turnlog.reader import read_run
+
+        try:
+            record = read_run(path)
+        except OSError as exc:
+            self.notify(f"Cannot read {path}: {exc}", severity="error")
+            return
+        same = self.pipeline is not None and record.pipeline_source == str(
+            self.pipeline.source)
+        self.open_replay(RunView.replay(record, self.pipeline if same else None))
+
+    def open_replay(self, view: RunView) -> None:
+        """Show a finished run in the same panes."""
+        self.view, self.replaying = view, True
+        self.table.clear()
+        self._dirty = set(view.rows)
+        self._shown_output = None
+        self._refresh_all()
+
+    def action_search(self) -> None:
+        """Search every text of the run."""
+        self.search_box.display = True
+        self.search_box.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search(self, event: Input.Submitted) -> None:
+        needle = event.value.strip().lower()
+        self.search_box.display = False
+        self.table.focus()
+        if not needle:
+            return
+        self.matches = [m for m in self.view.searchable() if needle in m[2].lower()]
+        self.match_index = -1
+        if not self.matches:
+            self.notify(f"No match for '{event.value.strip()}'.", severity="warning")
+            return
+        self.action_search_next()
+
+    def action_search_next(self, step: int = 1) -> None:
+        """Go to the next (or previous) match: select its step and show its details."""
+        if not self.matches:
+            return
+        self.match_index = (self.match_index + step) % len(self.matches)
+        step_id, field, line = self.matches[self.match_index]
+        self.table.select_step(step_id)
+        self.tabs.active = "tab-details"
+        self.notify(f"match {self.match_index + 1}/{len(self.matches)} · {step_id} · "
+                    f"{field}: {line[:120]}")
+
+    def action_search_previous(self) -> None:
+        """Go to the previous match."""
+        self.action_search_next(-1)
+
+    def action_copy(self) -> None:
+        """Copy the selected step's details to the clipboard."""
+        step = self.table.selected_step
+        row = self.view.rows.get(step) if step else None
+        if row is None:
+            return
+        self.copy_to_clipboard(details_text(row))
+        self.notify(f"Copied {row.step_id} to the clipboard.")
 
     def action_help(self) -> None:
         """Show every binding."""
@@ -470,6 +563,7 @@ class AilApp(App[int]):
         row = self.view.rows.get(step) if step else None
         if row is None:
             return
+        self.details.show(row)
         last = row.output[-1] if row.output else None
         key = (step, len(row.output), f"{last}|{row.status}|{row.error}")
         if key == self._shown_output:

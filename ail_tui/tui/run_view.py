@@ -68,6 +68,10 @@ class StepRow:
     cancelled_by: str | None = None
     prompt: str | None = None
     response: str | None = None
+    exit_code: int | None = None
+    thinking: str | None = None
+    tool_events: list[dict[str, object]] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # one line per finished attempt
     output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
 
     @property
@@ -184,12 +188,20 @@ class RunView:
                 self._stream(row, text)
             elif kind == "completed":
                 row.response = event.event.get("response")
+                thinking = event.event.get("thinking")
+                row.thinking = thinking if isinstance(thinking, str) else row.thinking
+            elif kind == "thinking":
+                row.thinking = (row.thinking or "") + str(event.event.get("text", ""))
+            elif kind in ("tool_use", "tool_result"):
+                row.tool_events.append(dict(event.event))
         elif isinstance(event, ev.StepCompleted):
             row.status, row.completed_at = "done", event.at
             row.launched_at = row.launched_at or event.at
             row.cost_usd = event.cost_usd
             row.input_tokens, row.output_tokens = event.input_tokens, event.output_tokens
             row.response = event.response if event.response is not None else row.response
+            row.exit_code = event.exit_code
+            row.history.append(f"attempt {row.attempts or 1}: done")
             if event.response and not row.output:
                 for line in event.response.splitlines():
                     row.output.append(line)
@@ -199,6 +211,8 @@ class RunView:
         elif isinstance(event, ev.StepFailed):
             row.status, row.error, row.error_type = "failed", event.error, event.error_type
             row.completed_at = event.at
+            row.history.append(f"attempt {row.attempts or 1}: failed [{event.error_type}] "
+                               f"{event.error}")
         elif isinstance(event, ev.StepRetrying):
             row.status = "running"
         elif isinstance(event, ev.StepErrorContinued):
@@ -223,6 +237,18 @@ class RunView:
         for piece in pieces[1:]:
             row.output.append(piece)
         self.interleaved.append((row.step_id, text))
+
+    def searchable(self) -> list[tuple[str, str, str]]:
+        """Every text of the run as (step id, field, line), for search."""
+        out: list[tuple[str, str, str]] = []
+        for row in self.rows.values():
+            fields = {"prompt": row.prompt, "response": row.response, "error": row.error,
+                      "thinking": row.thinking}
+            for name, text in fields.items():
+                for line in (text or "").splitlines():
+                    out.append((row.step_id, name, line))
+            out.extend((row.step_id, "output", line) for line in row.output)
+        return out
 
     def gate_answered(self, step_id: str) -> None:
         """A gate was answered; the step goes on."""
@@ -253,6 +279,16 @@ class RunView:
             row.prompt = entry.get("prompt") or (step.attempts[-1].prompt
                                                  if step.attempts else None)
             row.response = entry.get("response")
+            row.exit_code = entry.get("exit_code")
+            row.thinking = entry.get("thinking")
+            row.tool_events = list(entry.get("tool_events") or [])
+            for attempt in step.attempts:
+                line = f"attempt {attempt.number}: {attempt.status}"
+                if attempt.error:
+                    line += f" [{attempt.error_type}] {attempt.error}"
+                if attempt.cancelled_by:
+                    line += f" by {attempt.cancelled_by}: {attempt.reason}"
+                row.history.append(line)
             for stream in ("stdout", "stderr"):
                 for line in (entry.get(stream) or "").splitlines():
                     row.output.append(line if stream == "stdout" else "[stderr] " + line)

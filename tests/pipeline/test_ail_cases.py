@@ -21,11 +21,11 @@ NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir()) if CASES.is_dir() 
 pytestmark = pytest.mark.skipif(not NAMES, reason="../shared/ail-cases is not beside the repo")
 
 
-def _entry(case: Path, name: str) -> str:
-    if name in EXPECTED["entry"]:
-        return str(EXPECTED["entry"][name])
-    [only] = [p.name for p in case.iterdir() if p.suffix in (".yaml", ".yml")]
-    return only
+CASES_EXPECTED: dict[str, Any] = EXPECTED["cases"]
+
+
+def test_every_case_has_a_verdict() -> None:
+    assert sorted(CASES_EXPECTED) == NAMES
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
@@ -43,14 +43,14 @@ def _copy(name: str, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("name", NAMES)
 def test_case_gets_the_rust_verdict(name: str, tmp_path: Path) -> None:
     case = _copy(name, tmp_path)
-    result = check_file(case / _entry(case, name))
-    expected = EXPECTED["invalid"].get(name)
-    if expected is None:
+    expected = CASES_EXPECTED[name]
+    result = check_file(case / expected["file"])
+    if expected["valid"]:
         assert result.valid, [e.display() for e in result.errors]
         return
     assert not result.valid
     matching = [e for e in result.errors if e.error_type == expected["error_type"]
-                and all(part in e.detail for part in expected["detail"])]
+                and all(part in e.detail for part in expected.get("detail_contains") or [])]
     assert matching, [e.display() for e in result.errors]
     located = [e for e in matching if e.position is not None]
     if name != "config_missing_file":

@@ -224,3 +224,67 @@ async def test_quit_while_running_leaves_no_process(make_app, tmp_path: Path) ->
     pid = int(pid_file.read_text())
     assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text(
     ).split()[2] == "Z"
+
+
+async def test_history_search_details_and_copy(make_app) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: greet
+            context: {shell: "echo hello needle world"}
+          - id: other
+            context: {shell: "echo nothing here"}
+        """)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.pipeline is not None)
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.state == "completed")
+        first_run = app.view.run_id
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.state == "completed"
+                    and app.view.run_id != first_run)
+        await pilot.press("slash")
+        await pilot.press(*"needle", "enter")
+        await pilot.pause(0.1)
+        assert app.table.selected_step == "greet"
+        assert app.tabs.active == "tab-details"
+        details = str(app.details.render())
+        assert "greet · shell · ✓ done" in details and "hello needle world" in details
+        assert "exit code: 0" in details
+        await pilot.press("y")
+        await pilot.press("h")
+        await until(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 2
+        table.move_cursor(row=1)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.replaying)
+        assert app.view.run_id == first_run
+        assert app.view.rows["greet"].status == "done"
+        assert "hello needle world" in list(app.view.rows["greet"].output)
+
+
+async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:
+    import json
+
+    from ail_tui.tui.run_view import RunView
+    from ail_tui.turnlog.reader import read_run
+
+    log = tmp_path / "rust.jsonl"
+    fixed = {"cost_usd": 0.0, "exit_code": None, "input_tokens": 0, "modified": None,
+             "output_tokens": 0, "prompt": "run a", "response": "stub response",
+             "runner_session_id": "stub-session-id", "stderr": None, "stdout": None,
+             "thinking": "pondering", "tool_events": []}
+    records = [{"pipeline_source": "/w/p.ail.yaml", "project_hash": "h",
+                "type": "run_started"},
+               {**fixed, "step_id": "a", "concurrent_group": "cg-7f3a91c2",
+                "launched_at": "2026-04-14T10:00:00.101Z",
+                "completed_at": "2026-04-14T10:00:00.130Z"}]
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    app = make_app(PARALLEL, replay=RunView.replay(read_run(log)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.3)
+        assert app.view.rows["a"].status == "done"
+        app.table.select_step("a")
+        await pilot.pause(0.1)
+        assert "pondering" in str(app.details.render())

@@ -70,7 +70,7 @@ def _app(path: Path, replay: RunView | None = None) -> AilApp:
 def test_plan_screen(snap_compare, scene: Path) -> None:
     async def show_plan(pilot) -> None:
         await pilot.pause(0.3)
-        await pilot.press("t", "t", "t", "t")
+        await pilot.press("t", "t", "t", "t", "t")
         await pilot.pause(0.1)
 
     assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=show_plan)

@@ -1,0 +1,65 @@
+"""Step details: everything known about the selected step, all attempts included."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ail_tui.tui.run_view import StepRow
+
+
+def _clock(moment: float | None) -> str:
+    if moment is None:
+        return "—"
+    return datetime.fromtimestamp(moment).strftime("%H:%M:%S.%f")[:-3]
+
+
+def details_text(row: StepRow | None) -> str:
+    """The selected step as plain text (what ``y`` copies)."""
+    if row is None:
+        return "Select a step to see its details."
+    lines = [f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"]
+    if row.group:
+        lines.append(f"concurrent group: {row.group}")
+    if row.depends_on:
+        lines.append(f"depends on: {', '.join(row.depends_on)}")
+    lines.append(f"launched {_clock(row.launched_at)}  started {_clock(row.started_at)}  "
+                 f"completed {_clock(row.completed_at)}")
+    if row.launched_at and row.started_at:
+        queued = max(row.started_at - row.launched_at, 0.0)
+        ran = row.elapsed()
+        lines.append(f"queued {queued:.3f}s  ran {ran:.3f}s" if ran is not None
+                     else f"queued {queued:.3f}s")
+    if row.attempts:
+        lines.append(f"attempts: {row.attempts}")
+    lines.extend(f"  {entry}" for entry in row.history)
+    if row.cost_usd is not None or row.input_tokens or row.output_tokens:
+        lines.append(f"cost ${row.cost_usd or 0:.4f}  tokens {row.input_tokens} in / "
+                     f"{row.output_tokens} out")
+    if row.exit_code is not None:
+        lines.append(f"exit code: {row.exit_code}")
+    if row.error:
+        lines.append(f"error: {row.error}")
+    for title, body in (("resolved prompt", row.prompt), ("thinking", row.thinking),
+                        ("response", row.response)):
+        if body:
+            lines += ["", f"── {title} ──", body]
+    if row.tool_events:
+        lines += ["", "── tool events ──"]
+        lines += [json.dumps(event, ensure_ascii=False) for event in row.tool_events]
+    if row.output:
+        lines += ["", "── output ──", *row.output]
+    return "\n".join(lines)
+
+
+class Details(Static):
+    """The selected step in full."""
+
+    DEFAULT_CSS = "Details { height: auto; width: 100%; }"
+
+    def show(self, row: StepRow | None) -> None:
+        """Redraw for ``row``."""
+        self.update(Text(details_text(row)))
