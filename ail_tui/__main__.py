@@ -2,4 +2,5 @@
 
 from ail_tui.cli import run
 
-run()
+if __name__ == "__main__":
+    run()

@@ -10,17 +10,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ail_tui import __version__
-from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.validation import check_file
-from ail_tui.report import display_path, report_json, report_text
+from ail_tui.report import display_path, is_unreadable, report_json, report_text
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 SUBCOMMANDS = ("validate", "run", "log", "logs")
+_USAGE = "ail-tui PIPELINE [options]\n       ail-tui {validate,run,log,logs} ..."
 
 
 def _use_colour(stream: object) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
 def cmd_validate(path: str, output_format: str) -> int:
@@ -31,11 +32,7 @@ def cmd_validate(path: str, output_format: str) -> int:
         sys.stdout.write(json.dumps(report_json(result), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report_text(result, shown, colour=_use_colour(sys.stdout)))
-    unreadable = result.pipeline is None and any(
-        d.error_type == ErrorType.FILE_NOT_FOUND and d.position is None
-        for d in result.diagnostics
-    )
-    if unreadable:
+    if is_unreadable(result):
         return EXIT_UNREADABLE
     return EXIT_OK if result.valid else EXIT_INVALID
 
@@ -50,10 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = check_file(args.pipeline)
     if result.pipeline is None or not result.valid:
         sys.stderr.write(report_text(result, display_path(args.pipeline)))
-        unreadable = result.pipeline is None and any(
-            d.error_type == ErrorType.FILE_NOT_FOUND and d.position is None
-            for d in result.diagnostics)
-        return EXIT_UNREADABLE if unreadable else EXIT_INVALID
+        return EXIT_UNREADABLE if is_unreadable(result) else EXIT_INVALID
     if not args.headless:
         sys.stderr.write("ail-tui run: only --headless is available until the dashboard "
                          "lands; add --headless\n")
@@ -143,7 +137,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         sys.stderr.write("ail-tui: give a pipeline file (or --log FILE); see ail-tui --help\n")
         return EXIT_UNREADABLE
     if args.pipeline is not None and not Path(args.pipeline).is_file():
-        sys.stderr.write(f"ail-tui: cannot open '{args.pipeline}': no such file\n")
+        why = "is a directory" if Path(args.pipeline).is_dir() else "no such file"
+        sys.stderr.write(f"ail-tui: cannot open '{args.pipeline}': {why}\n")
         return EXIT_UNREADABLE
     replay = None
     if args.log is not None:
@@ -172,7 +167,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
+        usage=_USAGE,
         description="Validate, run and supervise AIL pipelines (.ail.yaml).",
+        epilog="ail-tui PIPELINE opens the dashboard on PIPELINE; "
+               "'ail-tui PIPELINE --help' lists its options.",
     )
     parser.add_argument("--version", action="version", version=f"ail-tui {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -211,7 +209,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def _dashboard_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
-        usage="ail-tui PIPELINE [options]\n       ail-tui {validate,run,log,logs} ...",
+        usage=_USAGE,
         description="Open the dashboard on a pipeline. Commands: "
                     + ", ".join(SUBCOMMANDS) + " (ail-tui COMMAND --help).",
     )
@@ -249,6 +247,13 @@ def run() -> None:
     """Console-script entry point."""
     try:
         code = main()
+        sys.stdout.flush()
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader went away (``ail-tui validate x | head``): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
     sys.exit(code)

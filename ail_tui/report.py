@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ail_tui.pipeline.diagnostics import Diagnostic
+from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
 from ail_tui.pipeline.loader import LoadResult
 
 _RED, _YELLOW, _BOLD, _CYAN, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
@@ -20,6 +21,18 @@ def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
         return str(Path(path).resolve().relative_to(base.resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+def is_unreadable(result: LoadResult) -> bool:
+    """Whether the pipeline file itself could not be read (missing, a directory, not UTF-8).
+
+    A missing FROM base or another referenced file is a positioned finding in a file
+    that was read, so it makes the pipeline invalid, not unreadable.
+    """
+    return result.pipeline is None and any(
+        d.error_type == ErrorType.FILE_NOT_FOUND and d.position is None
+        for d in result.diagnostics
+    )
 
 
 def report_json(result: LoadResult) -> dict[str, Any]:
@@ -50,10 +63,34 @@ class _Sources:
         return lines[number - 1]
 
 
+_SOURCE_WIDTH = 120  # longer source lines are shown as a window around the column
+
+
+def _cells(ch: str) -> str:
+    """Blank space as wide on a terminal as ``ch`` (tabs kept, wide characters doubled)."""
+    if ch == "\t":
+        return "\t"
+    return "  " if unicodedata.east_asian_width(ch) in ("W", "F") else " "
+
+
+def _source_window(source: str, column: int) -> tuple[str, int]:
+    """``source`` cut to about ``_SOURCE_WIDTH`` characters around ``column``.
+
+    Returns the text to show and the column within it; cut ends are marked with ``…``.
+    """
+    if len(source) <= _SOURCE_WIDTH:
+        return source, column
+    start = max(0, min(column - 1 - _SOURCE_WIDTH // 2, len(source) - _SOURCE_WIDTH))
+    end = start + _SOURCE_WIDTH
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(source) else ""
+    return head + source[start:end] + tail, column - start + len(head)
+
+
 def _caret_line(source: str, column: int) -> str:
-    """Spaces (tabs kept) up to ``column``, then a caret."""
-    prefix = "".join("\t" if ch == "\t" else " " for ch in source[: column - 1])
-    return prefix + "^"
+    """Blank space up to ``column`` (1-based, in characters), then a caret."""
+    before = source[: column - 1]
+    return "".join(_cells(ch) for ch in before) + " " * (column - 1 - len(before)) + "^"
 
 
 def format_diagnostic(
@@ -75,11 +112,12 @@ def format_diagnostic(
     if finding.position is not None:
         source = sources.line(finding.position.file, finding.position.line)
         if source is not None:
+            shown, column = _source_window(source, finding.position.column)
             gutter = f"{finding.position.line:>5} | "
-            lines.append(gutter + source)
+            lines.append(gutter + shown)
             pad = " " * (len(gutter) - 2) + "| "
             lines.append(pad + (_CYAN if colour else "")
-                         + _caret_line(source, finding.position.column) + reset)
+                         + _caret_line(shown, column) + reset)
     return lines
 
 
@@ -97,6 +135,8 @@ def _count(n: int, word: str) -> str:
 
 def summary_line(result: LoadResult, pipeline_path: str) -> str:
     """One line: ``path: valid`` / ``path: invalid — 2 errors, 1 warning``."""
+    if is_unreadable(result):
+        return f"{pipeline_path}: not checked — the file could not be read"
     errors, warnings = len(result.errors), len(result.warnings)
     if result.valid:
         return f"{pipeline_path}: valid" + (f" ({_count(warnings, 'warning')})" if warnings
