@@ -34,6 +34,7 @@ from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
 DRAIN_SECONDS = 0.05
+DRAIN_BUDGET_SECONDS = 0.015  # the rest of a tick is left to drawing and to the engine
 MAX_EVENTS_PER_TICK = 20_000
 EVENT_LOG_LINES = 20_000
 
@@ -114,6 +115,8 @@ class AilApp(App[int]):
         self._gate_open: str | None = None
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
+        self._last_tick = 0.0
+        self._last_output = 0.0
         self._watched: set[Path] = set()
         self._seen: dict[Path, float | None] = {}
         self.drained = 0
@@ -125,7 +128,7 @@ class AilApp(App[int]):
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
             with TabbedContent(id="panes", initial="tab-timeline"):
-                with TabPane("Timeline", id="tab-timeline"), VerticalScroll():
+                with TabPane("Timeline", id="tab-timeline"):
                     yield Timeline(id="timeline")
                 with TabPane("Output", id="tab-output"):
                     yield Log(id="output", max_lines=5_000, highlight=False)
@@ -431,11 +434,14 @@ class AilApp(App[int]):
     # -- events --------------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Apply every queued engine event in one batch."""
+        """Apply queued engine events in one batch, within a time budget per tick."""
         batch: list[ev.Event] = []
+        deadline = time.perf_counter() + DRAIN_BUDGET_SECONDS
         try:
             while len(batch) < MAX_EVENTS_PER_TICK:
                 batch.append(self.events.get_nowait())
+                if len(batch) % 256 == 0 and time.perf_counter() > deadline:
+                    break
         except queue.Empty:
             pass
         if not batch:
@@ -446,15 +452,27 @@ class AilApp(App[int]):
         origin = self.view.started_at
         lines: list[str] = []
         finished = False
+        streamed: dict[str, list[int]] = {}  # step -> [deltas, characters] in this batch
         for event in batch:
             changed = self.view.apply(event)
             if changed:
                 self._dirty.add(changed)
             origin = origin or self.view.started_at
+            if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
+                counts = streamed.setdefault(event.step_id, [0, 0])
+                counts[0] += 1
+                counts[1] += len(str(event.event.get("text", "")))
+                continue
             lines.append(_event_line(event, origin))
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
                 self._pending_gate(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
+        if streamed:
+            moment = batch[-1].at
+            clock = datetime.fromtimestamp(moment).strftime("%H:%M:%S.%f")[:-3]
+            relative = f"+{moment - origin:8.3f}s" if origin else " " * 10
+            lines.extend(f"{relative} {clock} {'stream_delta':<20} {step:<16} ×{n} "
+                         f"({chars} chars)" for step, (n, chars) in streamed.items())
         self.event_lines.extend(lines)
         del self.event_lines[:-EVENT_LOG_LINES]
         with self.batch_update():
@@ -529,17 +547,26 @@ class AilApp(App[int]):
         self._refresh_status()
 
     def _refresh_all(self) -> None:
-        self._refresh_running(force=True)
+        self.table.show(self.view, None)
+        self._dirty = set()
+        self.timeline.show(self.view)
+        self._show_output()
+        self._refresh_status()
 
     def _refresh_running(self, force: bool = False) -> None:
         now = time.time()
-        table = self.table
-        table.show(self.view, None if force and not self._dirty else self._dirty)
+        self.table.show(self.view, self._dirty, tick=now - self._last_tick > 1.0)
+        if now - self._last_tick > 1.0:
+            self._last_tick = now
         self._dirty = set()
-        if force or now - self._last_timeline > 0.25:
+        # Big runs redraw the timeline less often; every lane is redrawn each time.
+        every = 0.25 if len(self.view.rows) < 100 else 1.0
+        if now - self._last_timeline > every or (force and not self.view.running):
             self.timeline.show(self.view)
             self._last_timeline = now
-        self._show_output()
+        if now - self._last_output > 0.2 or not self.view.running:
+            self._show_output()
+            self._last_output = now
         self._refresh_status()
 
     @on(StepsTable.RowHighlighted)

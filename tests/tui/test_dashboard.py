@@ -93,7 +93,7 @@ async def test_run_fail_fast_shows_cancelled_branches(make_app) -> None:
         table = app.query_one(StepsTable)
         assert table.get_cell("slow", "status") == "⊘ cancelled"
         assert table.selected_step == "quick"
-        timeline = str(app.query_one(Timeline).render())
+        timeline = app.query_one(Timeline).render_text()
         assert "cancelled by fail_fast" in timeline
         assert "aborted" in text_of(app, "#status")
         events = "\n".join(app.event_lines)

@@ -13,6 +13,8 @@ from ail_tui.tui.run_view import RunView, StepRow
 
 COLUMNS = ("status", "step", "kind", "group", "launched", "started", "done", "elapsed",
            "try", "cost", "tokens")
+WIDTHS = {"status": 11, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
+          "elapsed": 7, "try": 3, "cost": 8, "tokens": 9}
 
 
 def _clock(moment: float | None) -> str:
@@ -51,21 +53,27 @@ class StepsTable(DataTable[str]):
         self.cursor_type = "row"
         self.zebra_stripes = True
         for name in COLUMNS:
-            self.add_column(name, key=name)
+            self.add_column(name, key=name, width=WIDTHS.get(name))
 
-    def show(self, view: RunView, changed: set[str] | None = None) -> None:
-        """Add missing rows and update the cells that changed (all running rows tick)."""
+    def show(self, view: RunView, changed: set[str] | None = None,
+             tick: bool = False) -> None:
+        """Add missing rows; update the rows in ``changed`` (all when None).
+
+        ``tick`` also refreshes the elapsed time of running rows.
+        """
         now = time.time()
         existing = {key.value for key in self.rows}
-        for step_id, row in view.rows.items():
-            values = cells(row, now)
+        top = int(self.scroll_y)
+        visible = range(top, top + max(self.size.height, 1))
+        for index, (step_id, row) in enumerate(view.rows.items()):
             if step_id not in existing:
-                self.add_row(*values, key=step_id)
-            elif changed is None or step_id in changed or row.status in ("running", "queued",
-                                                                         "waiting"):
-                for column, value in zip(COLUMNS, values, strict=True):
+                self.add_row(*cells(row, now), key=step_id)
+            elif changed is None or step_id in changed or (
+                    tick and index in visible and row.status in ("running", "queued",
+                                                                 "waiting")):
+                for column, value in zip(COLUMNS, cells(row, now), strict=True):
                     if self.get_cell(step_id, column) != value:
-                        self.update_cell(step_id, column, value, update_width=True)
+                        self.update_cell(step_id, column, value)
         for stale in existing - set(view.rows):
             self.remove_row(stale)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
 
@@ -44,8 +46,11 @@ def _lane(row: StepRow, origin: float, span: float, width: int, now: float) -> T
         cells[ended] = "✕" if row.status == "cancelled" else "✗"
         styles[ended] = "bold " + STYLE[row.status]
     bar = Text()
-    for char, style in zip(cells, styles, strict=True):
-        bar.append(char, style)
+    start = 0
+    for i in range(1, width + 1):
+        if i == width or styles[i] != styles[start]:
+            bar.append("".join(cells[start:i]), styles[start])
+            start = i
     return bar
 
 
@@ -82,12 +87,35 @@ def render_timeline(view: RunView, width: int, now: float | None = None) -> Text
     return out
 
 
-class Timeline(Static):
-    """Lanes of queued (·) and running (█) time, marked ✓ ✗ ✕ by outcome."""
+class Timeline(ScrollView):
+    """Lanes of queued (·) and running (█) time, marked ✓ ✗ ✕ by outcome.
 
-    DEFAULT_CSS = "Timeline { height: auto; width: 100%; }"
+    Built on the line API: only the lanes on screen are turned into strips.
+    """
+
+    DEFAULT_CSS = "Timeline { height: 1fr; width: 100%; }"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._lines: list[Text] = []
 
     def show(self, view: RunView) -> None:
         """Redraw for ``view`` at the current width."""
-        width = self.content_region.width or self.size.width or (self.app.size.width // 2)
-        self.update(render_timeline(view, width))
+        width = self.scrollable_content_region.width or (self.app.size.width // 2)
+        self._lines = render_timeline(view, width).split("\n", allow_blank=True)
+        if self._lines and not self._lines[-1].plain:
+            self._lines.pop()
+        self.virtual_size = Size(width, len(self._lines))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the timeline, scrolled."""
+        index = y + self.scroll_offset.y
+        if not 0 <= index < len(self._lines):
+            return Strip.blank(self.size.width, self.rich_style)
+        segments = list(self._lines[index].render(self.app.console))
+        return Strip(segments).crop(self.scroll_offset.x, self.scroll_offset.x + self.size.width)
+
+    def render_text(self) -> str:
+        """The whole timeline as plain text (for tests and copying)."""
+        return "\n".join(line.plain for line in self._lines)
