@@ -1,53 +1,92 @@
-"""Showing a run: the ail-log/1 markdown (brief §11), a text timeline, and JSON."""
+"""Showing a run: ail-log/1 markdown (brief §11), a text timeline of its parallel
+sections, and JSON — all built from the turn log (no SQLite).
+
+ail-log/1 from a turn log: one turn per step id in first-appearance order (the ``unknown``
+turn Rust shows for ``run_started`` is left out); a step's blocks come from its last
+TurnEntry. Steps whose last attempt failed, was cancelled or was interrupted get the
+``Step failed`` warning instead of the response and cost line.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ail_tui.turnlog.reader import RunRecord, StepRecord
 
 GLYPHS = {"done": "✓", "failed": "✗", "cancelled": "⊘", "retried": "↻", "running": "…",
           "interrupted": "?", "skipped": "-", "unknown": "?"}
+FAILED = ("failed", "cancelled", "interrupted")
+INTERRUPTED_DETAIL = "interrupted (no result was recorded)"
 
 
-def _cost_line(entry: dict[str, Any]) -> str | None:
-    cost = entry.get("cost_usd")
-    tokens_in, tokens_out = entry.get("input_tokens"), entry.get("output_tokens")
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def cost_line(entry: dict[str, Any]) -> str | None:
+    """The cost line of a turn, or None when there is neither cost nor token count."""
+    cost = _number(entry.get("cost_usd"))
+    tokens_in = _number(entry.get("input_tokens"))
+    tokens_out = _number(entry.get("output_tokens"))
     if cost is None:
+        if tokens_in is None and tokens_out is None:
+            return None
         return "_No cost (context step)_"
     if tokens_in is not None and tokens_out is not None:
         return f"_Cost: ${cost:.4f} | {tokens_in}in / {tokens_out}out tokens_"
     return f"_Cost: ${cost:.4f}_"
 
 
-def format_ail_log(run: RunRecord) -> str:
-    """The ail-log/1 document: one turn per step, in first-appearance order."""
-    parts = ["ail-log/1\n"]
-    for number, step in enumerate(run.steps, 1):
-        parts.append(f"\n## Turn {number} — `{step.step_id}`\n")
-        entry = step.entry or {}
-        failed = step.status in ("failed", "cancelled", "interrupted")
-        if entry.get("thinking"):
-            parts.append(f"\n:::thinking\n{entry['thinking']}\n:::\n")
-        for event in sorted(entry.get("tool_events") or [], key=lambda e: e.get("seq", 0)):
-            kind = "tool-call" if event.get("event_type") == "tool_call" else "tool-result"
-            parts.append(f'\n:::{kind} name="{event.get("tool_name", "")}"\n'
-                         f'{event.get("content_json", "")}\n:::\n')
-        response = entry.get("response")
-        if response and not failed:
-            parts.append(f"\n{response}\n")
-        for stream in ("stdout", "stderr"):
-            text = entry.get(stream)
-            if text:
-                parts.append(f'\n:::stdio stream="{stream}"\n{text}\n:::\n')
-        if failed:
-            detail = step.error or "Step failed"
-            parts.append(f"\n> [!WARNING]\n> **Step failed:** {detail}\n")
-        elif entry:
-            line = _cost_line(entry)
-            if line:
-                parts.append(f"\n---\n{line}\n")
+def _tool_events(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    events = [e for e in entry.get("tool_events") or [] if isinstance(e, dict)]
+    return sorted(events, key=lambda e: s if isinstance(s := e.get("seq"), int) else 0)
+
+
+def failure_detail(step: StepRecord) -> str:
+    """What the ``Step failed`` warning says for a step that did not finish."""
+    if step.status == "interrupted":
+        return INTERRUPTED_DETAIL
+    return step.error or "Step failed"
+
+
+def format_turn(number: int, step: StepRecord) -> str:
+    """One ail-log/1 turn."""
+    parts = [f"\n## Turn {number} — `{step.step_id}`\n"]
+    entry = step.entry or {}
+    failed = step.status in FAILED
+    thinking = entry.get("thinking")
+    if thinking:
+        parts.append(f"\n:::thinking\n{thinking}\n:::\n")
+    for event in _tool_events(entry):
+        kind = "tool-call" if event.get("event_type") == "tool_call" else "tool-result"
+        content = event.get("content_json", "")
+        if not isinstance(content, str):
+            content = json.dumps(content, sort_keys=True, separators=(",", ":"),
+                                 ensure_ascii=False)
+        parts.append(f'\n:::{kind} name="{event.get("tool_name") or ""}"\n{content}\n:::\n')
+    response = entry.get("response")
+    if response and not failed:
+        parts.append(f"\n{response}\n")
+    for stream in ("stdout", "stderr"):
+        text = entry.get(stream)
+        if text:
+            parts.append(f'\n:::stdio stream="{stream}"\n{text}\n:::\n')
+    if failed:
+        parts.append(f"\n> [!WARNING]\n> **Step failed:** {failure_detail(step)}\n")
+    elif entry and (line := cost_line(entry)) is not None:
+        parts.append(f"\n---\n{line}\n")
     return "".join(parts)
+
+
+def format_ail_log(run: RunRecord) -> str:
+    """The ail-log/1 document of a run."""
+    return "ail-log/1\n" + "".join(format_turn(n, s) for n, s in enumerate(run.steps, 1))
+
+
+# -- timeline -------------------------------------------------------------------------
 
 
 def _offset(moment: float | None, origin: float) -> str:
@@ -55,22 +94,40 @@ def _offset(moment: float | None, origin: float) -> str:
 
 
 def format_timeline(run: RunRecord, width: int = 60) -> str:
-    """A text timeline of each concurrent group: queued ``·``, running ``█``, cancel ``✕``."""
+    """A text timeline of each concurrent group, one lane per step.
+
+    ``·`` queued (launched → started), ``█`` running (started → completed), ``✕`` where a
+    step was cancelled (with who cancelled it), ``✗`` where it failed; offsets are seconds
+    from the group's first launch. Joins of a group's steps follow its lanes.
+    """
     groups = run.groups()
     if not groups:
         return "Timeline: no parallel sections\n"
+    width = max(width, 2)
+    joins = [s for s in run.steps if s.join_deps]
     lines = ["Timeline (seconds from each group's first launch):"]
-    for group, steps in groups.items():
+    for group, members in groups.items():
+        steps = sorted(members, key=lambda s: (s.launched_at is None, s.launched_at or 0.0,
+                                               s.order))
+        name_width = max(len(s.step_id) for s in steps)
         moments = [m for s in steps for m in (s.launched_at, s.started_at, s.completed_at)
                    if m is not None]
         if not moments:
+            lines.append(f"\n{group}  (no timestamps)")
+            lines.extend(f"  {s.step_id:<{name_width}} {GLYPHS.get(s.status, '?')} "
+                         f"{s.status}" for s in steps)
             continue
-        origin, end = min(moments), max(moments)
-        span = max(end - origin, 1e-6)
-        name_width = max(len(s.step_id) for s in steps)
+        origin = min(moments)
+        span = max(max(moments) - origin, 1e-6)
         lines.append(f"\n{group}  ({span:.2f} s)")
-        for step in steps:
-            lines.append("  " + _lane(step, origin, span, width, name_width))
+        lines.extend("  " + _lane(s, origin, span, width, name_width) for s in steps)
+        ids = {s.step_id for s in steps}
+        for join in joins:
+            if ids.intersection(join.join_deps):
+                joins.remove(join)
+                lines.append(f"  ⇒ join `{join.step_id}` {GLYPHS.get(join.status, '?')} "
+                             f"{join.status} at {_offset(join.completed_at, origin).strip()}")
+                break
     return "\n".join(lines) + "\n"
 
 
@@ -83,18 +140,21 @@ def _lane(step: StepRecord, origin: float, span: float, width: int, name_width: 
     bar = [" "] * width
     launched, started, ended = col(step.launched_at), col(step.started_at), col(
         step.completed_at)
-    begin = started if started is not None else launched
-    if launched is not None and begin is not None:
-        for i in range(launched, begin):
+    if started is None and step.entry is not None:
+        started = launched  # Rust entries: queue time unknown, count it as running
+    if started is None:  # never began: queued until cancelled / failed / now
+        if launched is not None:
+            for i in range(launched, width if ended is None else ended):
+                bar[i] = "·"
+    else:
+        for i in range(launched if launched is not None else started, started):
             bar[i] = "·"
-    if begin is not None and ended is not None:
-        for i in range(begin, max(ended, begin + 1)):
-            bar[min(i, width - 1)] = "█"
+        stop = width if ended is None else max(ended, started + 1)
+        for i in range(started, min(stop, width)):
+            bar[i] = "█"
     status = step.status
-    if status == "cancelled" and ended is not None:
-        bar[ended] = "✕"
-    elif status == "failed" and ended is not None:
-        bar[ended] = "✗"
+    if ended is not None and status in ("cancelled", "failed"):
+        bar[ended] = "✕" if status == "cancelled" else "✗"
     last = step.attempts[-1] if step.attempts else None
     note = f" by {last.cancelled_by}" if last and status == "cancelled" else ""
     return (f"{step.step_id:<{name_width}} {GLYPHS.get(status, '?')} {status:<11} "
@@ -102,11 +162,37 @@ def _lane(step: StepRecord, origin: float, span: float, width: int, name_width: 
             f"{_offset(step.completed_at, origin)}{note}")
 
 
-def format_json(run: RunRecord) -> dict[str, Any]:
-    """The run as JSON: its status and one object per step."""
-    def stamp(entry: dict[str, Any] | None, key: str) -> Any:
-        return entry.get(key) if entry else None
+# -- JSON -----------------------------------------------------------------------------
 
+
+def format_json_steps(run: RunRecord) -> list[dict[str, Any]]:
+    """One object per step, in first-appearance order (times as the log wrote them)."""
+    out = []
+    for step in run.steps:
+        entry = step.entry or {}
+        last = step.attempts[-1] if step.attempts else None
+        failed = step.status in FAILED
+        out.append({
+            "step_id": step.step_id,
+            "status": step.status,
+            "attempts": len(step.attempts),
+            "concurrent_group": step.concurrent_group,
+            "launched_at": step.times.get("launched_at"),
+            "started_at": step.times.get("started_at"),
+            "completed_at": step.times.get("completed_at"),
+            "cost_usd": step.cost_usd,
+            "input_tokens": step.input_tokens,
+            "output_tokens": step.output_tokens,
+            "response": entry.get("response"),
+            "error_type": last.error_type if last and failed else None,
+            "error": failure_detail(step) if failed else None,
+            "cancelled_by": last.cancelled_by if last else None,
+        })
+    return out
+
+
+def format_json(run: RunRecord) -> dict[str, Any]:
+    """The run for ``ail-tui log --format json``: its status and ``steps``."""
     return {
         "run_id": run.run_id,
         "pipeline_source": run.pipeline_source,
@@ -114,22 +200,8 @@ def format_json(run: RunRecord) -> dict[str, Any]:
         "error_type": run.error_type,
         "error": run.error,
         "total_cost_usd": run.total_cost,
+        "duration_s": run.duration,
         "torn_tail": run.torn_tail,
-        "steps": [
-            {
-                "step_id": step.step_id,
-                "status": step.status,
-                "attempts": len(step.attempts),
-                "concurrent_group": step.concurrent_group,
-                "launched_at": stamp(step.entry, "launched_at"),
-                "started_at": stamp(step.entry, "started_at"),
-                "completed_at": stamp(step.entry, "completed_at"),
-                "cost_usd": step.cost_usd,
-                "input_tokens": step.input_tokens,
-                "output_tokens": step.output_tokens,
-                "response": stamp(step.entry, "response"),
-                "error": step.error if step.status != "done" else None,
-            }
-            for step in run.steps
-        ],
+        "warnings": list(run.warnings),
+        "steps": format_json_steps(run),
     }

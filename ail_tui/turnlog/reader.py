@@ -1,18 +1,37 @@
 """Rebuilding a run from its turn log — ours, the Rust ``ail``'s, or a crashed one.
 
-Rules (brief §9): blank lines are skipped; an unparseable *last* line is a torn write
-and is ignored; records dispatch on ``type`` (``event`` for the spec's spelling of
-``step_cancelled``); a record with ``step_id`` and no ``type`` is a TurnEntry.
+Lines (brief §9): blank lines are skipped; an unparseable *last* line is a torn write,
+ignored and noted (``torn_tail``); an unparseable line elsewhere is skipped with a
+warning. Records dispatch on ``type`` (or ``event`` for the spec's spelling of
+``step_cancelled``); unknown types and keys are ignored; a record with ``step_id`` and
+no ``type`` is a TurnEntry.
 
-Per step, ``step_started`` opens an attempt; ``step_error`` (retry) closes it as
-retried, a TurnEntry as done, ``step_error`` (continue / abort_pipeline) as failed,
-``step_cancelled`` as cancelled. Status of the run:
+Attempts, per step id: ``step_started`` opens one; ``step_error`` closes it as
+``retried`` (action ``retry``) or ``failed`` (``continue`` / ``abort_pipeline``); a
+TurnEntry closes it as ``done``; ``step_cancelled`` as ``cancelled``. A TurnEntry with no
+open attempt (Rust async entries, joins, actions) is a done attempt of its own, except
+that the synthetic entry our branches write after ``step_error(continue)`` stays on that
+failed attempt. Attempts still open at EOF are ``failed`` (``cancelled`` when the run was
+cancelled) if the log has ``run_finished``, else ``interrupted``.
 
-* ``run_finished`` present (ours): its status;
-* otherwise (Rust logs, crashes): ``interrupted`` when an attempt is still open or the
-  last line is torn; ``failed`` when the last step record is a ``step_error`` that
-  aborted; else ``completed``. A Rust run that aborted with no record of it (Rust
-  writes none for a plain abort) leaves an open attempt and reads as ``interrupted``.
+Run status:
+
+1. ``run_finished`` present: its ``status`` (``completed|break|aborted|failed|cancelled``).
+2. Else ``interrupted`` when the tail is torn, an attempt is still open, the file is
+   empty, or the log is ours (a typed record carries ``at``): our runs always end with
+   ``run_finished``, so its absence means the run crashed or is still going.
+3. Else (a Rust log, which never writes ``run_finished``): ``failed`` when the last step
+   record is a ``step_error`` that aborted (retries exhausted); else ``completed``. A
+   Rust run that ended cleanly reads as completed rather than "unknown": nothing in its
+   log can say more, and a default-abort failure (Rust writes nothing for it) or a crash
+   mid-step leaves an open attempt, so it still reads as ``interrupted``. Rust branches
+   persist nothing until their barrier, so a Rust run killed mid-parallel-section reads
+   as completed — a known blind spot.
+
+Times: ``started_at`` is ``run_started.at`` or else the earliest timestamp in the log;
+``finished_at`` is ``run_finished.at`` or else the latest timestamp. A log with no
+timestamps at all (Rust, sequential) uses the file's mtime for both and reports no
+``duration``.
 """
 
 from __future__ import annotations
@@ -27,13 +46,17 @@ from typing import Any
 
 from ail_tui.turnlog.timestamps import parse_timestamp
 
+STAMPS = ("launched_at", "started_at", "completed_at")
+OPEN = "running"
+
 
 @dataclass
 class Attempt:
-    """One try at a step."""
+    """One try at a step: ``running`` (only while reading), ``done``, ``retried``,
+    ``failed``, ``cancelled`` or ``interrupted``."""
 
     number: int
-    status: str  # running | done | retried | failed | cancelled | interrupted
+    status: str
     prompt: str | None = None
     entry: dict[str, Any] | None = None
     error_type: str | None = None
@@ -41,11 +64,12 @@ class Attempt:
     cancelled_by: str | None = None
     reason: str | None = None
     at: float | None = None
+    action: str | None = None  # the step_error's on_error_action, if any
 
 
 @dataclass
 class StepRecord:
-    """Everything the log says about one step id."""
+    """Everything the log says about one step id (times are epoch seconds)."""
 
     step_id: str
     attempts: list[Attempt] = field(default_factory=list)
@@ -54,6 +78,7 @@ class StepRecord:
     started_at: float | None = None
     completed_at: float | None = None
     order: int = 0
+    times: dict[str, str] = field(default_factory=dict)  # the log's text of each time
 
     @property
     def status(self) -> str:
@@ -68,35 +93,50 @@ class StepRecord:
                 return attempt.entry
         return None
 
-    def _sum(self, key: str) -> Any:
+    def _sum(self, key: str) -> float | int | None:
         values = [a.entry.get(key) for a in self.attempts if a.entry]
-        present = [v for v in values if isinstance(v, int | float)]
+        present = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         return sum(present) if present else None
 
     @property
     def cost_usd(self) -> float | None:
-        """Cost of every recorded entry of the step."""
+        """Cost of every entry of the step; None when none has a cost (context steps)."""
         return self._sum("cost_usd")
 
     @property
     def input_tokens(self) -> int:
-        """Input tokens of every recorded entry."""
+        """Input tokens of every entry of the step."""
         return int(self._sum("input_tokens") or 0)
 
     @property
     def output_tokens(self) -> int:
-        """Output tokens of every recorded entry."""
+        """Output tokens of every entry of the step."""
         return int(self._sum("output_tokens") or 0)
 
     @property
     def error(self) -> str | None:
-        """The last attempt's error or cancellation reason."""
+        """The last attempt's error, or ``cancelled by X: reason``."""
         last = self.attempts[-1] if self.attempts else None
         if last is None:
             return None
         if last.status == "cancelled":
             return f"cancelled by {last.cancelled_by}: {last.reason}"
         return last.error
+
+    @property
+    def is_join(self) -> bool:
+        """Whether the step is a join (its entry's prompt is ``join:[…]``)."""
+        prompt = (self.entry or {}).get("prompt")
+        return isinstance(prompt, str) and prompt.startswith(("join:[", "join (no async"))
+
+    @property
+    def join_deps(self) -> list[str]:
+        """A join's dependencies, from its ``join:[a,b]`` prompt."""
+        prompt = (self.entry or {}).get("prompt")
+        if not (isinstance(prompt, str) and prompt.startswith("join:[") and
+                prompt.endswith("]")):
+            return []
+        return [dep for dep in prompt[len("join:["):-1].split(",") if dep]
 
 
 @dataclass
@@ -117,6 +157,8 @@ class RunRecord:
     torn_tail: bool = False
     warnings: list[str] = field(default_factory=list)
     has_run_finished: bool = False
+    has_timestamps: bool = False
+    written_by: str = "ail"  # "ail-tui" when a typed record carries our ``at``
 
     def step(self, step_id: str) -> StepRecord | None:
         """The record of one step."""
@@ -125,13 +167,13 @@ class RunRecord:
     @property
     def total_cost(self) -> float:
         """Sum of every TurnEntry's ``cost_usd``."""
-        return sum(r.get("cost_usd") or 0.0 for r in self.records if "type" not in r
-                   and "event" not in r)
+        return float(sum(cost for r in self.records if _kind(r) == "entry"
+                         and isinstance(cost := r.get("cost_usd"), int | float)))
 
     @property
     def duration(self) -> float | None:
-        """Seconds from the first to the last timestamp, when the log has them."""
-        if self.started_at is None or self.finished_at is None:
+        """Seconds from start to finish; None when the log has no timestamps."""
+        if not self.has_timestamps or self.started_at is None or self.finished_at is None:
             return None
         return max(self.finished_at - self.started_at, 0.0)
 
@@ -140,7 +182,7 @@ class RunRecord:
         return Counter(s.status for s in self.steps)
 
     def groups(self) -> dict[str, list[StepRecord]]:
-        """Concurrent groups and their steps, in first-appearance order."""
+        """Concurrent groups and their steps, both in first-appearance order."""
         out: dict[str, list[StepRecord]] = {}
         for step in self.steps:
             if step.concurrent_group:
@@ -157,12 +199,20 @@ def _kind(record: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class _Builder:
+    """Folds records, in order, into a :class:`RunRecord`."""
+
     def __init__(self, run: RunRecord) -> None:
         self.run = run
         self.by_id: dict[str, StepRecord] = {}
-        self.last_kind: str | None = None
         self.last_abort = False
+        self.first: float | None = None
+        self.last: float | None = None
+        self.run_started_at: float | None = None
 
     def step(self, step_id: str) -> StepRecord:
         record = self.by_id.get(step_id)
@@ -172,96 +222,126 @@ class _Builder:
             self.run.steps.append(record)
         return record
 
-    def open_attempt(self, step: StepRecord, prompt: str | None = None) -> Attempt:
-        if step.attempts and step.attempts[-1].status == "running":
+    def attempt(self, step: StepRecord, prompt: str | None = None) -> Attempt:
+        """The open attempt, or a new one."""
+        if step.attempts and step.attempts[-1].status == OPEN:
             return step.attempts[-1]
-        attempt = Attempt(len(step.attempts) + 1, "running", prompt)
+        attempt = Attempt(len(step.attempts) + 1, OPEN, prompt)
         step.attempts.append(attempt)
         return attempt
 
-    def stamp(self, when: Any) -> float | None:
-        moment = parse_timestamp(when) if isinstance(when, str) else None
+    def stamp(self, value: Any) -> float | None:
+        moment = parse_timestamp(value) if isinstance(value, str) else None
         if moment is not None:
-            run = self.run
-            run.started_at = moment if run.started_at is None else min(run.started_at, moment)
-            run.finished_at = moment if run.finished_at is None else max(run.finished_at,
-                                                                         moment)
+            self.first = moment if self.first is None else min(self.first, moment)
+            self.last = moment if self.last is None else max(self.last, moment)
         return moment
 
-    def _branch_stamps(self, step: StepRecord, record: dict[str, Any]) -> None:
-        step.concurrent_group = record.get("concurrent_group") or step.concurrent_group
-        step.launched_at = self.stamp(record.get("launched_at")) or step.launched_at
+    def times(self, step: StepRecord, record: dict[str, Any], *keys: str) -> None:
+        """Copy group and the given timestamps from ``record`` onto ``step``."""
+        if isinstance(group := record.get("concurrent_group"), str) and group:
+            step.concurrent_group = group
+        for key in keys:
+            moment = self.stamp(record.get(key))
+            if moment is not None:
+                setattr(step, key, moment)
+                step.times[key] = record[key]
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: dict[str, Any], line: int) -> None:
         kind = _kind(record)
-        step_id = record.get("step_id")
+        if "at" in record and kind != "entry":
+            self.run.written_by = "ail-tui"
         if kind == "run_started":
-            self.run.pipeline_source = record.get("pipeline_source")
-            self.run.project_hash = record.get("project_hash")
-            self.stamp(record.get("at"))
-        elif kind == "run_finished":
-            self.run.has_run_finished = True
-            self.run.status = str(record.get("status") or "unknown")
-            self.run.error_type = record.get("error_type")
-            self.run.error = record.get("error")
-            self.stamp(record.get("at"))
-        elif kind == "step_started" and isinstance(step_id, str):
-            step = self.step(step_id)
-            self.open_attempt(step, record.get("prompt"))
-            self._branch_stamps(step, record)
-            step.started_at = self.stamp(record.get("at")) or step.started_at
-        elif kind == "entry" and isinstance(step_id, str):
-            step = self.step(step_id)
-            attempt = self.open_attempt(step, record.get("prompt"))
-            attempt.status, attempt.entry = "done", record
-            attempt.prompt = record.get("prompt", attempt.prompt)
-            step.concurrent_group = record.get("concurrent_group") or step.concurrent_group
-            step.launched_at = self.stamp(record.get("launched_at")) or step.launched_at
-            step.started_at = self.stamp(record.get("started_at")) or step.started_at
-            step.completed_at = self.stamp(record.get("completed_at")) or step.completed_at
-            attempt.at = step.completed_at
-        elif kind == "step_error" and isinstance(step_id, str):
-            step = self.step(step_id)
-            attempt = self.open_attempt(step)
-            action = record.get("on_error_action")
-            attempt.status = "retried" if action == "retry" else "failed"
-            attempt.error_type = record.get("error_type")
-            attempt.error = record.get("error_detail")
-            attempt.at = self.stamp(record.get("at"))
-            step.completed_at = attempt.at or step.completed_at
-            self.last_abort = action == "abort_pipeline"
-        elif kind == "step_cancelled" and isinstance(step_id, str):
-            step = self.step(step_id)
-            attempt = self.open_attempt(step)
-            attempt.status = "cancelled"
-            attempt.cancelled_by = record.get("cancelled_by")
-            attempt.reason = record.get("reason")
-            attempt.at = self.stamp(record.get("at"))
-            step.completed_at = attempt.at or step.completed_at
-            self._branch_stamps(step, record)
-        else:
+            self.run.pipeline_source = _text(record.get("pipeline_source"))
+            self.run.project_hash = _text(record.get("project_hash"))
+            self.run_started_at = self.stamp(record.get("at"))
             return
-        if kind != "step_error":
-            self.last_abort = False
-        self.last_kind = kind
+        if kind == "run_finished":
+            self.run.has_run_finished = True
+            self.run.status = _text(record.get("status")) or "unknown"
+            self.run.error_type = _text(record.get("error_type"))
+            self.run.error = _text(record.get("error"))
+            self.stamp(record.get("at"))
+            return
+        if kind not in ("step_started", "entry", "step_error", "step_cancelled"):
+            return  # unknown record types are someone else's additions
+        step_id = record.get("step_id")
+        if not isinstance(step_id, str):
+            self.run.warnings.append(f"line {line}: {kind} without a step_id; skipped")
+            return
+        step = self.step(step_id)
+        getattr(self, f"_{kind}")(step, record)
+        self.last_abort = kind == "step_error" and step.attempts[-1].action == "abort_pipeline"
 
-    def finish(self) -> None:
+    def _step_started(self, step: StepRecord, record: dict[str, Any]) -> None:
+        attempt = self.attempt(step)
+        attempt.prompt = _text(record.get("prompt")) or attempt.prompt
+        self.times(step, record, "launched_at")
+        moment = self.stamp(record.get("at"))
+        if moment is not None:
+            step.started_at, step.times["started_at"] = moment, record["at"]
+
+    def _entry(self, step: StepRecord, record: dict[str, Any]) -> None:
+        last = step.attempts[-1] if step.attempts else None
+        if (last is not None and last.status == "failed" and last.action == "continue"
+                and last.entry is None and not record.get("response")):
+            attempt = last  # a branch's synthetic entry after on_error: continue
+        else:
+            attempt = self.attempt(step)
+            attempt.status = "done"
+        attempt.entry = record
+        attempt.prompt = _text(record.get("prompt")) or attempt.prompt
+        self.times(step, record, *STAMPS)
+        attempt.at = parse_timestamp(_text(record.get("completed_at")) or "")
+
+    def _step_error(self, step: StepRecord, record: dict[str, Any]) -> None:
+        attempt = self.attempt(step)
+        attempt.action = _text(record.get("on_error_action"))
+        attempt.status = "retried" if attempt.action == "retry" else "failed"
+        attempt.error_type = _text(record.get("error_type"))
+        attempt.error = _text(record.get("error_detail"))
+        attempt.at = self.stamp(record.get("at"))
+        if attempt.at is not None and attempt.status == "failed":
+            step.completed_at, step.times["completed_at"] = attempt.at, record["at"]
+
+    def _step_cancelled(self, step: StepRecord, record: dict[str, Any]) -> None:
+        attempt = self.attempt(step)
+        attempt.status = "cancelled"
+        attempt.cancelled_by = _text(record.get("cancelled_by"))
+        attempt.reason = _text(record.get("reason"))
+        attempt.at = self.stamp(record.get("at"))
+        self.times(step, record, "launched_at")
+        if attempt.at is not None:
+            step.completed_at, step.times["completed_at"] = attempt.at, record["at"]
+
+    def finish(self, mtime: float | None) -> None:
         run = self.run
-        open_attempts = [s for s in run.steps if s.attempts and s.status == "running"]
+        open_steps = [s for s in run.steps if s.status == OPEN]
         if run.has_run_finished:
             closing = "cancelled" if run.status == "cancelled" else "failed"
-            for step in open_attempts:
-                step.attempts[-1].status = closing
-                step.attempts[-1].error = step.attempts[-1].error or run.error
-            return
-        for step in open_attempts:
-            step.attempts[-1].status = "interrupted"
-        if open_attempts or run.torn_tail:
-            run.status = "interrupted"
-        elif self.last_abort:
-            run.status = "failed"
+            for step in open_steps:
+                attempt = step.attempts[-1]
+                attempt.status = closing
+                attempt.error_type = attempt.error_type or run.error_type
+                attempt.error = attempt.error or run.error
+                if closing == "cancelled":
+                    attempt.cancelled_by, attempt.reason = "run", run.error or "run cancelled"
         else:
-            run.status = "completed"
+            for step in open_steps:
+                step.attempts[-1].status = "interrupted"
+            if (open_steps or run.torn_tail or not run.records
+                    or run.written_by == "ail-tui"):
+                run.status = "interrupted"
+            elif self.last_abort:
+                run.status = "failed"
+            else:
+                run.status = "completed"
+        run.has_timestamps = self.first is not None
+        if run.has_timestamps:
+            run.started_at = self.run_started_at or self.first
+            run.finished_at = self.last
+        else:
+            run.started_at = run.finished_at = mtime
 
 
 def read_run(path: str | os.PathLike[str]) -> RunRecord:
@@ -287,9 +367,9 @@ def read_run(path: str | os.PathLike[str]) -> RunRecord:
             run.warnings.append(f"line {number} is not a JSON object; skipped")
             continue
         run.records.append(record)
-        builder.add(record)
-    builder.finish()
-    if run.started_at is None:
-        with contextlib.suppress(OSError):
-            run.started_at = run.finished_at = source.stat().st_mtime
+        builder.add(record, number)
+    mtime = None
+    with contextlib.suppress(OSError):
+        mtime = source.stat().st_mtime
+    builder.finish(mtime)
     return run

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ail_tui.turnlog.paths import runs_dir
-from ail_tui.turnlog.reader import read_run
+from ail_tui.turnlog.reader import RunRecord, read_run
 
 
 @dataclass(frozen=True)
@@ -23,40 +23,60 @@ class RunSummary:
     duration: float | None
     total_cost: float
     step_counts: Counter[str]
+    torn_tail: bool = False
+
+    @classmethod
+    def of(cls, run: RunRecord) -> RunSummary:
+        """The summary of a run already read."""
+        return cls(run.run_id, run.path, run.pipeline_source, run.status, run.started_at,
+                   run.duration, run.total_cost, run.counts(), run.torn_tail)
+
+    @property
+    def step_total(self) -> int:
+        """How many step ids the run recorded."""
+        return sum(self.step_counts.values())
+
+
+def _logs(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return [p for p in directory.iterdir() if p.suffix == ".jsonl" and p.is_file()]
 
 
 def list_runs(cwd: str | os.PathLike[str] | None = None) -> list[RunSummary]:
-    """Every readable run of the project at ``cwd``, newest first."""
-    directory = runs_dir(cwd)
-    if not directory.is_dir():
-        return []
+    """Every readable run of the project at ``cwd``, newest first (by start, else mtime)."""
     summaries: list[RunSummary] = []
-    for path in directory.glob("*.jsonl"):
+    for path in _logs(runs_dir(cwd)):
         try:
-            run = read_run(path)
+            summaries.append(RunSummary.of(read_run(path)))
         except OSError:
-            continue
-        summaries.append(RunSummary(run.run_id, path, run.pipeline_source, run.status,
-                                    run.started_at, run.duration, run.total_cost,
-                                    run.counts()))
+            continue  # deleted or unreadable since listing
     summaries.sort(key=lambda s: (s.started_at or 0.0, s.run_id), reverse=True)
     return summaries
 
 
 def find_run(ref: str | None, cwd: str | os.PathLike[str] | None = None) -> Path | None:
-    """A run's log from a path, a run id or a unique id prefix; None selects the newest."""
+    """A run's log from a path to a ``.jsonl`` file, a run id, or a unique run-id prefix.
+
+    ``None`` selects the newest run. An ambiguous prefix, an empty ref or no match gives
+    None. A ``NAME.jsonl`` that is not a file here is looked up as run id ``NAME``.
+    """
     if ref is not None:
-        candidate = Path(ref)
-        if candidate.suffix == ".jsonl" or os.sep in ref:
-            return candidate if candidate.is_file() else None
-    directory = runs_dir(cwd)
-    if not directory.is_dir():
-        return None
+        candidate = Path(ref).expanduser()
+        if candidate.suffix == ".jsonl" or os.sep in ref or "/" in ref:
+            if candidate.is_file():
+                return candidate
+            if os.sep in ref or "/" in ref:
+                return None
+            ref = candidate.stem
+        if not ref:
+            return None
     if ref is None:
         runs = list_runs(cwd)
         return runs[0].path if runs else None
-    exact = directory / f"{ref}.jsonl"
-    if exact.is_file():
-        return exact
-    matches = sorted(directory.glob(f"{ref}*.jsonl"))
+    logs = _logs(runs_dir(cwd))
+    exact = [p for p in logs if p.stem == ref]
+    if exact:
+        return exact[0]
+    matches = [p for p in logs if p.stem.startswith(ref)]
     return matches[0] if len(matches) == 1 else None
