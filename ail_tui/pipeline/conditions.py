@@ -1,4 +1,9 @@
-"""The condition grammar: ``always``, ``never`` or ``LHS op RHS`` (brief §5)."""
+"""The condition grammar: ``always``, ``never`` or ``LHS op RHS`` (brief §5).
+
+Operators are searched for in a fixed priority (``matches`` first, ``==`` last) and the
+first one found wins, wherever it stands. Text inside ``{{ … }}`` never counts, and word
+operators need whitespace (or the end of the text) on both sides.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from ail_tui.pipeline.regex_literal import RegexLiteral, parse_regex_literal
+from ail_tui.pipeline.regex_literal import RegexLiteral, RegexLiteralError, parse_regex_literal
 
 
 class Operator(StrEnum):
@@ -22,7 +27,7 @@ class Operator(StrEnum):
 
 
 class ConditionSyntaxError(ValueError):
-    """A condition that does not parse."""
+    """A condition that does not parse, with a message saying why."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,11 @@ class Never:
 
 @dataclass(frozen=True)
 class Comparison:
-    """``lhs op rhs``; both sides are templates, ``regex`` is set for ``matches``."""
+    """``lhs op rhs``; both sides are templates, ``regex`` is set for ``matches``.
+
+    ``rhs`` has one pair of outer quotes removed; for ``matches`` it is the regex literal
+    (not templated).
+    """
 
     lhs: str
     op: Operator
@@ -47,40 +56,32 @@ class Comparison:
 
 Condition = Always | Never | Comparison
 
-_WHITESPACE = " \t\n\r\x0c"
+_ASCII_WHITESPACE = " \t\n\r\x0c"
+_OPERATOR_LIST = "==, !=, contains, starts_with, ends_with, matches"
 
 
-def _masked(text: str) -> str:
-    """``text`` with everything inside ``{{ … }}`` blanked out (same length)."""
-    out = list(text)
+def _inside_template(text: str, index: int) -> bool:
+    """Whether ``index`` lies after a ``{{`` that is not closed before it."""
+    open_at = text.rfind("{{", 0, index)
+    return open_at >= 0 and "}}" not in text[open_at + 2 : index]
+
+
+def _find_operator(text: str, op: Operator) -> int:
+    """Index of the first usable occurrence of ``op`` in ``text``, or -1."""
+    token = op.value
+    word = token[0].isalpha()
     position = 0
-    while True:
-        start = text.find("{{", position)
-        if start < 0:
-            break
-        close = text.find("}}", start + 2)
-        end = len(text) if close < 0 else close + 2
-        for index in range(start, end):
-            out[index] = "\0"
-        position = end
-    return "".join(out)
-
-
-def _find_operator(masked: str, op: Operator) -> int:
-    word = op.value[0].isalpha()
-    position = 0
-    while True:
-        index = masked.find(op.value, position)
-        if index < 0:
-            return -1
+    while (index := text.find(token, position)) >= 0:
+        position = index + len(token)
+        if _inside_template(text, index):
+            continue
         if not word:
             return index
-        before_ok = index == 0 or masked[index - 1] in _WHITESPACE
-        after = index + len(op.value)
-        after_ok = after == len(masked) or masked[after] in _WHITESPACE
+        before_ok = index == 0 or text[index - 1] in _ASCII_WHITESPACE
+        after_ok = position == len(text) or text[position] in _ASCII_WHITESPACE
         if before_ok and after_ok:
             return index
-        position = index + 1
+    return -1
 
 
 def _strip_quotes(text: str) -> str:
@@ -91,34 +92,46 @@ def _strip_quotes(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def parse_condition(text: str) -> Condition:
-    """Parse a condition; raise :class:`ConditionSyntaxError` (or a regex literal error)."""
+    """Parse ``always``, ``never`` or ``LHS op RHS``; raise :class:`ConditionSyntaxError`.
+
+    A ``matches`` right-hand side that is not a usable regex literal is also a
+    :class:`ConditionSyntaxError` (its cause is the :class:`RegexLiteralError`).
+    """
     stripped = text.strip()
-    if stripped in ("", "always"):
+    if stripped == "always":
         return Always()
     if stripped == "never":
         return Never()
-    masked = _masked(text)
     for op in Operator:
-        index = _find_operator(masked, op)
+        index = _find_operator(text, op)
         if index < 0:
             continue
         lhs = text[:index].strip()
         rhs = _strip_quotes(text[index + len(op.value) :].strip())
         if not lhs:
             raise ConditionSyntaxError(f"condition '{stripped}' has an empty left-hand side")
-        if not rhs.strip():
-            raise ConditionSyntaxError(f"condition '{stripped}' has an empty right-hand side")
-        regex = parse_regex_literal(rhs) if op is Operator.MATCHES else None
+        if not rhs:
+            needs = " ('matches' needs a regex literal such as /pattern/i)" if (
+                op is Operator.MATCHES) else ""
+            raise ConditionSyntaxError(
+                f"condition '{stripped}' has an empty right-hand side{needs}"
+            )
+        if op is not Operator.MATCHES:
+            return Comparison(lhs, op, rhs)
+        try:
+            regex = parse_regex_literal(rhs)
+        except RegexLiteralError as exc:
+            raise ConditionSyntaxError(f"condition '{stripped}', 'matches' operator: {exc}") \
+                from exc
         return Comparison(lhs, op, rhs, regex)
     raise ConditionSyntaxError(
         f"condition '{stripped}' is not a recognised named condition ('always', 'never') and "
-        "does not contain a supported operator (==, !=, contains, starts_with, ends_with, "
-        "matches)"
+        f"does not contain a supported operator ({_OPERATOR_LIST})"
     )
 
 
 def parse_exit_when(text: str) -> Comparison:
-    """Parse a do_while ``exit_when``, which must be a comparison."""
+    """Parse a do_while ``exit_when``, which must be a comparison (not always/never)."""
     condition = parse_condition(text)
     if not isinstance(condition, Comparison):
         raise ConditionSyntaxError(
@@ -129,7 +142,7 @@ def parse_exit_when(text: str) -> Comparison:
 
 
 def templates_in(condition: Condition) -> list[str]:
-    """The side texts of a condition that are templated at evaluation time."""
+    """The side texts of a condition that are templated when it is evaluated."""
     if not isinstance(condition, Comparison):
         return []
     if condition.op is Operator.MATCHES:
@@ -138,15 +151,20 @@ def templates_in(condition: Condition) -> list[str]:
 
 
 def evaluate(condition: Condition, render: Callable[[str], str]) -> bool:
-    """Evaluate with ``render`` templating each side (both sides are trimmed after)."""
+    """Evaluate ``condition``; ``render`` templates one side's raw text.
+
+    Both rendered sides are trimmed. ``==``/``!=`` compare exactly; ``contains``,
+    ``starts_with`` and ``ends_with`` ignore case; ``matches`` searches the left side.
+    Errors raised by ``render`` propagate.
+    """
     if isinstance(condition, Always):
         return True
     if isinstance(condition, Never):
         return False
     lhs = render(condition.lhs).strip()
     if condition.op is Operator.MATCHES:
-        assert condition.regex is not None
-        return condition.regex.search(lhs)
+        regex = condition.regex or parse_regex_literal(condition.rhs)
+        return regex.search(lhs)
     rhs = render(condition.rhs).strip()
     match condition.op:
         case Operator.EQUAL:

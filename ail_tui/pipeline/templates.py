@@ -1,7 +1,8 @@
 """Template syntax ``{{ variable }}`` and ``{{ variable | default("text") }}`` (brief §4).
 
-Parsing is a single pass: find ``{{``, then the next ``}}``; substituted text is never
-scanned again and there are no escapes.
+Parsing is a single pass: find ``{{``, then the next ``}}``; the text between is trimmed.
+Substituted text is never scanned again and there are no escapes. The ``default`` filter
+(decisions L1) supplies text for a variable that cannot be resolved.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ STEP_FIELDS = frozenset(
     {"response", "result", "stdout", "stderr", "exit_code", "modified", "index", "items",
      "tool_calls"}
 )
-_DEFAULT_RE = re.compile(r"""^default\(\s*(?:"([^"]*)"|'([^']*)')\s*\)$""")
+"""Fields of ``step.<id>.<field>``."""
+
+_DEFAULT_FILTER = re.compile(r"""default\s*\(\s*(?:"([^"]*)"|'([^']*)')\s*\)""")
+_FILTER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class TemplateSyntaxError(ValueError):
-    """A template that cannot be parsed; ``offset`` is where the problem starts."""
+    """A template that cannot be parsed; ``offset`` is the index of the offending ``{{``."""
 
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
@@ -33,7 +37,12 @@ class UnresolvedVariable(LookupError):
 
 @dataclass(frozen=True)
 class Placeholder:
-    """One ``{{ ... }}`` of a template."""
+    """One ``{{ ... }}`` of a template.
+
+    ``expression`` is the trimmed inner text; ``variable`` and ``default`` are its parts
+    (``default`` is None without a filter). ``start`` is the index of ``{{`` in the
+    template and ``end`` the index just past ``}}``.
+    """
 
     expression: str
     variable: str
@@ -50,45 +59,52 @@ class Template:
     parts: tuple[str | Placeholder, ...]
 
     @property
-    def placeholders(self) -> list[Placeholder]:
+    def placeholders(self) -> tuple[Placeholder, ...]:
         """The placeholders, in order."""
-        return [part for part in self.parts if isinstance(part, Placeholder)]
+        return tuple(part for part in self.parts if isinstance(part, Placeholder))
 
 
 def _split_filter(expression: str, start: int) -> tuple[str, str | None]:
+    """``VAR`` or ``VAR | default("text")`` → (variable, default)."""
     if "|" not in expression:
         return expression, None
-    variable, _, flt = expression.partition("|")
-    variable, flt = variable.strip(), flt.strip()
-    match = _DEFAULT_RE.match(flt)
+    variable, _, text = expression.partition("|")
+    variable, text = variable.strip(), text.strip()
+    shown = f"'{{{{ {expression} }}}}'"
+    match = _DEFAULT_FILTER.fullmatch(text)
     if match is None:
-        name = flt.split("(", 1)[0].strip() or flt
-        if name != "default":
+        if not text:
             raise TemplateSyntaxError(
-                f"'{{{{ {expression} }}}}' uses the unknown filter '{name}'; the only filter "
-                "is default(\"text\")",
+                f"{shown} has nothing after '|'; the only filter is default(\"text\")", start
+            )
+        name = _FILTER_NAME.match(text)
+        if name is None or name.group() != "default":
+            raise TemplateSyntaxError(
+                f"{shown} uses the unknown filter '{name.group() if name else text}'; the only "
+                "filter is default(\"text\")",
                 start,
             )
         raise TemplateSyntaxError(
-            f"'{{{{ {expression} }}}}': default needs one quoted argument, "
-            "e.g. default(\"none\")",
+            f"{shown} has a malformed default filter; write default(\"text\") or "
+            "default('text') with one quoted argument",
             start,
         )
     if not variable:
-        raise TemplateSyntaxError(f"'{{{{ {expression} }}}}' has no variable before '|'", start)
+        raise TemplateSyntaxError(f"{shown} has no variable before '|'", start)
     default = match.group(1) if match.group(1) is not None else match.group(2)
     return variable, default
 
 
 @lru_cache(maxsize=4096)
 def parse_template(text: str) -> Template:
-    """Split ``text`` into literal parts and placeholders; raise :class:`TemplateSyntaxError`."""
+    """Split ``text`` into literal parts and placeholders.
+
+    Raises :class:`TemplateSyntaxError` for an unmatched ``{{``, an empty ``{{ }}`` or a
+    malformed filter.
+    """
     parts: list[str | Placeholder] = []
     position = 0
-    while True:
-        start = text.find("{{", position)
-        if start < 0:
-            break
+    while (start := text.find("{{", position)) >= 0:
         close = text.find("}}", start + 2)
         if close < 0:
             raise TemplateSyntaxError("Found '{{' without matching '}}'", start)
@@ -96,7 +112,7 @@ def parse_template(text: str) -> Template:
             parts.append(text[position:start])
         expression = text[start + 2 : close].strip()
         if not expression:
-            raise TemplateSyntaxError("Found an empty '{{ }}'", start)
+            raise TemplateSyntaxError("Found an empty '{{ }}' with no variable inside", start)
         variable, default = _split_filter(expression, start)
         parts.append(Placeholder(expression, variable, default, start, close + 2))
         position = close + 2
@@ -106,7 +122,11 @@ def parse_template(text: str) -> Template:
 
 
 def render(template: Template, resolve: Callable[[str], str]) -> str:
-    """Substitute every placeholder with ``resolve(variable)``, or its default if unresolved."""
+    """Substitute every placeholder with ``resolve(variable)``.
+
+    When ``resolve`` raises :class:`UnresolvedVariable`, the placeholder's default is used
+    if it has one; otherwise the error propagates. Substituted text is not scanned again.
+    """
     out: list[str] = []
     for part in template.parts:
         if isinstance(part, str):
@@ -141,8 +161,12 @@ class VariableKind(StrEnum):
 class VariableRef:
     """A classified template variable.
 
-    ``STEP`` refs have ``step_id`` and either a ``field`` (``step.x.response``) or a JSON
-    ``path`` into the step's response (``step.checks.lint.clean``).
+    - ``STEP``: ``step_id`` and either a ``field`` (``step.x.response``) or a JSON ``path``
+      into the step's response (``step.checks.lint.clean`` → id ``checks``, path
+      ``("lint", "clean")``); the invocation kinds carry ``step_id="invocation"`` too.
+    - ``DO_WHILE`` / ``FOR_EACH``: ``field`` is the name after the dot. Whether a
+      ``for_each`` name is legal depends on the loop's ``as:``, which the validator checks.
+    - ``ENV``: ``env_name``. ``UNKNOWN``: ``problem`` says why.
     """
 
     name: str
@@ -155,13 +179,17 @@ class VariableRef:
 
 
 _FIXED = {
-    "last_response": VariableKind.LAST_RESPONSE,
-    "session.tool": VariableKind.SESSION_TOOL,
-    "session.cwd": VariableKind.SESSION_CWD,
-    "pipeline.run_id": VariableKind.PIPELINE_RUN_ID,
-    "step.invocation.prompt": VariableKind.INVOCATION_PROMPT,
-    "step.invocation.response": VariableKind.INVOCATION_RESPONSE,
+    "last_response": VariableRef("last_response", VariableKind.LAST_RESPONSE),
+    "session.tool": VariableRef("session.tool", VariableKind.SESSION_TOOL),
+    "session.cwd": VariableRef("session.cwd", VariableKind.SESSION_CWD),
+    "pipeline.run_id": VariableRef("pipeline.run_id", VariableKind.PIPELINE_RUN_ID),
+    "step.invocation.prompt": VariableRef("step.invocation.prompt",
+                                          VariableKind.INVOCATION_PROMPT, "invocation", "prompt"),
+    "step.invocation.response": VariableRef("step.invocation.response",
+                                            VariableKind.INVOCATION_RESPONSE, "invocation",
+                                            "response"),
 }
+_DO_WHILE_FIELDS = ("iteration", "max_iterations")
 
 
 def _unknown(name: str, why: str = "") -> VariableRef:
@@ -169,34 +197,45 @@ def _unknown(name: str, why: str = "") -> VariableRef:
     return VariableRef(name, VariableKind.UNKNOWN, problem=message)
 
 
+def _step_ref(name: str, rest: str) -> VariableRef:
+    """``step.<rest>``: the first segment is the step id (ids have no dots)."""
+    parts = rest.split(".")
+    if len(parts) < 2:
+        return _unknown(name, " (write step.<id>.<field>)")
+    if "" in parts:
+        return _unknown(name, " (it has an empty part between dots)")
+    step_id, *path = parts
+    if len(path) == 1:
+        if path[0] in STEP_FIELDS:
+            return VariableRef(name, VariableKind.STEP, step_id=step_id, field=path[0])
+        fields = ", ".join(sorted(STEP_FIELDS))
+        return _unknown(name, f" ('{path[0]}' is not a step field; fields are {fields})")
+    return VariableRef(name, VariableKind.STEP, step_id=step_id, path=tuple(path))
+
+
 @lru_cache(maxsize=4096)
 def parse_variable(name: str) -> VariableRef:
-    """Classify a variable name (brief §4); unknown forms carry a ``problem`` message."""
+    """Classify a variable name (brief §4); never raises.
+
+    Unknown forms get kind ``UNKNOWN`` and a ``problem`` message.
+    """
     name = name.strip()
     fixed = _FIXED.get(name)
     if fixed is not None:
-        return VariableRef(name, fixed, step_id="invocation" if "invocation" in name else None,
-                           field=name.rsplit(".", 1)[1] if "invocation" in name else None)
-    head, _, rest = name.partition(".")
-    if head == "env" and rest:
+        return fixed
+    head, dot, rest = name.partition(".")
+    if head == "env" and dot:
+        if not rest:
+            return _unknown(name, " (write env.<NAME>)")
         return VariableRef(name, VariableKind.ENV, env_name=rest)
     if head == "do_while":
-        if rest in ("iteration", "max_iterations"):
+        if rest in _DO_WHILE_FIELDS:
             return VariableRef(name, VariableKind.DO_WHILE, field=rest)
         return _unknown(name, " (do_while offers iteration and max_iterations)")
-    if head == "for_each" and rest and "." not in rest:
-        return VariableRef(name, VariableKind.FOR_EACH, field=rest)
-    if head != "step" or not rest:
-        return _unknown(name)
-    step_id, dot, field = rest.rpartition(".")
-    if not dot or not step_id:
-        return _unknown(name, " (write step.<id>.<field>)")
-    if field in STEP_FIELDS and "." not in step_id:
-        return VariableRef(name, VariableKind.STEP, step_id=step_id, field=field)
-    parts = rest.split(".")
-    if len(parts) >= 3:
-        return VariableRef(name, VariableKind.STEP, step_id=parts[0], path=tuple(parts[1:]))
-    if "::" in step_id and field in STEP_FIELDS:
-        return VariableRef(name, VariableKind.STEP, step_id=step_id, field=field)
-    fields = ", ".join(sorted(STEP_FIELDS))
-    return _unknown(name, f" ('{field}' is not a step field; fields are {fields})")
+    if head == "for_each":
+        if rest and "." not in rest:
+            return VariableRef(name, VariableKind.FOR_EACH, field=rest)
+        return _unknown(name, " (for_each offers index, total, item and the loop's 'as' name)")
+    if head == "step" and dot:
+        return _step_ref(name, rest)
+    return _unknown(name)
