@@ -12,6 +12,7 @@ from pathlib import Path
 from ail_tui import __version__
 from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path, is_unreadable, report_json, report_text
+from ail_tui.runners.registry import RunnerFactory
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 SUBCOMMANDS = ("validate", "run", "log", "logs")
@@ -37,37 +38,46 @@ def cmd_validate(path: str, output_format: str) -> int:
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
-    from ail_tui.engine.executor import RunOptions
-    from ail_tui.headless import run_headless
-    from ail_tui.runners.registry import RunnerFactory
+def _runners(args: argparse.Namespace) -> tuple[str | None, RunnerFactory] | None:
+    """The session runner and the runner factory from the run options (None: bad script).
+
+    ``--stub-response`` or ``--stub-script`` make the stub the session runner unless
+    ``--runner`` says otherwise.
+    """
     from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScriptError, load_stub_script
 
-    result = check_file(args.pipeline)
-    if result.pipeline is None or not result.valid:
-        sys.stderr.write(report_text(result, display_path(args.pipeline)))
-        return EXIT_UNREADABLE if is_unreadable(result) else EXIT_INVALID
-    if not args.headless:
-        sys.stderr.write("ail-tui run: only --headless is available until the dashboard "
-                         "lands; add --headless\n")
-        return EXIT_UNREADABLE
     script = None
     if args.stub_script is not None:
         try:
             script = load_stub_script(args.stub_script)
         except StubScriptError as exc:
             sys.stderr.write(f"ail-tui: {exc}\n")
-            return EXIT_UNREADABLE
+            return None
     runner = args.runner
     if runner is None and (args.stub_script is not None or args.stub_response is not None):
         runner = "stub"
-    options = RunOptions(
-        prompt=args.prompt,
-        runner=runner,
-        model=args.model,
-        runners=RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script),
-    )
+    return runner, RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
+    from ail_tui.engine.executor import RunOptions
+    from ail_tui.headless import run_headless
+
+    result = check_file(args.pipeline)
+    if result.pipeline is None or not result.valid:
+        sys.stderr.write(report_text(result, display_path(args.pipeline)))
+        return EXIT_UNREADABLE if is_unreadable(result) else EXIT_INVALID
+    chosen = _runners(args)
+    if chosen is None:
+        return EXIT_UNREADABLE
+    runner, runners = chosen
+    if not args.headless:
+        from ail_tui.tui.app import run_dashboard
+
+        return run_dashboard(args.pipeline, prompt=args.prompt, runner=runner,
+                             model=args.model, runners=runners, autorun=True)
+    options = RunOptions(prompt=args.prompt, runner=runner, model=args.model, runners=runners)
     return run_headless(result.pipeline, options)
 
 
@@ -127,8 +137,6 @@ def cmd_logs(output_format: str, limit: int) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Open the dashboard on a pipeline (or a turn log with --log)."""
-    from ail_tui.runners.registry import RunnerFactory
-    from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScriptError, load_stub_script
     from ail_tui.tui.app import run_dashboard
     from ail_tui.tui.run_view import RunView
     from ail_tui.turnlog.reader import read_run
@@ -147,19 +155,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         except OSError as exc:
             sys.stderr.write(f"ail-tui: cannot read '{args.log}': {exc.strerror or exc}\n")
             return EXIT_UNREADABLE
-    script = None
-    if args.stub_script is not None:
-        try:
-            script = load_stub_script(args.stub_script)
-        except StubScriptError as exc:
-            sys.stderr.write(f"ail-tui: {exc}\n")
-            return EXIT_UNREADABLE
-    runner = args.runner
-    if runner is None and (args.stub_script is not None or args.stub_response is not None):
-        runner = "stub"
+    chosen = _runners(args)
+    if chosen is None:
+        return EXIT_UNREADABLE
+    runner, runners = chosen
     return run_dashboard(
-        args.pipeline, prompt=args.prompt, runner=runner, model=args.model,
-        runners=RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script),
+        args.pipeline, prompt=args.prompt, runner=runner, model=args.model, runners=runners,
         watch_run=args.watch_run, replay=replay,
     )
 
@@ -180,7 +181,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     validate.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
     validate.add_argument("--format", choices=("text", "json"), default="text",
                           help="output format (default: text)")
-    run = commands.add_parser("run", help="run a pipeline (NDJSON events with --headless)")
+    run = commands.add_parser("run", help="run a pipeline in the dashboard (or headless, "
+                              "NDJSON events on stdout)")
     run.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
     run.add_argument("--headless", action="store_true",
                      help="no dashboard: print events as NDJSON on stdout")

@@ -168,8 +168,8 @@ MATCHER_KEYS = ("contains", "exit_code", "matches", "expression", "always", "sta
                 "is_empty")
 
 
-class ResultBranch(Node):
-    """One branch of list-form `on_result`: one matcher, an action, an optional prompt."""
+class _Matchers(Node):
+    """The matcher fields an ``on_result`` branch or switch may use (one at a time)."""
 
     contains: Text | None = None
     exit_code: ExitCode | None = None
@@ -178,33 +178,35 @@ class ResultBranch(Node):
     always: bool | None = None
     starts_with: Text | None = None
     is_empty: bool | None = None
+
+    def written_matchers(self) -> list[str]:
+        """The matcher keys written (a bare ``always:`` counts)."""
+        return [key for key in MATCHER_KEYS if key in self.model_fields_set]
+
+
+class ResultBranch(_Matchers):
+    """One branch of list-form `on_result`: one matcher, an action, an optional prompt."""
+
     action: Text | None = None
     prompt: Text | None = None
     message: Text | None = None
 
     def matchers(self) -> list[str]:
-        """The matcher keys written in this branch (a bare ``always:`` counts)."""
-        return [key for key in MATCHER_KEYS if key in self.model_fields_set]
+        """The matcher keys written in this branch."""
+        return self.written_matchers()
 
 
-class ResultSwitch(Node):
+class ResultSwitch(_Matchers):
     """Map-form `on_result`: `field`/`equals` or one matcher, then `if_true` / `if_false`."""
 
     field: Text | None = None
     equals: Any = None
-    contains: Text | None = None
-    exit_code: ExitCode | None = None
-    matches: Text | None = None
-    expression: Text | None = None
-    always: bool | None = None
-    starts_with: Text | None = None
-    is_empty: bool | None = None
     if_true: ResultAction | None = None
     if_false: ResultAction | None = None
 
     def matchers(self) -> list[str]:
         """The matcher keys written (``field`` counts as one)."""
-        found = [key for key in MATCHER_KEYS if key in self.model_fields_set]
+        found = self.written_matchers()
         if "field" in self.model_fields_set or "equals" in self.model_fields_set:
             found.insert(0, "field")
         return found

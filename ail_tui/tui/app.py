@@ -90,9 +90,11 @@ class AilApp(App[int]):
         log_dir: Path | None = None,
         replay: RunView | None = None,
         clock: Callable[[], float] = time.time,
+        autorun: bool = False,
     ) -> None:
         super().__init__()
         self.clock = clock
+        self.autorun = autorun
         self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
         self.prompt, self.runner, self.model = prompt, runner, model
         self.runners = runners or RunnerFactory()
@@ -217,6 +219,9 @@ class AilApp(App[int]):
         self._refresh_all()
         if not result.valid:
             self.tabs.active = "tab-problems"
+        elif self.autorun:
+            self.autorun = False
+            self.action_run()
         elif self.watch_run and self.run_generation and self.generation > self.run_generation:
             self._restart_run()
 
