@@ -288,3 +288,45 @@ async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:
         app.table.select_step("a")
         await pilot.pause(0.1)
         assert "pondering" in str(app.details.render())
+
+
+async def test_autorun_and_hot_reload_notice(make_app, tmp_path: Path) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: long
+            context: {shell: "sleep 30"}
+        """, autorun=True)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await until(pilot, lambda: app.view.running)
+        first = app.view.run_id
+        (tmp_path / "p.ail.yaml").write_text(
+            'version: "1"\npipeline:\n  - id: long\n    context: {shell: "sleep 31"}\n')
+        await until(pilot, lambda: app.generation == 2)
+        await pilot.pause(1.1)
+        assert "pipeline changed since this run started" in text_of(app, "#status")
+        assert app.view.run_id == first and app.view.running
+        await pilot.press("c")
+        await until(pilot, lambda: app.view.state == "cancelled")
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.running and app.view.run_id != first)
+        assert "sleep 31" in (app.view.rows["long"].prompt or "") or app.view.rows[
+            "long"].status == "running"
+        await pilot.press("c")
+        await until(pilot, lambda: app.view.state == "cancelled")
+
+
+async def test_watch_run_restarts_after_a_valid_save(make_app, tmp_path: Path) -> None:
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: long
+            context: {shell: "sleep 30"}
+        """, autorun=True, watch_run=True)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await until(pilot, lambda: app.view.running)
+        first = app.view.run_id
+        (tmp_path / "p.ail.yaml").write_text(
+            'version: "1"\npipeline:\n  - id: quick\n    context: {shell: "echo hi"}\n')
+        await until(pilot, lambda: app.view.run_id != first and app.view.state == "completed")
+        assert list(app.view.rows) == ["quick"]
