@@ -6,16 +6,18 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
 from watchfiles import awatch
 
@@ -420,12 +422,29 @@ class AilApp(App[int]):
         self.copy_to_clipboard(details_text(row))
         self.notify(f"Copied {row.step_id} to the clipboard.")
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette lists every dashboard binding beside Textual's commands."""
+        yield from super().get_system_commands(screen)
+        for binding in self._binding_rows():
+            key, description, ident, action = binding
+            yield SystemCommand(f"{description} [{key}]", f"binding {ident}",
+                                partial(self.run_action, action))
+
+    def _binding_rows(self) -> list[tuple[str, str, str, str]]:
+        rows = []
+        for owner in (self.BINDINGS, StepsTable.BINDINGS):
+            for binding in owner:
+                if isinstance(binding, Binding):
+                    action = binding.action
+                    if owner is StepsTable.BINDINGS:
+                        action = f"focused.{action}"
+                    rows.append((binding.key, binding.description, binding.id or "", action))
+        return rows
+
     def action_help(self) -> None:
         """Show every binding."""
-        rows = [(b.key, b.description, b.id or "") for b in self.BINDINGS
-                if isinstance(b, Binding)]
-        rows += [(b.key, b.description, b.id or "") for b in StepsTable.BINDINGS
-                 if isinstance(b, Binding)]
+        rows = [(key, description, ident) for key, description, ident, _ in
+                self._binding_rows()]
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:

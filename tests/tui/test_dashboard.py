@@ -330,3 +330,14 @@ async def test_watch_run_restarts_after_a_valid_save(make_app, tmp_path: Path) -
             'version: "1"\npipeline:\n  - id: quick\n    context: {shell: "echo hi"}\n')
         await until(pilot, lambda: app.view.run_id != first and app.view.state == "completed")
         assert list(app.view.rows) == ["quick"]
+
+
+async def test_command_palette_lists_bindings(make_app) -> None:
+    app = make_app(PARALLEL)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Cancel step [x]" in titles and "Search [slash]" in titles
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press("escape")
