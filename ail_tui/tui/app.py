@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +26,7 @@ from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
 from ail_tui.runners.registry import RunnerFactory
+from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import GLYPH, RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
 from ail_tui.tui.widgets.details import Details, details_text
@@ -36,7 +36,6 @@ from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
 DRAIN_SECONDS = 0.05
-DRAIN_BUDGET_SECONDS = 0.015  # the rest of a tick is left to drawing and to the engine
 MAX_EVENTS_PER_TICK = 20_000
 EVENT_LOG_LINES = 20_000
 
@@ -112,8 +111,9 @@ class AilApp(App[int]):
         self.executor: Executor | None = None
         self.run_thread: threading.Thread | None = None
         self.run_generation = 0
-        self.events: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
+        self.events = EventSink()
         self.event_lines: list[str] = []
+        self._streamed: dict[str, list[float]] = {}  # step -> [chunks, characters, first at]
         self.output_all = False
         self.event_filter = ""
         self._gate_open: str | None = None
@@ -281,9 +281,10 @@ class AilApp(App[int]):
         """Start a run of the last good pipeline, on a snapshot of it."""
         assert self.pipeline is not None
         self.replaying = False
-        self.events = queue.SimpleQueue()
+        self.events = EventSink()
         self.view = RunView.planned(self.pipeline)
         self.event_lines = []
+        self._streamed = {}
         self.table.clear()
         self.event_log.clear()
         self.output_log.clear()
@@ -458,16 +459,8 @@ class AilApp(App[int]):
     # -- events --------------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Apply queued engine events in one batch, within a time budget per tick."""
-        batch: list[ev.Event] = []
-        deadline = time.perf_counter() + DRAIN_BUDGET_SECONDS
-        try:
-            while len(batch) < MAX_EVENTS_PER_TICK:
-                batch.append(self.events.get_nowait())
-                if len(batch) % 256 == 0 and time.perf_counter() > deadline:
-                    break
-        except queue.Empty:
-            pass
+        """Apply queued engine events in one batch (streamed text arrives folded per step)."""
+        batch = self.events.take(MAX_EVENTS_PER_TICK)
         if not batch:
             if self.view.running and time.time() - self._last_timeline > 0.25:
                 self._refresh_running()
@@ -476,27 +469,26 @@ class AilApp(App[int]):
         origin = self.view.started_at
         lines: list[str] = []
         finished = False
-        streamed: dict[str, list[int]] = {}  # step -> [deltas, characters] in this batch
         for event in batch:
             changed = self.view.apply(event)
             if changed:
                 self._dirty.add(changed)
             origin = origin or self.view.started_at
             if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
-                counts = streamed.setdefault(event.step_id, [0, 0])
-                counts[0] += 1
+                counts = self._streamed.setdefault(event.step_id, [0, 0, event.at])
+                counts[0] += int(event.event.get("chunks", 1))
                 counts[1] += len(str(event.event.get("text", "")))
                 continue
+            step = getattr(event, "step_id", None)
+            if step in self._streamed and isinstance(
+                    event, ev.StepCompleted | ev.StepFailed | ev.StepCancelled):
+                lines.append(self._stream_line(step, origin))
             lines.append(_event_line(event, origin))
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
                 self._pending_gate(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
-        if streamed:
-            moment = batch[-1].at
-            clock = datetime.fromtimestamp(moment).strftime("%H:%M:%S.%f")[:-3]
-            relative = f"+{moment - origin:8.3f}s" if origin else " " * 10
-            lines.extend(f"{relative} {clock} {'stream_delta':<20} {step:<16} ×{n} "
-                         f"({chars} chars)" for step, (n, chars) in streamed.items())
+        if finished:
+            lines[-1:-1] = [self._stream_line(step, origin) for step in list(self._streamed)]
         self.event_lines.extend(lines)
         del self.event_lines[:-EVENT_LOG_LINES]
         with self.batch_update():
@@ -504,6 +496,13 @@ class AilApp(App[int]):
             self._refresh_running(force=True)
         if finished:
             self._finished()
+
+    def _stream_line(self, step: str, origin: float | None) -> str:
+        """One event-log line for all the text a step streamed (chunks are not listed)."""
+        chunks, chars, first = self._streamed.pop(step)
+        clock = datetime.fromtimestamp(first).strftime("%H:%M:%S.%f")[:-3]
+        relative = f"+{first - origin:8.3f}s" if origin else " " * 10
+        return f"{relative} {clock} {'stream_delta':<20} {step:<16} ×{chunks} ({chars} chars)"
 
     def _write_event_lines(self, lines: list[str]) -> None:
         wanted = [line for line in lines if self.event_filter in line] if (
