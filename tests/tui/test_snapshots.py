@@ -67,9 +67,18 @@ def _app(path: Path, replay: RunView | None = None) -> AilApp:
                   replay=replay, clock=lambda: FIXED_CLOCK)
 
 
+async def validated(pilot) -> None:
+    """Wait for the first verdict (validation runs on a worker thread), then settle."""
+    for _ in range(200):
+        if pilot.app.result is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
 def test_plan_screen(snap_compare, scene: Path) -> None:
     async def show_plan(pilot) -> None:
-        await pilot.pause(0.3)
+        await validated(pilot)
         await pilot.press("t", "t", "t", "t", "t")
         await pilot.pause(0.1)
 
@@ -80,10 +89,7 @@ def test_problems_screen(snap_compare, scene: Path) -> None:
     scene.write_text('version: "1"\npipeline:\n  - id: a\n    action: explode\n'
                      "  - id: a\n    promt: hi\n    prompt: hi\n")
 
-    async def settle(pilot) -> None:
-        await pilot.pause(0.3)
-
-    assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=settle)
+    assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=validated)
 
 
 def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> None:
@@ -110,7 +116,4 @@ def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> 
     loaded = check_file(scene)
     replay = RunView.replay(read_run(log), loaded.pipeline)
 
-    async def settle(pilot) -> None:
-        await pilot.pause(0.3)
-
-    assert snap_compare(_app(scene, replay), terminal_size=(120, 30), run_before=settle)
+    assert snap_compare(_app(scene, replay), terminal_size=(120, 30), run_before=validated)
