@@ -98,9 +98,16 @@ class Timeline(ScrollView):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._lines: list[Text] = []
+        self._view: RunView | None = None
+
+    def on_resize(self) -> None:
+        """Lanes are scaled to the width: redraw when it changes."""
+        if self._view is not None:
+            self.show(self._view)
 
     def show(self, view: RunView) -> None:
         """Redraw for ``view`` at the current width."""
+        self._view = view
         width = self.scrollable_content_region.width or (self.app.size.width // 2)
         self._lines = render_timeline(view, width).split("\n", allow_blank=True)
         if self._lines and not self._lines[-1].plain:
