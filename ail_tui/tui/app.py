@@ -592,7 +592,7 @@ class AilApp(App[int]):
             self._last_output = now
         self._refresh_status()
 
-    @on(StepsTable.RowHighlighted)
+    @on(StepsTable.Highlighted)
     def _selection_moved(self) -> None:
         self._shown_output = None
         self._show_output()

@@ -1,13 +1,23 @@
-"""The steps table: status, group, times, attempts, cost and tokens, updated by key."""
+"""The steps table: status, group, times, attempts, cost and tokens — one line per step.
+
+Built on the line API: only the rows on screen are drawn, straight from the run view,
+so a run of hundreds of branches costs no more to show than a run of ten. The
+selection is kept by step id, so it stays on its step as rows change.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import datetime
 
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
 
@@ -15,6 +25,18 @@ COLUMNS = ("status", "step", "kind", "group", "launched", "started", "done", "el
            "try", "cost", "tokens")
 WIDTHS = {"status": 11, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
           "elapsed": 7, "try": 3, "cost": 8, "tokens": 9}
+STATUS_STYLE = {
+    "running": Style(color="cyan", bold=True),
+    "queued": Style(dim=True),
+    "waiting": Style(color="magenta"),
+    "done": Style(color="green"),
+    "failed": Style(color="red", bold=True),
+    "cancelled": Style(color="yellow"),
+    "skipped": Style(dim=True),
+    "interrupted": Style(color="red"),
+}
+HEADER_STYLE = Style(bold=True, reverse=True)
+CURSOR_STYLE = Style(reverse=True)
 
 
 def _clock(moment: float | None) -> str:
@@ -41,54 +63,164 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
     )
 
 
-class StepsTable(DataTable[str]):
-    """One row per step; selection stays on its step as rows change."""
+def _fit(text: str, width: int) -> str:
+    return text[:width].ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+class StepsTable(ScrollView, can_focus=True):
+    """One line per step of the run view; ``j``/``k`` and arrows move the selection."""
+
+    DEFAULT_CSS = "StepsTable { height: 100%; }"
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="steps.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="steps.up"),
+        Binding("j,down", "cursor_down", "Down", show=False, id="steps.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="steps.up"),
+        Binding("home", "first", "First step", show=False, id="steps.first"),
+        Binding("end", "last", "Last step", show=False, id="steps.last"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="steps.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="steps.page_up"),
     ]
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for name in COLUMNS:
-            self.add_column(name, key=name, width=WIDTHS.get(name))
+    class Highlighted(Message):
+        """The selection moved to another step."""
+
+        def __init__(self, step_id: str | None) -> None:
+            super().__init__()
+            self.step_id = step_id
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._view = RunView()
+        self._ids: list[str] = []
+        self._cursor = 0
+        self._selected: str | None = None
+
+    # -- data ----------------------------------------------------------------------------
 
     def show(self, view: RunView, changed: set[str] | None = None,
              tick: bool = False) -> None:
-        """Add missing rows; update the rows in ``changed`` (all when None).
+        """Show ``view``; only the rows on screen are drawn, so every call is cheap."""
+        self._view = view
+        ids = list(view.rows)
+        if ids != self._ids:
+            self._ids = ids
+            if self._selected in ids:
+                self._cursor = ids.index(self._selected)
+            else:
+                self._cursor = min(self._cursor, max(len(ids) - 1, 0))
+                self._announce()
+            self.virtual_size = Size(self._line_width(), len(ids) + 1)
+        if changed is None or changed or tick:
+            self.refresh()
 
-        ``tick`` also refreshes the elapsed time of running rows.
-        """
-        now = time.time()
-        existing = {key.value for key in self.rows}
-        top = int(self.scroll_y)
-        visible = range(top, top + max(self.size.height, 1))
-        for index, (step_id, row) in enumerate(view.rows.items()):
-            if step_id not in existing:
-                self.add_row(*cells(row, now), key=step_id)
-            elif changed is None or step_id in changed or (
-                    tick and index in visible and row.status in ("running", "queued",
-                                                                 "waiting")):
-                for column, value in zip(COLUMNS, cells(row, now), strict=True):
-                    if self.get_cell(step_id, column) != value:
-                        self.update_cell(step_id, column, value)
-        for stale in existing - set(view.rows):
-            self.remove_row(stale)
+    def clear(self) -> None:
+        """Forget the rows (the next :meth:`show` brings new ones)."""
+        self._ids = []
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        """How many steps are listed."""
+        return len(self._ids)
+
+    def get_cell(self, step_id: str, column: str) -> str:
+        """The text of one cell, as drawn."""
+        return cells(self._view.rows[step_id])[COLUMNS.index(column)]
 
     @property
     def selected_step(self) -> str | None:
         """The step id of the highlighted row."""
-        if self.row_count == 0:
+        if not self._ids:
             return None
-        try:
-            key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except Exception:
-            return None
-        return key.value
+        return self._ids[min(self._cursor, len(self._ids) - 1)]
 
     def select_step(self, step_id: str) -> None:
-        """Move the cursor to a step's row."""
-        with contextlib.suppress(Exception):
-            self.move_cursor(row=self.get_row_index(step_id))
+        """Move the selection to a step's row."""
+        if step_id in self._ids:
+            self._move(self._ids.index(step_id))
+
+    # -- movement ------------------------------------------------------------------------
+
+    def _move(self, index: int) -> None:
+        if not self._ids:
+            return
+        index = max(0, min(index, len(self._ids) - 1))
+        changed = index != self._cursor or self._selected != self._ids[index]
+        self._cursor = index
+        self._selected = self._ids[index]
+        top = int(self.scroll_offset.y)
+        rows_shown = max(self.size.height - 1, 1)
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + rows_shown:
+            self.scroll_to(y=index - rows_shown + 1, animate=False)
+        self.refresh()
+        if changed:
+            self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(self.Highlighted(self.selected_step))
+
+    def action_cursor_down(self) -> None:
+        """Select the next step."""
+        self._move(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        """Select the previous step."""
+        self._move(self._cursor - 1)
+
+    def action_first(self) -> None:
+        """Select the first step."""
+        self._move(0)
+
+    def action_last(self) -> None:
+        """Select the last step."""
+        self._move(len(self._ids) - 1)
+
+    def action_page(self, direction: int) -> None:
+        """Move a screenful."""
+        self._move(self._cursor + direction * max(self.size.height - 2, 1))
+
+    def on_click(self, event: events.Click) -> None:
+        """Select the clicked row."""
+        if event.y >= 1:
+            self._move(int(self.scroll_offset.y) + event.y - 1)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _widths(self) -> list[int]:
+        step_width = min(max([4, *(len(i) for i in self._ids)]), 24)
+        return [step_width if name == "step" else WIDTHS[name] for name in COLUMNS]
+
+    def _line_width(self) -> int:
+        return sum(self._widths()) + 2 * len(COLUMNS)
+
+    def _line(self, texts: tuple[str, ...], style: Style, status_style: Style | None = None,
+              ) -> list[Segment]:
+        segments = [Segment(" ", style)]
+        for index, (text, width) in enumerate(zip(texts, self._widths(), strict=True)):
+            cell_style = style + status_style if index == 0 and status_style else style
+            segments.append(Segment(_fit(text, width), cell_style))
+            segments.append(Segment("  ", style))
+        return segments
+
+    def render_line(self, y: int) -> Strip:
+        """The header on the first line, then the rows under the scroll position."""
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            segments = self._line(COLUMNS, base + HEADER_STYLE)
+        else:
+            index = int(self.scroll_offset.y) + y - 1
+            if not 0 <= index < len(self._ids):
+                return Strip.blank(width, base)
+            row = self._view.rows.get(self._ids[index])
+            if row is None:
+                return Strip.blank(width, base)
+            style = base + CURSOR_STYLE if index == self._cursor and self.has_focus else base
+            if index == self._cursor and not self.has_focus:
+                style = base + Style(underline=True)
+            segments = self._line(cells(row, time.time()), style,
+                                  STATUS_STYLE.get(row.status))
+        left = int(self.scroll_offset.x)
+        return Strip(segments).crop(left, left + width).extend_cell_length(width, base)
