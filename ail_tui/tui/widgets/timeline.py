@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.geometry import Size
@@ -54,51 +55,83 @@ def _lane(row: StepRow, origin: float, span: float, width: int, now: float) -> T
     return bar
 
 
-def render_timeline(view: RunView, width: int, now: float | None = None) -> Text:
-    """The timeline as text: a time axis, then lanes by concurrent group."""
-    now = now or time.time()
+@dataclass(frozen=True)
+class _Layout:
+    """Where each line of the timeline comes from; lines are drawn only when shown."""
+
+    lines: list[tuple[str, object]]
+    origin: float
+    span: float
+    name_width: int
+    bar_width: int
+
+
+def _layout(view: RunView, width: int, now: float) -> _Layout | None:
     rows = [r for r in view.rows.values() if r.launched_at is not None or r.started_at]
     if not rows:
-        return Text("No run yet — press r to run. Lanes appear here as steps start.",
-                    style="dim")
+        return None
     origin = view.started_at or min(r.launched_at or r.started_at or now for r in rows)
-    end = view.finished_at or now
-    span = max(end - origin, 0.001)
+    span = max((view.finished_at or now) - origin, 0.001)
     name_width = min(max(len(r.step_id) for r in rows), 24)
     bar_width = max(width - name_width - 22, 10)
-    out = Text()
-    axis = f"{'':<{name_width}}{'':13}0s{'':>{max(bar_width - 8, 1)}}{span:6.1f}s"
-    out.append(axis + "\n", style="dim")
     groups: dict[str | None, list[StepRow]] = {}
     for row in rows:
         groups.setdefault(row.group, []).append(row)
+    lines: list[tuple[str, object]] = [("axis", None)]
     for group, members in groups.items():
-        out.append(f"{group or 'sequential'}\n", style="bold")
+        lines.append(("group", group or "sequential"))
         for row in members:
-            name = row.step_id[:name_width]
-            out.append(f"{name:<{name_width}} {row.glyph} {row.status:<9} ",
-                       STYLE.get(row.status, ""))
-            out.append_text(_lane(row, origin, span, bar_width, now))
-            start = (row.started_at or row.launched_at or origin) - origin
-            out.append(f" {start:5.1f}s\n", "dim")
+            lines.append(("lane", row))
             if row.cancelled_by:
-                out.append(f"{'':<{name_width}}   ✕ cancelled by {row.cancelled_by}\n",
-                           STYLE["cancelled"])
+                lines.append(("cancel", row))
+    return _Layout(lines, origin, span, name_width, bar_width)
+
+
+def _draw(layout: _Layout, index: int, now: float) -> Text:
+    kind, item = layout.lines[index]
+    name_width = layout.name_width
+    if kind == "axis":
+        return Text(f"{'':<{name_width}}{'':13}0s{'':>{max(layout.bar_width - 8, 1)}}"
+                    f"{layout.span:6.1f}s", style="dim")
+    if kind == "group":
+        return Text(str(item), style="bold")
+    assert isinstance(item, StepRow)
+    if kind == "cancel":
+        return Text(f"{'':<{name_width}}   ✕ cancelled by {item.cancelled_by}",
+                    style=STYLE["cancelled"])
+    out = Text(f"{item.step_id[:name_width]:<{name_width}} {item.glyph} {item.status:<9} ",
+               style=STYLE.get(item.status, ""))
+    out.append_text(_lane(item, layout.origin, layout.span, layout.bar_width, now))
+    start = (item.started_at or item.launched_at or layout.origin) - layout.origin
+    out.append(f" {start:5.1f}s", "dim")
     return out
+
+
+def render_timeline(view: RunView, width: int, now: float | None = None) -> Text:
+    """The whole timeline as text: a time axis, then lanes by concurrent group."""
+    now = now or time.time()
+    layout = _layout(view, width, now)
+    if layout is None:
+        return Text(EMPTY, style="dim")
+    return Text("\n").join(_draw(layout, i, now) for i in range(len(layout.lines)))
+
+
+EMPTY = "No run yet — press r to run. Lanes appear here as steps start."
 
 
 class Timeline(ScrollView):
     """Lanes of queued (·) and running (█) time, marked ✓ ✗ ✕ by outcome.
 
-    Built on the line API: only the lanes on screen are turned into strips.
+    Built on the line API: only the lanes on screen are drawn.
     """
 
     DEFAULT_CSS = "Timeline { height: 1fr; width: 100%; }"
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._lines: list[Text] = []
+        self._layout: _Layout | None = None
         self._view: RunView | None = None
+        self._now = 0.0
 
     def on_resize(self) -> None:
         """Lanes are scaled to the width: redraw when it changes."""
@@ -109,20 +142,28 @@ class Timeline(ScrollView):
         """Redraw for ``view`` at the current width."""
         self._view = view
         width = self.scrollable_content_region.width or (self.app.size.width // 2)
-        self._lines = render_timeline(view, width).split("\n", allow_blank=True)
-        if self._lines and not self._lines[-1].plain:
-            self._lines.pop()
-        self.virtual_size = Size(width, len(self._lines))
+        self._now = time.time()
+        self._layout = _layout(view, width, self._now)
+        lines = len(self._layout.lines) if self._layout else 1
+        self.virtual_size = Size(width, lines)
         self.refresh()
+
+    def _text(self, index: int) -> Text | None:
+        if self._layout is None:
+            return Text(EMPTY, style="dim") if index == 0 else None
+        if not 0 <= index < len(self._layout.lines):
+            return None
+        return _draw(self._layout, index, self._now)
 
     def render_line(self, y: int) -> Strip:
         """One line of the timeline, scrolled."""
-        index = y + self.scroll_offset.y
-        if not 0 <= index < len(self._lines):
+        text = self._text(y + self.scroll_offset.y)
+        if text is None:
             return Strip.blank(self.size.width, self.rich_style)
-        segments = list(self._lines[index].render(self.app.console))
+        segments = list(text.render(self.app.console))
         return Strip(segments).crop(self.scroll_offset.x, self.scroll_offset.x + self.size.width)
 
     def render_text(self) -> str:
         """The whole timeline as plain text (for tests and copying)."""
-        return "\n".join(line.plain for line in self._lines)
+        count = len(self._layout.lines) if self._layout else 1
+        return "\n".join(t.plain for i in range(count) if (t := self._text(i)) is not None)
