@@ -94,6 +94,8 @@ class StepsTable(ScrollView, can_focus=True):
         self._ids: list[str] = []
         self._cursor = 0
         self._selected: str | None = None
+        self._column_widths: list[int] = self._compute_widths()
+        self._index: dict[str, int] = {}
 
     # -- data ----------------------------------------------------------------------------
 
@@ -104,18 +106,30 @@ class StepsTable(ScrollView, can_focus=True):
         ids = list(view.rows)
         if ids != self._ids:
             self._ids = ids
-            if self._selected in ids:
-                self._cursor = ids.index(self._selected)
+            self._index = {step_id: i for i, step_id in enumerate(ids)}
+            self._column_widths = self._compute_widths()
+            if self._selected in self._index:
+                self._cursor = self._index[self._selected]
             else:
                 self._cursor = min(self._cursor, max(len(ids) - 1, 0))
                 self._announce()
             self.virtual_size = Size(self._line_width(), len(ids) + 1)
-        if changed is None or changed or tick:
             self.refresh()
+            return
+        if changed is None or tick:
+            self.refresh()
+            return
+        top = int(self.scroll_offset.y)
+        shown = max(self.size.height - 1, 0)
+        for step_id in changed:
+            index = self._index.get(step_id)
+            if index is not None and top <= index < top + shown:
+                self.refresh_line(index - top + 1)
 
     def clear(self) -> None:
         """Forget the rows (the next :meth:`show` brings new ones)."""
         self._ids = []
+        self._index = {}
         self.refresh()
 
     @property
@@ -136,8 +150,8 @@ class StepsTable(ScrollView, can_focus=True):
 
     def select_step(self, step_id: str) -> None:
         """Move the selection to a step's row."""
-        if step_id in self._ids:
-            self._move(self._ids.index(step_id))
+        if step_id in self._index:
+            self._move(self._index[step_id])
 
     # -- movement ------------------------------------------------------------------------
 
@@ -188,17 +202,17 @@ class StepsTable(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
-    def _widths(self) -> list[int]:
-        step_width = min(max([4, *(len(i) for i in self._ids)]), 24)
+    def _compute_widths(self) -> list[int]:
+        step_width = min(max([4, *(len(i) for i in getattr(self, "_ids", []))]), 24)
         return [step_width if name == "step" else WIDTHS[name] for name in COLUMNS]
 
     def _line_width(self) -> int:
-        return sum(self._widths()) + 2 * len(COLUMNS)
+        return sum(self._column_widths) + 2 * len(COLUMNS)
 
     def _line(self, texts: tuple[str, ...], style: Style, status_style: Style | None = None,
               ) -> list[Segment]:
         segments = [Segment(" ", style)]
-        for index, (text, width) in enumerate(zip(texts, self._widths(), strict=True)):
+        for index, (text, width) in enumerate(zip(texts, self._column_widths, strict=True)):
             cell_style = style + status_style if index == 0 and status_style else style
             segments.append(Segment(_fit(text, width), cell_style))
             segments.append(Segment("  ", style))
