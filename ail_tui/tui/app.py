@@ -471,8 +471,8 @@ class AilApp(App[int]):
         finished = False
         for event in batch:
             changed = self.view.apply(event)
-            if changed:
-                self._dirty.add(changed)
+            if changed and not isinstance(event, ev.RunnerEvent | ev.StepOutput):
+                self._dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
             if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
                 counts = self._streamed.setdefault(event.step_id, [0, 0, event.at])
