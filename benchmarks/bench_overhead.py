@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ail_tui.engine.executor import Executor, RunOptions
-from ail_tui.pipeline.validation import check_file
+from timed_run import timed_run
+
+from ail_tui.engine.executor import RunOptions
 from ail_tui.runners.registry import RunnerFactory
 
 RECORDS_PER_STEP = 2
@@ -43,17 +44,9 @@ def fdatasync_rate(directory: Path, seconds: float = 1.5) -> float:
 
 def run(directory: Path, text: str) -> float:
     """Wall time of one run of ``text`` with the stub runner and a synced turn log."""
-    path = directory / "p.ail.yaml"
-    path.write_text(text, encoding="utf-8")
-    loaded = check_file(path)
-    assert loaded.pipeline is not None and loaded.valid, loaded.errors[:3]
     options = RunOptions(runner="stub", runners=RunnerFactory(), log_dir=directory / "runs",
                          cwd=str(directory))
-    start = time.perf_counter()
-    result = Executor(loaded.pipeline, options).run()
-    elapsed = time.perf_counter() - start
-    assert result.status == "completed", result
-    return elapsed
+    return timed_run(directory, "p.ail.yaml", text, options)
 
 
 def main() -> None:

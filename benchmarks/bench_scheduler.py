@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-import time
 from pathlib import Path
 
-from ail_tui.engine.executor import Executor, RunOptions
-from ail_tui.pipeline.validation import check_file
+from timed_run import timed_run
+
+from ail_tui.engine.executor import RunOptions
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.runners.stub import StubScript
 
@@ -80,19 +80,11 @@ def pipeline_text(deps: list[list[int]]) -> str:
 
 def makespan(directory: Path, deps: list[list[int]], delays: list[float]) -> float:
     """Wall time from the run's start to the join, with the log off (scheduling only)."""
-    path = directory / "dag.ail.yaml"
-    path.write_text(pipeline_text(deps), encoding="utf-8")
-    loaded = check_file(path)
-    assert loaded.pipeline is not None and loaded.valid, loaded.errors[:3]
     script = StubScript.model_validate(
         {"steps": {f"s{i}": {"delay": d} for i, d in enumerate(delays)}})
     options = RunOptions(runner="stub", runners=RunnerFactory(stub_script=script),
                          write_log=False, cwd=str(directory))
-    start = time.perf_counter()
-    result = Executor(loaded.pipeline, options).run()
-    elapsed = time.perf_counter() - start
-    assert result.status == "completed", result
-    return elapsed
+    return timed_run(directory, "dag.ail.yaml", pipeline_text(deps), options)
 
 
 def main() -> None:

@@ -41,6 +41,12 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
 
 
+async def start_run(pilot, app: AilApp) -> None:
+    """Wait for the first verdict, then press r."""
+    await until(pilot, lambda: app.pipeline is not None)
+    await pilot.press("r")
+
+
 def text_of(app: AilApp, selector: str) -> str:
     widget = app.query_one(selector)
     return str(widget.render())
@@ -82,8 +88,7 @@ async def test_invalid_save_shows_error_and_keeps_last_good(make_app, tmp_path: 
 async def test_run_fail_fast_shows_cancelled_branches(make_app) -> None:
     app = make_app(PARALLEL, script={"steps": {"quick": {"delay": 0.3, "error": "boom"}}})
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: app.view.state == "aborted")
         rows = app.view.rows
         assert rows["quick"].status == "failed"
@@ -116,8 +121,7 @@ async def test_cancel_run_and_one_branch(make_app) -> None:
             on_error: wait_for_all
         """)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: app.view.rows["a"].status == "running"
                     and app.view.rows["b"].status == "running")
         table = app.query_one(StepsTable)
@@ -147,8 +151,7 @@ async def test_gate_dialogs(make_app) -> None:
             prompt: "{{ step.edit.modified }}"
         """)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, ModifyDialog))
         app.screen.query_one("TextArea").text = "tidied"
         await pilot.press("ctrl+s")
@@ -167,8 +170,7 @@ async def test_prompt_is_asked_when_the_pipeline_needs_one(make_app) -> None:
             prompt: "do {{ step.invocation.prompt }}"
         """)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, PromptDialog))
         await pilot.press(*"the dishes", "enter")
         await until(pilot, lambda: app.view.state == "completed")
@@ -185,8 +187,7 @@ async def test_output_pane_follows_selection_and_all_mode(make_app) -> None:
             context: {shell: "echo third >&2"}
         """)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: app.view.state == "completed")
         app.query_one(StepsTable).select_step("one")
         await pilot.pause(0.2)
@@ -216,8 +217,7 @@ async def test_quit_while_running_leaves_no_process(make_app, tmp_path: Path) ->
             context: {{shell: "echo $$ > {pid_file}; sleep 30"}}
         """)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: pid_file.exists() and pid_file.read_text().strip() != "")
         await pilot.press("q")
         await asyncio.sleep(0.3)
@@ -236,8 +236,7 @@ async def test_history_search_details_and_copy(make_app) -> None:
             context: {shell: "echo nothing here"}
         """)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.pipeline is not None)
-        await pilot.press("r")
+        await start_run(pilot, app)
         await until(pilot, lambda: app.view.state == "completed")
         first_run = app.view.run_id
         await pilot.press("r")
