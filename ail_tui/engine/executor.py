@@ -541,7 +541,7 @@ class Executor:
                 step, step_id, prompt, defaults=defaults, state=self.state,
                 scope=scope.with_runner(runner_name), cancel=token,
                 base_dir=self.pipeline.directory, cli_model=self.options.model,
-                headless=not self.options.interactive,
+                headless=not self.options.interactive, cwd=self.options.cwd,
             )
             if model_only:
                 request = replace(request, model=self.options.model, system_prompt=None,

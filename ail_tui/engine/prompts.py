@@ -111,6 +111,7 @@ def build_request(
     base_dir: Path,
     cli_model: str | None,
     headless: bool,
+    cwd: str | None = None,
 ) -> RunnerRequest:
     """The runner request for a prompt or skill step whose prompt is already rendered."""
     system = None
@@ -131,4 +132,14 @@ def build_request(
         base_url=provider.base_url if provider else None,
         auth_token=provider.auth_token if provider else None,
         headless=headless,
+        connect_timeout_seconds=_number(provider.connect_timeout_seconds if provider else None),
+        read_timeout_seconds=_number(provider.read_timeout_seconds if provider else None),
+        max_history_messages=provider.max_history_messages if provider else None,
+        input_cost_per_1k=_number(provider.input_cost_per_1k if provider else None),
+        output_cost_per_1k=_number(provider.output_cost_per_1k if provider else None),
+        cwd=cwd,
     )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

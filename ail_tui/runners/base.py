@@ -34,6 +34,12 @@ class RunnerRequest:
     base_url: str | None = None
     auth_token: str | None = None
     headless: bool = True
+    connect_timeout_seconds: float | None = None
+    read_timeout_seconds: float | None = None
+    max_history_messages: int | None = None
+    input_cost_per_1k: float | None = None
+    output_cost_per_1k: float | None = None
+    cwd: str | None = None
 
 
 @dataclass
