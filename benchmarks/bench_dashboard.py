@@ -35,8 +35,8 @@ def storm_pipeline(branches: int) -> str:
            f"    depends_on: [{deps}]\n    on_error: wait_for_all\n"
 
 
-async def storm(directory: Path, branches: int, chunks: int) -> dict[str, float]:
-    """Run the storm; returns its measurements."""
+async def storm(directory: Path, branches: int, chunks: int, pane: str) -> dict[str, float]:
+    """Run the storm with ``pane`` shown beside the steps table; returns its measurements."""
     path = directory / "storm.ail.yaml"
     path.write_text(storm_pipeline(branches), encoding="utf-8")
     script = StubScript.model_validate(
@@ -56,6 +56,7 @@ async def storm(directory: Path, branches: int, chunks: int) -> dict[str, float]
         async with app.run_test(size=(160, 50)) as pilot:
             while app.pipeline is None:
                 await pilot.pause(0.05)
+            app.tabs.active = pane
             await pilot.press("r")
             started = time.perf_counter()
             while not app.view.running:
@@ -129,17 +130,19 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("AIL_HOME", str(Path(tmp) / "home"))
-        result = asyncio.run(storm(Path(tmp), args.branches, args.chunks))
+        for pane in ("tab-timeline", "tab-output"):
+            result = asyncio.run(storm(Path(tmp), args.branches, args.chunks, pane))
+            print(f"storm ({pane[4:]} pane shown): {args.branches} branches x {args.chunks} "
+                  f"chunks in {result['seconds']:.1f} s")
+            print(f"  events {result['events']:.0f} at {result['events_per_s']:.0f}/s; "
+                  f"branches whose every streamed chunk is on screen: "
+                  f"{result['reflected']:.0f}/{args.branches}")
+            print(f"  steps done {result['steps_done']:.0f}/{args.branches + 1}")
+            print(f"  keypress latency p50 {result['p50_ms']:.1f} ms, "
+                  f"p95 {result['p95_ms']:.1f} ms ({result['keys']:.0f} keys)")
         latencies = asyncio.run(saves(Path(tmp), args.saves))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"storm: {args.branches} branches x {args.chunks} chunks in "
-          f"{result['seconds']:.1f} s")
-    print(f"  events {result['events']:.0f} at {result['events_per_s']:.0f}/s; branches whose "
-          f"every streamed chunk is on screen: {result['reflected']:.0f}/{args.branches}")
-    print(f"  steps done {result['steps_done']:.0f}/{args.branches + 1}")
-    print(f"  keypress latency p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms "
-          f"({result['keys']:.0f} keys)")
-    print(f"  peak memory (max RSS) {peak_mb:.0f} MB")
+    print(f"peak memory (max RSS) {peak_mb:.0f} MB")
     print(f"save -> verdict on screen (200 steps): median {statistics.median(latencies) * 1000:.0f}"
           f" ms, max {max(latencies) * 1000:.0f} ms over {len(latencies)} saves")
 

@@ -36,6 +36,7 @@ from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
 DRAIN_SECONDS = 0.05
+REDRAW_SECONDS = 0.1
 MAX_EVENTS_PER_TICK = 20_000
 EVENT_LOG_LINES = 20_000
 
@@ -113,6 +114,7 @@ class AilApp(App[int]):
         self.run_generation = 0
         self.events = EventSink()
         self.event_lines: list[str] = []
+        self._unwritten: list[str] = []  # event-log lines not yet written to the pane
         self._streamed: dict[str, list[float]] = {}  # step -> [chunks, characters, first at]
         self.output_all = False
         self.event_filter = ""
@@ -284,6 +286,7 @@ class AilApp(App[int]):
         self.events = EventSink()
         self.view = RunView.planned(self.pipeline)
         self.event_lines = []
+        self._unwritten = []
         self._streamed = {}
         self.table.clear()
         self.event_log.clear()
@@ -294,7 +297,10 @@ class AilApp(App[int]):
         self.run_generation = self.generation
         self.run_thread = self.executor.start()
         self._dirty = set(self.view.rows)
-        self.tabs.active = "tab-timeline"
+        self._shown_output = None
+        self._event_log_stale = False
+        if self.tabs.active in ("tab-problems", "tab-plan"):
+            self.tabs.active = "tab-timeline"  # the panes of a run; others stay as chosen
         self._refresh_all()
 
     def _restart_run(self) -> None:
@@ -462,8 +468,10 @@ class AilApp(App[int]):
         """Apply queued engine events in one batch (streamed text arrives folded per step)."""
         batch = self.events.take(MAX_EVENTS_PER_TICK)
         if not batch:
-            if self.view.running and time.time() - self._last_timeline > 0.25:
-                self._refresh_running()
+            now = time.time()
+            if (self._redraw_due and now - self._last_redraw >= REDRAW_SECONDS) or (
+                    self.view.running and now - self._last_timeline > 0.25):
+                self._redraw()
             return
         self.drained += len(batch)
         origin = self.view.started_at
@@ -491,11 +499,22 @@ class AilApp(App[int]):
             lines[-1:-1] = [self._stream_line(step, origin) for step in list(self._streamed)]
         self.event_lines.extend(lines)
         del self.event_lines[:-EVENT_LOG_LINES]
+        self._unwritten.extend(lines)
+        self._redraw_due = True
+        # Events are applied at every drain; the screen is redrawn at most every
+        # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
+        if finished or time.time() - self._last_redraw >= REDRAW_SECONDS:
+            self._redraw()
+        if finished:
+            self._finished()
+
+    def _redraw(self) -> None:
+        lines, self._unwritten = self._unwritten, []
         with self.batch_update():
             self._write_event_lines(lines)
             self._refresh_running(force=True)
-        if finished:
-            self._finished()
+        self._last_redraw = time.time()
+        self._redraw_due = False
 
     def _stream_line(self, step: str, origin: float | None) -> str:
         """One event-log line for all the text a step streamed (chunks are not listed)."""
@@ -505,17 +524,38 @@ class AilApp(App[int]):
         return f"{relative} {clock} {'stream_delta':<20} {step:<16} ×{chunks} ({chars} chars)"
 
     def _write_event_lines(self, lines: list[str]) -> None:
+        # A hidden pane is not written to (each write re-lays out the screen); it is
+        # rebuilt from ``event_lines`` when it is shown.
+        if self.tabs.active != "tab-events":
+            self._event_log_stale = True
+            return
         wanted = [line for line in lines if self.event_filter in line] if (
             self.event_filter) else lines
         if wanted:
             self.event_log.write_lines(wanted)
 
+    def _rebuild_event_log(self) -> None:
+        self._event_log_stale = False
+        self._unwritten = []
+        self.event_log.clear()
+        self._write_event_lines(self.event_lines)
+
     @on(Input.Changed, "#event-filter")
     def _filter_events(self, event: Input.Changed) -> None:
         self.event_filter = event.value.strip()
-        log = self.event_log
-        log.clear()
-        self._write_event_lines(self.event_lines)
+        self._rebuild_event_log()
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Panes are only drawn while shown: bring the one now shown up to date."""
+        shown = event.pane.id
+        if shown == "tab-events" and self._event_log_stale:
+            self._rebuild_event_log()
+        elif shown in ("tab-output", "tab-details"):
+            self._shown_output = None
+            self._show_output()
+        elif shown == "tab-timeline":
+            self.timeline.show(self.view)
 
     def _pending_gate(self, event: ev.HitlGateReached | ev.HitlModifyReached) -> None:
         if self._gate_open is None:
@@ -594,36 +634,76 @@ class AilApp(App[int]):
 
     @on(StepsTable.Highlighted)
     def _selection_moved(self) -> None:
+        # Shown at the next redraw: holding a key down redraws the pane once per frame,
+        # not once per row passed.
         self._shown_output = None
-        self._show_output()
+        self._last_output = 0.0
+        self._redraw_due = True
 
-    _shown_output: tuple[str | None, int, str | None] | None = None
+    _shown_output: tuple[str | None, int, str, str] | None = None
+    _event_log_stale = False
+    _status_height = 0
+    _last_redraw = 0.0
+    _redraw_due = False
 
     def _show_output(self) -> None:
-        log = self.output_log
-        if self.output_all:
-            key = ("*", len(self.view.interleaved), None)
-            if key == self._shown_output:
-                return
-            self._shown_output = key
-            log.clear()
-            log.write_lines([f"{step:<16} │ {text}" for step, text in self.view.interleaved])
+        """Bring the output or details pane, whichever is shown, up to date.
+
+        While the shown step streams, only its new text is appended.
+        """
+        active = self.tabs.active
+        if active == "tab-output":
+            if self.output_all:
+                self._show_interleaved()
+            else:
+                self._show_step_output()
+        elif active == "tab-details":
+            step = self.table.selected_step
+            row = self.view.rows.get(step) if step else None
+            if row is not None:
+                self.details.show(row)
+
+    def _show_interleaved(self) -> None:
+        view, log = self.view, self.output_log
+        total = view.interleaved_total
+        shown = self._shown_output
+        done = shown[1] if shown is not None and shown[0] is None else 0
+        if shown is not None and shown[0] is None and done == total:
             return
+        new = total - done
+        if done == 0 or new > len(view.interleaved):
+            log.clear()
+            new = len(view.interleaved)
+        self._shown_output = (None, total, "", "")
+        items = list(view.interleaved)[len(view.interleaved) - new:]
+        log.write_lines([f"{step:<16} │ {text}" for step, text in items])
+
+    def _show_step_output(self) -> None:
         step = self.table.selected_step
         row = self.view.rows.get(step) if step else None
         if row is None:
             return
-        self.details.show(row)
-        last = row.output[-1] if row.output else None
-        key = (step, len(row.output), f"{last}|{row.status}|{row.error}")
-        if key == self._shown_output:
+        log, output = self.output_log, row.output
+        head = f"{row.status}|{row.error}"
+        last = output[-1] if output else ""
+        key = (step, row.lines_total, head, last)
+        shown = self._shown_output
+        if key == shown:
             return
         self._shown_output = key
+        first = row.lines_total - len(output)  # the number of the oldest line kept
+        if (shown is not None and shown[0] == step and shown[2] == head
+                and first < shown[1] <= row.lines_total
+                and output[shown[1] - 1 - first].startswith(shown[3])):
+            grown = output[shown[1] - 1 - first][len(shown[3]):]
+            added = [output[i - first] for i in range(shown[1], row.lines_total)]
+            log.write("\n".join([grown, *added]))
+            return
         log.clear()
         header = [f"── {row.step_id} · {row.kind} · {row.glyph} {row.status}"]
         if row.error:
             header.append(f"error: {row.error}")
-        log.write_lines(header + list(row.output))
+        log.write("\n".join(header + list(output)))
 
     def _refresh_status(self) -> None:
         status = self.status
@@ -660,7 +740,11 @@ class AilApp(App[int]):
                         style="yellow")
         if view.gates:
             text.append(f"  ⏸ gate waiting ({view.gates[0]}) — g to answer", style="magenta")
-        status.update(text)
+        # A re-layout of the whole screen costs far more than the bar itself: only ask for
+        # one when the bar's height (one line, or two when it wraps) changes.
+        height = 1 if text.cell_len <= max(status.size.width, 1) else 2
+        status.update(text, layout=height != self._status_height)
+        self._status_height = height
 
 
 def run_dashboard(path: str | None, **options: Any) -> int:

@@ -73,6 +73,22 @@ class StepRow:
     tool_events: list[dict[str, object]] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # one line per finished attempt
     output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
+    lines_total: int = 0  # lines ever added to ``output`` (the oldest are dropped)
+
+    def add_line(self, line: str) -> None:
+        """Append a line of output."""
+        self.output.append(line)
+        self.lines_total += 1
+
+    def add_text(self, text: str) -> None:
+        """Append streamed text: it continues the last line until a newline."""
+        pieces = text.split("\n")
+        if self.output and self.output[-1] != "":
+            self.output[-1] += pieces[0]
+        else:
+            self.add_line(pieces[0])
+        for piece in pieces[1:]:
+            self.add_line(piece)
 
     @property
     def glyph(self) -> str:
@@ -103,6 +119,7 @@ class RunView:
     gates: list[str] = field(default_factory=list)
     interleaved: deque[tuple[str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
+    interleaved_total: int = 0  # items ever added to ``interleaved``
 
     @classmethod
     def planned(cls, pipeline: Pipeline | None) -> RunView:
@@ -179,8 +196,8 @@ class RunView:
             row.completed_at, row.error = None, None
         elif isinstance(event, ev.StepOutput):
             prefix = "" if event.stream == "stdout" else "[stderr] "
-            row.output.append(prefix + event.text)
-            self.interleaved.append((row.step_id, prefix + event.text))
+            row.add_line(prefix + event.text)
+            self._interleave(row.step_id, prefix + event.text)
         elif isinstance(event, ev.RunnerEvent):
             kind = event.event.get("type")
             if kind == "stream_delta":
@@ -204,8 +221,8 @@ class RunView:
             row.history.append(f"attempt {row.attempts or 1}: done")
             if event.response and not row.output:
                 for line in event.response.splitlines():
-                    row.output.append(line)
-                    self.interleaved.append((row.step_id, line))
+                    row.add_line(line)
+                    self._interleave(row.step_id, line)
         elif isinstance(event, ev.StepSkipped):
             row.status, row.completed_at = "skipped", event.at
         elif isinstance(event, ev.StepFailed):
@@ -229,14 +246,12 @@ class RunView:
                 self.gates.append(row.step_id)
 
     def _stream(self, row: StepRow, text: str) -> None:
-        pieces = text.split("\n")
-        if row.output and not row.output[-1].endswith("\n") and row.output[-1] != "":
-            row.output[-1] += pieces[0]
-        else:
-            row.output.append(pieces[0])
-        for piece in pieces[1:]:
-            row.output.append(piece)
-        self.interleaved.append((row.step_id, text))
+        row.add_text(text)
+        self._interleave(row.step_id, text)
+
+    def _interleave(self, step_id: str, text: str) -> None:
+        self.interleaved.append((step_id, text))
+        self.interleaved_total += 1
 
     def searchable(self) -> list[tuple[str, str, str]]:
         """Every text of the run as (step id, field, line), for search."""
@@ -291,9 +306,10 @@ class RunView:
                 row.history.append(line)
             for stream in ("stdout", "stderr"):
                 for line in (entry.get(stream) or "").splitlines():
-                    row.output.append(line if stream == "stdout" else "[stderr] " + line)
+                    row.add_line(line if stream == "stdout" else "[stderr] " + line)
             if not row.output and row.response:
-                row.output.extend(row.response.splitlines())
+                for line in row.response.splitlines():
+                    row.add_line(line)
             if step.attempts and step.attempts[-1].cancelled_by:
                 row.cancelled_by = step.attempts[-1].cancelled_by
         return view

@@ -192,10 +192,37 @@ async def test_output_pane_follows_selection_and_all_mode(make_app) -> None:
         app.query_one(StepsTable).select_step("one")
         await pilot.pause(0.2)
         log = app.query_one("#output", Log)
+        assert list(log.lines) == []  # a hidden pane is not drawn
+        app.tabs.active = "tab-output"
+        await pilot.pause(0.2)
         assert [line for line in log.lines][1:] == ["first", "second"]
         await pilot.press("o")
         await pilot.pause(0.1)
         assert "two              │ [stderr] third" in list(log.lines)
+
+
+async def test_streamed_text_is_appended_live_to_the_output_pane(make_app) -> None:
+    response = "alpha beta\ngamma\n\ndelta epsilon zeta\neta"
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: talk
+            prompt: say things
+        """, script={"steps": {"talk": {"response": response, "delay": 1.2, "chunks": 12}}})
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.tabs.active = "tab-output"
+        await start_run(pilot, app)
+        log = app.query_one("#output", Log)
+        seen: list[list[str]] = []
+        while app.view.state != "completed":
+            await pilot.pause(0.1)
+            seen.append(list(log.lines)[1:])
+        await pilot.pause(0.3)
+        assert list(log.lines)[1:] == response.split("\n")
+        partial = [lines for lines in seen if lines and lines != response.split("\n")]
+        assert partial, "the text should be on screen while it streams"
+        for lines in partial:  # every intermediate screen is a prefix of the final text
+            assert response.startswith("\n".join(lines))
 
 
 async def test_help_lists_bindings_with_ids(make_app) -> None:
@@ -285,7 +312,9 @@ async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert app.view.rows["a"].status == "done"
         app.table.select_step("a")
+        await pilot.press("t", "t")  # timeline → output → details
         await pilot.pause(0.1)
+        assert app.tabs.active == "tab-details"
         assert "pondering" in str(app.details.render())
 
 

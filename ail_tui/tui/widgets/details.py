@@ -60,6 +60,11 @@ class Details(Static):
 
     DEFAULT_CSS = "Details { height: auto; width: 100%; }"
 
+    _shown: str | None = None
+
     def show(self, row: StepRow | None) -> None:
-        """Redraw for ``row``."""
-        self.update(Text(details_text(row)))
+        """Redraw for ``row``; nothing happens when its text is unchanged."""
+        text = details_text(row)
+        if text != self._shown:
+            self._shown = text
+            self.update(Text(text))

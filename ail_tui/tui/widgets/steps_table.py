@@ -159,6 +159,7 @@ class StepsTable(ScrollView, can_focus=True):
         if not self._ids:
             return
         index = max(0, min(index, len(self._ids) - 1))
+        previous = self._cursor
         changed = index != self._cursor or self._selected != self._ids[index]
         self._cursor = index
         self._selected = self._ids[index]
@@ -166,9 +167,13 @@ class StepsTable(ScrollView, can_focus=True):
         rows_shown = max(self.size.height - 1, 1)
         if index < top:
             self.scroll_to(y=index, animate=False)
+            self.refresh()
         elif index >= top + rows_shown:
             self.scroll_to(y=index - rows_shown + 1, animate=False)
-        self.refresh()
+            self.refresh()
+        else:  # only the rows the cursor left and entered change
+            self.refresh_line(previous - top + 1)
+            self.refresh_line(index - top + 1)
         if changed:
             self._announce()
 
@@ -202,6 +207,13 @@ class StepsTable(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
+    _base_style: Style | None = None
+
+    def notify_style_update(self) -> None:
+        """Styles changed (theme, focus): the cached base style is stale."""
+        self._base_style = None
+        super().notify_style_update()
+
     def _compute_widths(self) -> list[int]:
         step_width = min(max([4, *(len(i) for i in getattr(self, "_ids", []))]), 24)
         return [step_width if name == "step" else WIDTHS[name] for name in COLUMNS]
@@ -221,7 +233,9 @@ class StepsTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """The header on the first line, then the rows under the scroll position."""
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
         if y == 0:
             segments = self._line(COLUMNS, base + HEADER_STYLE)
         else:
