@@ -7,9 +7,10 @@ front end; :meth:`Event.to_json` is their NDJSON form (``run --headless``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from ail_tui.credentials import SecretSet
 from ail_tui.turnlog.timestamps import format_timestamp
 
 
@@ -224,3 +225,17 @@ class PipelineError(Event):
 
 
 TERMINAL = (PipelineCompleted, PipelineError)
+
+
+def redact_event(event: Event, secrets: SecretSet) -> Event:
+    """``event`` with every known secret masked in its texts (itself when none is there)."""
+    if not secrets:
+        return event
+    changes: dict[str, Any] = {}
+    for item in fields(event):
+        value = getattr(event, item.name)
+        if isinstance(value, str | dict | list):
+            masked = secrets.redact_value(value)
+            if masked != value:
+                changes[item.name] = masked
+    return replace(event, **changes) if changes else event

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 
 from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
 from ail_tui.engine import workers
 from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
@@ -128,7 +129,12 @@ class Executor:
     ) -> None:
         self.pipeline = pipeline
         self.options = options or RunOptions()
-        self._emit = emit or (lambda event: None)
+        sink = emit or (lambda event: None)
+        self._emit: EventSink = lambda event: sink(ev.redact_event(event, SECRETS))
+        SECRETS.add_environment()
+        provider = pipeline.defaults.provider
+        if provider is not None:
+            SECRETS.add(provider.auth_token)
         self.depth = depth
         self.run_id = str(uuid.uuid4())
         self.token = CancelToken(parent_token)

@@ -56,6 +56,21 @@ class RunnerResult:
     tool_events: list[dict[str, Any]] = field(default_factory=list)
 
 
+def completed_event(result: RunnerResult) -> dict[str, Any]:
+    """The ``completed`` runner event that ends every successful invocation (brief §12)."""
+    return {
+        "type": "completed",
+        "response": result.response,
+        "cost_usd": result.cost_usd,
+        "session_id": result.session_id,
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "thinking": result.thinking,
+        "model": result.model,
+        "tool_events": list(result.tool_events),
+    }
+
+
 class RunnerError(Exception):
     """A runner failure with its stable ``error_type``."""
 

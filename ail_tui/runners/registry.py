@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import Runner, RunnerError
+from ail_tui.runners.claude import ClaudeCliRunner
+from ail_tui.runners.http import ConversationStore, HttpRunner
 from ail_tui.runners.stub import DEFAULT_RESPONSE, StubRunner, StubScript
 
-KNOWN = ("claude", "codex", "http", "ollama", "stub")
+KNOWN = ("claude", "http", "ollama", "stub")
+"""Runner names ail-tui can run."""
+
+UNSUPPORTED = {
+    "codex": "the codex runner is not supported by ail-tui; use claude, http or ollama",
+}
+"""Names the AIL language knows that ail-tui does not run, with what to use instead."""
 
 
 def session_default(cli_runner: str | None) -> str:
@@ -21,23 +29,31 @@ def session_default(cli_runner: str | None) -> str:
 
 @dataclass
 class RunnerFactory:
-    """Makes a fresh runner for each step that needs one."""
+    """Makes a fresh runner for each step that needs one.
+
+    HTTP conversations (``resume: true``) live in one store shared by the runners this
+    factory makes, so a later step can continue an earlier step's session.
+    """
 
     stub_response: str = DEFAULT_RESPONSE
     stub_script: StubScript | None = None
+    claude_executable: str = "claude"
+    conversations: ConversationStore = field(default_factory=ConversationStore)
 
     def create(self, name: str) -> Runner:
         """A runner for ``name`` (trimmed, lowercased); raise ``ail:runner/not-found``."""
         key = name.strip().lower()
         if key == "stub":
             return StubRunner(self.stub_response, self.stub_script)
-        if key in KNOWN:
-            raise RunnerError(
-                ErrorType.RUNNER_NOT_FOUND,
-                f"Runner '{key}' is not available in this version of ail-tui yet; "
-                "run with --runner stub (or --stub-response / --stub-script) to run offline",
-            )
+        if key == "claude":
+            return ClaudeCliRunner(self.claude_executable)
+        if key in ("http", "ollama"):
+            return HttpRunner(self.conversations, ollama=key == "ollama")
+        if key in UNSUPPORTED:
+            raise RunnerError(ErrorType.RUNNER_NOT_FOUND,
+                              f"Runner '{key}': {UNSUPPORTED[key]}")
         raise RunnerError(
             ErrorType.RUNNER_NOT_FOUND,
             f"Runner '{name}' is not recognized; known runners are {', '.join(KNOWN)}",
         )
+

@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ail_tui.cancel import CancelToken
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerRequest, RunnerResult
+from ail_tui.runners.base import (
+    RunnerError,
+    RunnerEventSink,
+    RunnerRequest,
+    RunnerResult,
+    completed_event,
+)
 
 DEFAULT_RESPONSE = "stub response"
 SESSION_ID = "stub-session-id"
@@ -137,16 +143,7 @@ class StubRunner:
             input_tokens=plan.input_tokens,
             output_tokens=plan.output_tokens,
         )
-        emit({
-            "type": "completed",
-            "response": result.response,
-            "cost_usd": result.cost_usd,
-            "session_id": result.session_id,
-            "input_tokens": result.input_tokens,
-            "output_tokens": result.output_tokens,
-            "thinking": None,
-            "tool_events": [],
-        })
+        emit(completed_event(result))
         return result
 
 

@@ -25,7 +25,8 @@ from ail_tui.engine.executor import Executor, RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
-from ail_tui.runners.registry import RunnerFactory
+from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runners
+from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import GLYPH, RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
@@ -104,6 +105,7 @@ class AilApp(App[int]):
         self.watch_files_enabled = watch_files
         self.log_dir = log_dir
         self.result: LoadResult | None = None
+        self.runner_checks: list[RunnerCheck] | None = None  # None: not checked yet
         self.pipeline: Pipeline | None = None  # the last good version
         self.generation = 0  # bumps on every valid save
         self.validated_at: float | None = None
@@ -219,7 +221,12 @@ class AilApp(App[int]):
                 self.table.clear()
         self._watch(set(result.files) | {self.pipeline_path} if self.pipeline_path else set())
         self.problems.update(render_problems(result, str(self.pipeline_path)))
-        self.plan.update(render_plan(self.pipeline))
+        if result.valid:
+            self.runner_checks = None
+            self.run_worker(self._check_runners, thread=True, group="runners",
+                            exclusive=True, exit_on_error=False,
+                            description="check runners")
+        self.plan.update(render_plan(self.pipeline, self.runner_checks))
         self._refresh_all()
         if not result.valid:
             self.tabs.active = "tab-problems"
@@ -228,6 +235,27 @@ class AilApp(App[int]):
             self.action_run()
         elif self.watch_run and self.run_generation and self.generation > self.run_generation:
             self._restart_run()
+
+    def _check_runners(self) -> None:
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        names = needed_runners(pipeline, session_default(self.runner),
+                               invocation=self.prompt is not None)
+        checks = [check_runner(name, pipeline.defaults.provider,
+                               claude=self.runners.claude_executable) for name in names]
+        self.call_from_thread(self._runners_checked, pipeline, checks)
+
+    def _runners_checked(self, pipeline: Pipeline, checks: list[RunnerCheck]) -> None:
+        if pipeline is not self.pipeline:
+            return  # a newer save is being checked
+        self.runner_checks = checks
+        self.plan.update(render_plan(pipeline, checks))
+        self._refresh_status()
+        missing = [check for check in checks if not check.available]
+        if missing:
+            self.notify("\n".join(f"✗ {c.name}: {c.detail}" for c in missing),
+                        title="runners unavailable", severity="warning", timeout=8)
 
     def _watch(self, files: set[Path]) -> None:
         files = {Path(f).resolve() for f in files}
@@ -733,6 +761,9 @@ class AilApp(App[int]):
                       "skipped"):
             if counts.get(state):
                 text.append(f"  {GLYPH[state]}{counts[state]} {state}")
+        tokens_in, tokens_out = view.total_tokens()
+        if tokens_in or tokens_out:
+            text.append(f"  {tokens_in:,}/{tokens_out:,} tok")
         if view.total_cost:
             text.append(f"  ${view.total_cost:.4f}")
         if view.running and self.generation > self.run_generation:
@@ -740,6 +771,10 @@ class AilApp(App[int]):
                         style="yellow")
         if view.gates:
             text.append(f"  ⏸ gate waiting ({view.gates[0]}) — g to answer", style="magenta")
+        missing = [c.name for c in self.runner_checks or () if not c.available]
+        if missing and not view.running:
+            text.append(f"  ⚠ unavailable runner: {', '.join(missing)} (see Plan)",
+                        style="yellow")
         # A re-layout of the whole screen costs far more than the bar itself: only ask for
         # one when the bar's height (one line, or two when it wraps) changes.
         height = 1 if text.cell_len <= max(status.size.width, 1) else 2

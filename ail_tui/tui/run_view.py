@@ -147,6 +147,11 @@ class RunView:
         """The run's cost so far."""
         return sum(row.cost_usd or 0.0 for row in self.rows.values())
 
+    def total_tokens(self) -> tuple[int, int]:
+        """The run's input and output tokens so far."""
+        rows = self.rows.values()
+        return (sum(row.input_tokens for row in rows), sum(row.output_tokens for row in rows))
+
     def row(self, step_id: str) -> StepRow:
         """The row of a step, added at the end when the plan did not list it."""
         row = self.rows.get(step_id)
@@ -203,10 +208,13 @@ class RunView:
             if kind == "stream_delta":
                 text = str(event.event.get("text", ""))
                 self._stream(row, text)
-            elif kind == "completed":
+            elif kind == "completed":  # the runner's final word replaces the live pieces
                 row.response = event.event.get("response")
                 thinking = event.event.get("thinking")
                 row.thinking = thinking if isinstance(thinking, str) else row.thinking
+                tools = event.event.get("tool_events")
+                if isinstance(tools, list) and tools:
+                    row.tool_events = list(tools)
             elif kind == "thinking":
                 row.thinking = (row.thinking or "") + str(event.event.get("text", ""))
             elif kind in ("tool_use", "tool_result"):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ail_tui.credentials import SECRETS
 from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.timestamps import format_timestamp
 from ail_tui.turnlog.writer import TurnLogWriter
@@ -24,7 +25,7 @@ class RunLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._writer is not None:
-            self._writer.write(record)
+            self._writer.write(SECRETS.redact_value(record))
 
     @property
     def failure(self) -> str | None:
@@ -49,8 +50,7 @@ class RunLog:
 
     def entry(self, entry: TurnEntry) -> None:
         """A completed step."""
-        if self._writer is not None:
-            self._writer.write(entry.to_record())
+        self._write(entry.to_record())
 
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
                    retry_attempt: int | None = None, max_retries: int | None = None) -> None:

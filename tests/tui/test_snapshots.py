@@ -68,9 +68,9 @@ def _app(path: Path, replay: RunView | None = None) -> AilApp:
 
 
 async def validated(pilot) -> None:
-    """Wait for the first verdict (validation runs on a worker thread), then settle."""
+    """Wait for the first verdict and runner check (worker threads), then settle."""
     for _ in range(200):
-        if pilot.app.result is not None:
+        if pilot.app.result is not None and pilot.app.runner_checks is not None:
             break
         await pilot.pause(0.05)
     await pilot.pause(0.2)

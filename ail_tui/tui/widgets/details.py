@@ -17,6 +17,21 @@ def _clock(moment: float | None) -> str:
     return datetime.fromtimestamp(moment).strftime("%H:%M:%S.%f")[:-3]
 
 
+def tool_line(event: dict[str, object]) -> str:
+    """One tool call or result, from a live runner event or a turn-log tool event."""
+    kind = event.get("event_type") or event.get("type")
+    tool_id = event.get("tool_id") or ""
+    if kind in ("tool_call", "tool_use"):
+        arguments = event.get("content_json", event.get("input", "{}"))
+        return f"→ {event.get('tool_name') or '?'} {arguments}  [{tool_id}]"
+    if kind == "tool_result":
+        content = str(event.get("content_json", event.get("content", "")))
+        first, *more = content.splitlines() or [""]
+        extra = f" (+{len(more)} lines)" if more else ""
+        return f"← {first}{extra}  [{tool_id}]"
+    return json.dumps(event, ensure_ascii=False)
+
+
 def details_text(row: StepRow | None) -> str:
     """The selected step as plain text (what ``y`` copies)."""
     if row is None:
@@ -48,8 +63,8 @@ def details_text(row: StepRow | None) -> str:
         if body:
             lines += ["", f"── {title} ──", body]
     if row.tool_events:
-        lines += ["", "── tool events ──"]
-        lines += [json.dumps(event, ensure_ascii=False) for event in row.tool_events]
+        lines += ["", "── tool calls ──"]
+        lines += [tool_line(event) for event in row.tool_events]
     if row.output:
         lines += ["", "── output ──", *row.output]
     return "\n".join(lines)

@@ -6,17 +6,37 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ail_tui.pipeline.loader import Pipeline
+from ail_tui.runners.availability import RunnerCheck
 from ail_tui.tui.run_view import step_kind
 
 
-def render_plan(pipeline: Pipeline | None) -> Text:
+def render_runners(checks: list[RunnerCheck] | None) -> Text:
+    """One line per runner the pipeline needs: ✓ or ✗, and what to know about it."""
+    out = Text("runners: ", style="bold")
+    if checks is None:
+        out.append("checking…", style="dim")
+    elif not checks:
+        out.append("none needed", style="dim")
+    for check in checks or ():
+        out.append("\n  ")
+        if check.available:
+            out.append(f"✓ {check.name}", style="green")
+        else:
+            out.append(f"✗ {check.name} unavailable", style="bold red")
+        out.append(f"  {check.detail}", style="dim" if check.available else "red")
+    return out
+
+
+def render_plan(pipeline: Pipeline | None, checks: list[RunnerCheck] | None = None) -> Text:
     """Sequential steps on the spine; async branches indented with their depends_on."""
     if pipeline is None:
         return Text("No valid pipeline loaded yet.", style="dim")
     out = Text()
     cap = pipeline.defaults.max_concurrency
     out.append(f"{len(pipeline.steps)} steps · max_concurrency "
-               f"{cap if cap else 'unlimited'}\n\n", style="bold")
+               f"{cap if cap else 'unlimited'}\n", style="bold")
+    out.append_text(render_runners(checks))
+    out.append("\n\n")
     for step in pipeline.steps:
         kind = step_kind(step)
         if step.async_:

@@ -1,0 +1,286 @@
+"""The Claude CLI runner against a fake ``claude`` that replays stream-json transcripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.runners.base import (
+    RunnerError,
+    RunnerRequest,
+    RunnerResult,
+    ToolPolicyOptions,
+    completed_event,
+)
+from ail_tui.runners.claude import ClaudeCliRunner
+
+TOKEN = "sk-ant-very-secret-token-42"
+SESSION = "5f0c1e2a-8b7d-4c3e-9a61-2d4b7e9f0a13"
+
+
+@dataclass
+class Call:
+    """One runner invocation: what it returned or raised, and what it emitted when."""
+
+    result: RunnerResult | None = None
+    error: RunnerError | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+
+
+class FakeClaude:
+    """Drives the fake CLI installed as ``claude`` on PATH."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.record_path = tmp_path / "record.json"
+        monkeypatch.setenv("FAKE_CLAUDE_RECORD", str(self.record_path))
+
+    def record(self) -> dict[str, Any]:
+        return json.loads(self.record_path.read_text())
+
+    def run(self, scenario: str, *, cancel: CancelToken | None = None,
+            runner: ClaudeCliRunner | None = None, **options: Any) -> Call:
+        self.monkeypatch.setenv("FAKE_CLAUDE_SCENARIO", scenario)
+        request = RunnerRequest(step_id="count", prompt="How many test files?", **options)
+        call = Call()
+
+        def emit(event: dict[str, Any]) -> None:
+            call.events.append(event)
+            call.times.append(time.monotonic())
+
+        call.started = time.monotonic()
+        try:
+            call.result = (runner or ClaudeCliRunner()).invoke(
+                request, emit, cancel or CancelToken())
+        except RunnerError as exc:
+            call.error = exc
+        call.ended = time.monotonic()
+        return call
+
+
+@pytest.fixture
+def fake(fake_claude_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeClaude:
+    return FakeClaude(tmp_path, monkeypatch)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie awaiting its reaper counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _gone_soon(pid: int, within: float = 1.0) -> bool:
+    deadline = time.monotonic() + within
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _cancel_after(token: CancelToken, seconds: float) -> None:
+    timer = threading.Timer(seconds, token.cancel, args=(Cancellation("user", "test"),))
+    timer.daemon = True
+    timer.start()
+
+
+def test_full_transcript(fake: FakeClaude) -> None:
+    call = fake.run("full")
+    assert call.error is None and call.result is not None
+    result = call.result
+    assert result.response == "There are **2** test files."
+    assert result.cost_usd == pytest.approx(0.0241875)
+    assert result.session_id == SESSION
+    assert result.model is None
+    # Running totals 18/96 from the assistant lines; the result's usage wins where larger.
+    assert (result.input_tokens, result.output_tokens) == (18, 120)
+    assert result.thinking == ("The user wants the test count. I should look at the tests "
+                               "folder.\nTwo files, one shown.")
+    assert result.tool_events == [
+        {"event_type": "tool_call", "tool_name": "Glob", "tool_id": "toolu_01Gh7k",
+         "content_json": '{"pattern":"tests/**/test_*.py"}'},
+        {"event_type": "tool_result", "tool_name": "", "tool_id": "toolu_01Gh7k",
+         "content_json": "tests/test_a.py\ntests/test_b.py"},
+        {"event_type": "tool_call", "tool_name": "Read", "tool_id": "toolu_02Jk8m",
+         "content_json": '{"file_path":"tests/test_a.py","limit":5}'},
+        {"event_type": "tool_result", "tool_name": "", "tool_id": "toolu_02Jk8m",
+         "content_json": '[{"type":"text","text":"def test_one():\\n    assert True"}]'},
+    ]
+    assert call.events == [
+        {"type": "thinking",
+         "text": "The user wants the test count. I should look at the tests folder."},
+        {"type": "stream_delta", "text": "I'll count the test files."},
+        {"type": "tool_use", "tool_name": "Glob", "tool_id": "toolu_01Gh7k",
+         "input": '{"pattern":"tests/**/test_*.py"}'},
+        {"type": "tool_result", "tool_id": "toolu_01Gh7k",
+         "content": "tests/test_a.py\ntests/test_b.py"},
+        {"type": "tool_use", "tool_name": "Read", "tool_id": "toolu_02Jk8m",
+         "input": '{"file_path":"tests/test_a.py","limit":5}'},
+        {"type": "tool_result", "tool_id": "toolu_02Jk8m",
+         "content": '[{"type":"text","text":"def test_one():\\n    assert True"}]'},
+        {"type": "thinking", "text": "Two files, one shown."},
+        {"type": "stream_delta", "text": "There are **2** test files."},
+        completed_event(result),
+    ]
+    assert call.events[-1]["thinking"] == result.thinking
+
+
+def test_child_gets_argv_cwd_and_closed_stdin(fake: FakeClaude, tmp_path: Path) -> None:
+    call = fake.run("full", model="claude-sonnet-4-5", resume_session_id="prev",
+                    tools=ToolPolicyOptions("no_tools"), cwd=str(tmp_path))
+    assert call.error is None
+    seen = fake.record()
+    assert seen["argv"] == [
+        "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions",
+        "--resume", "prev", "--tools", "", "--model", "claude-sonnet-4-5",
+        "-p", "How many test files?"]
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["stdin_is_devnull"] is True
+
+
+def test_slow_transcript_streams_before_the_result(fake: FakeClaude) -> None:
+    call = fake.run("slow")
+    assert call.result is not None and call.result.response == "Hello world"
+    assert call.result.model == "claude-opus-4-1-20250805"
+    assert [e.get("text") for e in call.events] == ["Hello", " world", None]
+    assert call.events[-1]["type"] == "completed"
+    assert call.ended - call.times[0] >= 0.6  # "Hello" arrived two sleeps before the end
+    assert call.times[1] - call.times[0] >= 0.3
+
+
+def test_malformed_line_fails_and_kills_the_child(fake: FakeClaude) -> None:
+    call = fake.run("malformed")
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
+    assert call.error.detail.startswith("Malformed JSON from claude CLI: ")
+    assert '; line: {"type":"assistant","message":{"content":[{"type":"text"' in call.error.detail
+    assert call.ended - call.started < 3  # did not wait out the fake's 30 s sleep
+    assert _gone_soon(fake.record()["pid"])
+
+
+def test_nonzero_exit_reports_stderr(fake: FakeClaude) -> None:
+    call = fake.run("exit_stderr")
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
+    assert call.error.detail.startswith("Process exited with 2: ")
+    assert call.error.detail.endswith("Error: boom")
+
+
+def test_stream_without_result(fake: FakeClaude) -> None:
+    call = fake.run("no_result")
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
+    assert call.error.detail == "Stream ended without a 'result' event"
+    assert call.events == [{"type": "stream_delta", "text": "Hello"}]
+
+
+@pytest.mark.parametrize(("scenario", "detail"), [
+    ("is_error", "Invalid API key · Please run /login"),
+    ("error_subtype", "Execution error: model overloaded"),
+])
+def test_error_result(fake: FakeClaude, scenario: str, detail: str) -> None:
+    call = fake.run(scenario)
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
+    assert call.error.detail == detail
+
+
+def test_missing_executable(fake: FakeClaude, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    call = fake.run("full")
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
+    assert call.error.detail.startswith(
+        "Could not start the claude CLI: 'claude' was not found on PATH; install Claude Code")
+    assert "--runner" in call.error.detail
+
+
+def test_explicit_path_executable(fake: FakeClaude, tmp_path: Path) -> None:
+    call = fake.run("full", runner=ClaudeCliRunner(str(tmp_path / "bin" / "claude")))
+    assert call.result is not None
+    missing = fake.run("full", runner=ClaudeCliRunner(str(tmp_path / "nope" / "claude")))
+    assert missing.error is not None and "was not found" in missing.error.detail
+
+
+def test_environment(fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUDECODE", "1")
+    monkeypatch.setenv("FAKE_CLAUDE_EXPECT_TOKEN", TOKEN)
+    call = fake.run("full", base_url="http://127.0.0.1:4000", auth_token=TOKEN)
+    assert call.result is not None
+    seen = fake.record()
+    assert seen["CLAUDECODE"] is False
+    assert seen["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4000"
+    assert seen["auth_token_set"] is True and seen["auth_token_matches"] is True
+    assert TOKEN not in json.dumps(seen["argv"])
+    assert os.environ["CLAUDECODE"] == "1"  # our own environment is untouched
+
+
+def test_without_provider_overrides_nothing_is_set(fake: FakeClaude) -> None:
+    assert fake.run("full").result is not None
+    seen = fake.record()
+    assert seen["ANTHROPIC_BASE_URL"] is None and seen["auth_token_set"] is False
+
+
+def test_token_never_in_errors_or_events(fake: FakeClaude) -> None:
+    call = fake.run("echo_token", base_url="http://127.0.0.1:4000", auth_token=TOKEN,
+                    resume_session_id="prev")
+    assert call.error is not None and call.error.detail.startswith("Process exited with 3: ")
+    assert TOKEN not in call.error.detail and TOKEN not in str(call.error)
+    assert TOKEN not in json.dumps(call.events)
+
+
+def test_resume_dropped_with_base_url_warns(fake: FakeClaude) -> None:
+    call = fake.run("full", resume_session_id="prev", base_url="http://127.0.0.1:4000")
+    assert call.result is not None
+    assert "--resume" not in fake.record()["argv"]
+    warning = call.events[0]
+    assert warning["type"] == "warning" and isinstance(warning["message"], str)
+
+
+def test_cancel_mid_stream_kills_the_group(fake: FakeClaude) -> None:
+    token = CancelToken()
+    fired: list[float] = []
+    token.on_cancel(lambda: fired.append(time.monotonic()))
+    _cancel_after(token, 0.5)
+    call = fake.run("hang", cancel=token)
+    assert call.error is not None
+    assert call.error.error_type == ErrorType.RUNNER_CANCELLED
+    assert fired and call.ended - fired[0] < 1.0
+    assert call.events == [{"type": "stream_delta", "text": "Working on it"}]
+    seen = fake.record()
+    assert _gone_soon(seen["pid"]) and _gone_soon(seen["grandchild_pid"])
+
+
+def test_already_cancelled_token_starts_nothing(fake: FakeClaude) -> None:
+    token = CancelToken()
+    token.cancel(Cancellation("user", "test"))
+    call = fake.run("full", cancel=token)
+    assert call.error is not None and call.error.error_type == ErrorType.RUNNER_CANCELLED
+    assert not fake.record_path.exists()
+
+
+def test_lingering_cli_is_ended_after_its_result(fake: FakeClaude) -> None:
+    call = fake.run("lingers", runner=ClaudeCliRunner(exit_grace=0.2))
+    assert call.result is not None and call.result.response == "Hello world"
+    assert call.ended - call.started < 2
+    assert _gone_soon(fake.record()["grandchild_pid"])
