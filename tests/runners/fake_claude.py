@@ -1,7 +1,9 @@
 """A stand-in for the ``claude`` CLI that replays a recorded stream-json transcript.
 
-The transcript is ``claude_transcripts/$FAKE_CLAUDE_SCENARIO.jsonl``. Lines are printed as
-they are, flushed one by one, except directive objects, which the fake acts on instead:
+The transcript is ``claude_transcripts/$FAKE_CLAUDE_SCENARIO.jsonl``, or NAME when the
+prompt starts with ``[scenario:NAME]`` (so branches of one pipeline can differ). Lines
+are printed as they are, flushed one by one, except directive objects, which the fake
+acts on instead:
 
 * ``{"_sleep": S}``: pause S seconds;
 * ``{"_exit": N, "_stderr": "text"}``: write text (``$VARS`` expanded) to stderr, exit N;
@@ -48,6 +50,9 @@ def main() -> int:
         "stdin_is_devnull": os.path.samefile("/dev/null", "/proc/self/fd/0"),
     })
     scenario = os.environ.get("FAKE_CLAUDE_SCENARIO", "full")
+    prompt = sys.argv[-1] if len(sys.argv) > 2 and sys.argv[-2] == "-p" else ""
+    if prompt.startswith("[scenario:"):
+        scenario = prompt[len("[scenario:"):].split("]", 1)[0]
     for line in (TRANSCRIPTS / f"{scenario}.jsonl").read_text().splitlines():
         try:
             data = json.loads(line)
