@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 MASK = "***"
@@ -70,6 +70,23 @@ class SecretSet:
         if isinstance(value, list | tuple):
             return type(value)(self.redact_value(item) for item in value)
         return value
+
+
+def mask(text: str, secret: str | None) -> str:
+    """``text`` with one secret (when there is one) replaced by :data:`MASK`."""
+    return text.replace(secret, MASK) if secret else text
+
+
+def masked_sink(emit: Callable[[dict[str, Any]], None],
+                secret: str | None) -> Callable[[dict[str, Any]], None]:
+    """``emit`` with ``secret`` masked in every string value of every event it is given."""
+    if not secret:
+        return emit
+    secrets = SecretSet()
+    secrets.add(secret)
+    if not secrets:  # too short to mask without mangling text
+        return emit
+    return lambda event: emit(secrets.redact_value(event))
 
 
 SECRETS = SecretSet()

@@ -26,6 +26,8 @@ from ail_tui.runners.stub import StubScript
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.widgets.steps_table import StepsTable
 
+KEY_INTERVAL = 0.02  # a key held down repeats about this often
+
 
 def storm_pipeline(branches: int) -> str:
     """``branches`` async prompt steps and one join."""
@@ -69,7 +71,7 @@ async def storm(directory: Path, branches: int, chunks: int, pane: str) -> dict[
                     await asyncio.sleep(0.001)
                 if len(handled) > before:
                     latencies.append(handled[-1] - sent)
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(KEY_INTERVAL)
             took = time.perf_counter() - started
             await pilot.pause(0.3)
             emitted = app.events.received

@@ -17,6 +17,7 @@ import threading
 from typing import IO, Any
 
 from ail_tui.cancel import CancelToken
+from ail_tui.credentials import mask, masked_sink
 from ail_tui.engine.shell import KILL_GRACE_SECONDS, terminate_group
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import (
@@ -195,11 +196,9 @@ class ClaudeCliRunner:
         """Run the prompt, streaming events; raise :class:`RunnerError` on failure or cancel."""
         secret = request.auth_token
         try:
-            return self._invoke(request, _redacting(emit, secret), cancel)
+            return self._invoke(request, masked_sink(emit, secret), cancel)
         except RunnerError as exc:
-            if secret and secret in exc.detail:
-                raise RunnerError(exc.error_type, exc.detail.replace(secret, "***")) from None
-            raise
+            raise RunnerError(exc.error_type, mask(exc.detail, secret)) from None
 
     def resolve_executable(self) -> str:
         """The executable to start: a path as given, else found on ``PATH``."""
@@ -264,14 +263,3 @@ class ClaudeCliRunner:
             raise _failed(f"Process exited with {code}" + (f": {tail}" if tail else ""))
         raise _failed("Stream ended without a 'result' event")
 
-
-def _redacting(emit: RunnerEventSink, secret: str | None) -> RunnerEventSink:
-    """``emit`` with ``secret`` masked in every string value of every event."""
-    if not secret:
-        return emit
-
-    def sink(event: dict[str, Any]) -> None:
-        emit({key: value.replace(secret, "***") if isinstance(value, str) else value
-              for key, value in event.items()})
-
-    return sink

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from ail_tui.cancel import CancelToken
+from ail_tui.credentials import mask, masked_sink
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import (
     RunnerError,
@@ -224,7 +225,7 @@ class HttpRunner:
         except RunnerError as exc:
             if cancel.cancelled:
                 raise _cancelled() from None
-            raise RunnerError(exc.error_type, _redact(exc.detail, config.token)) from None
+            raise RunnerError(exc.error_type, mask(exc.detail, config.token)) from None
         except Exception as exc:
             if cancel.cancelled:
                 raise _cancelled() from None
@@ -267,7 +268,7 @@ class HttpRunner:
             extensions={"trace": guard.trace},
         ) as response:
             if not response.is_success:
-                text = _redact(_read_some(response), config.token)
+                text = mask(_read_some(response), config.token)
                 raise _failed(f"HTTP {response.status_code}: {text[:ERROR_BODY_LIMIT]}")
             content_type = response.headers.get("content-type", "").lower()
             try:
@@ -329,25 +330,19 @@ def _cost(request: RunnerRequest, reply: Reply) -> float | None:
     )
 
 
-def _redact(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
-
-
 def _guarded_sink(emit: RunnerEventSink, cancel: CancelToken, token: str | None) -> RunnerEventSink:
-    """``emit`` with the token masked in string fields and silence once cancelled."""
+    """``emit`` with the token masked, and silent once cancelled."""
+    masked = masked_sink(emit, token)
 
     def send(event: dict[str, Any]) -> None:
-        if cancel.cancelled:
-            return
-        if token:
-            event = {k: _redact(v, token) if isinstance(v, str) else v for k, v in event.items()}
-        emit(event)
+        if not cancel.cancelled:
+            masked(event)
 
     return send
 
 
 def _failed(detail: str, token: str | None = None) -> RunnerError:
-    return RunnerError(ErrorType.RUNNER_INVOCATION_FAILED, _redact(detail, token))
+    return RunnerError(ErrorType.RUNNER_INVOCATION_FAILED, mask(detail, token))
 
 
 def _cancelled() -> RunnerError:

@@ -27,10 +27,12 @@ from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
 from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runners
 from ail_tui.runners.registry import RunnerFactory, session_default
+from ail_tui.tui import gc_policy
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import GLYPH, RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
 from ail_tui.tui.widgets.details import Details, details_text
+from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
 from ail_tui.tui.widgets.plan import Plan, render_plan
 from ail_tui.tui.widgets.problems import Problems, render_problems
 from ail_tui.tui.widgets.steps_table import StepsTable
@@ -124,7 +126,6 @@ class AilApp(App[int]):
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
         self._last_tick = 0.0
-        self._last_output = 0.0
         self._watched: set[Path] = set()
         self._seen: dict[Path, float | None] = {}
         self.drained = 0
@@ -139,7 +140,7 @@ class AilApp(App[int]):
                 with TabPane("Timeline", id="tab-timeline"):
                     yield Timeline(id="timeline")
                 with TabPane("Output", id="tab-output"):
-                    yield Log(id="output", max_lines=5_000, highlight=False)
+                    yield OutputView(id="output")
                 with TabPane("Details", id="tab-details"), VerticalScroll():
                     yield Details(id="details")
                 with TabPane("Events", id="tab-events"), Vertical():
@@ -157,7 +158,7 @@ class AilApp(App[int]):
         # Widgets of the main screen, kept so that updates work while a dialog is open.
         self.table = self.query_one(StepsTable)
         self.timeline = self.query_one(Timeline)
-        self.output_log = self.query_one("#output", Log)
+        self.output_view = self.query_one(OutputView)
         self.event_log = self.query_one("#event-log", Log)
         self.problems = self.query_one(Problems)
         self.plan = self.query_one(Plan)
@@ -318,14 +319,13 @@ class AilApp(App[int]):
         self._streamed = {}
         self.table.clear()
         self.event_log.clear()
-        self.output_log.clear()
         options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
                              interactive=True, runners=self.runners, log_dir=self.log_dir)
         self.executor = Executor(self.pipeline, options, self.events.put)
         self.run_generation = self.generation
+        gc_policy.defer_full_collections()
         self.run_thread = self.executor.start()
         self._dirty = set(self.view.rows)
-        self._shown_output = None
         self._event_log_stale = False
         if self.tabs.active in ("tab-problems", "tab-plan"):
             self.tabs.active = "tab-timeline"  # the panes of a run; others stay as chosen
@@ -411,7 +411,6 @@ class AilApp(App[int]):
         self.view, self.replaying = view, True
         self.table.clear()
         self._dirty = set(view.rows)
-        self._shown_output = None
         self._refresh_all()
 
     def action_search(self) -> None:
@@ -580,7 +579,6 @@ class AilApp(App[int]):
         if shown == "tab-events" and self._event_log_stale:
             self._rebuild_event_log()
         elif shown in ("tab-output", "tab-details"):
-            self._shown_output = None
             self._show_output()
         elif shown == "tab-timeline":
             self.timeline.show(self.view)
@@ -616,6 +614,7 @@ class AilApp(App[int]):
         self.view.gate_answered(step_id)
 
     def _finished(self) -> None:
+        gc_policy.resume_full_collections()
         view = self.view
         bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
         table = self.table
@@ -653,85 +652,49 @@ class AilApp(App[int]):
         # Big runs redraw the timeline less often; every lane is redrawn each time.
         every = 0.25 if len(self.view.rows) < 100 else 1.0
         if now - self._last_timeline > every or (force and not self.view.running):
-            self.timeline.show(self.view)
+            if self.tabs.active == "tab-timeline":  # hidden, it is drawn when shown
+                self.timeline.show(self.view)
             self._last_timeline = now
-        if now - self._last_output > 0.2 or not self.view.running:
-            self._show_output()
-            self._last_output = now
+        self._show_output()
         self._refresh_status()
 
     @on(StepsTable.Highlighted)
     def _selection_moved(self) -> None:
         # Shown at the next redraw: holding a key down redraws the pane once per frame,
         # not once per row passed.
-        self._shown_output = None
-        self._last_output = 0.0
         self._redraw_due = True
 
-    _shown_output: tuple[str | None, int, str, str] | None = None
-    _event_log_stale = False
     _status_height = 0
     _last_redraw = 0.0
     _redraw_due = False
+    _event_log_stale = False
 
     def _show_output(self) -> None:
-        """Bring the output or details pane, whichever is shown, up to date.
-
-        While the shown step streams, only its new text is appended.
-        """
+        """Bring the output or details pane, whichever is shown, up to date."""
         active = self.tabs.active
         if active == "tab-output":
-            if self.output_all:
-                self._show_interleaved()
-            else:
-                self._show_step_output()
+            self.output_view.show(self._output_source())
         elif active == "tab-details":
             step = self.table.selected_step
             row = self.view.rows.get(step) if step else None
             if row is not None:
                 self.details.show(row)
 
-    def _show_interleaved(self) -> None:
-        view, log = self.view, self.output_log
-        total = view.interleaved_total
-        shown = self._shown_output
-        done = shown[1] if shown is not None and shown[0] is None else 0
-        if shown is not None and shown[0] is None and done == total:
-            return
-        new = total - done
-        if done == 0 or new > len(view.interleaved):
-            log.clear()
-            new = len(view.interleaved)
-        self._shown_output = (None, total, "", "")
-        items = list(view.interleaved)[len(view.interleaved) - new:]
-        log.write_lines([f"{step:<16} │ {text}" for step, text in items])
-
-    def _show_step_output(self) -> None:
+    def _output_source(self) -> OutputSource | None:
+        view = self.view
+        if self.output_all:
+            return OutputSource("*", "all steps, interleaved (o: selected step)",
+                                PrefixedLines(view.interleaved),
+                                lambda: view.interleaved_total)
         step = self.table.selected_step
-        row = self.view.rows.get(step) if step else None
+        row = view.rows.get(step) if step else None
         if row is None:
-            return
-        log, output = self.output_log, row.output
-        head = f"{row.status}|{row.error}"
-        last = output[-1] if output else ""
-        key = (step, row.lines_total, head, last)
-        shown = self._shown_output
-        if key == shown:
-            return
-        self._shown_output = key
-        first = row.lines_total - len(output)  # the number of the oldest line kept
-        if (shown is not None and shown[0] == step and shown[2] == head
-                and first < shown[1] <= row.lines_total
-                and output[shown[1] - 1 - first].startswith(shown[3])):
-            grown = output[shown[1] - 1 - first][len(shown[3]):]
-            added = [output[i - first] for i in range(shown[1], row.lines_total)]
-            log.write("\n".join([grown, *added]))
-            return
-        log.clear()
-        header = [f"── {row.step_id} · {row.kind} · {row.glyph} {row.status}"]
+            return None
+        title = f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"
         if row.error:
-            header.append(f"error: {row.error}")
-        log.write("\n".join(header + list(output)))
+            title += f" · {row.error}"
+        return OutputSource(f"{id(view)}:{row.step_id}", title, row.output,
+                            lambda: row.lines_total)
 
     def _refresh_status(self) -> None:
         status = self.status

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from loopback_server import LoopbackServer
-from textual.widgets import Log
 
 from ail_tui.tui.app import AilApp
 
@@ -71,12 +70,12 @@ async def test_streamed_text_tokens_cost_thinking_and_tools_on_screen(app: AilAp
         await pilot.press("r")
         await until(pilot, lambda: app.view.running)
         app.table.select_step("ask_http")
-        log = app.query_one("#output", Log)
-        await until(pilot, lambda: "word2" in "".join(log.lines))
+        shown = app.output_view.visible_lines
+        await until(pilot, lambda: "word2" in "".join(shown()))
         assert app.view.rows["ask_http"].status == "running"  # shown while it streams
         await until(pilot, lambda: not app.view.running)
         assert app.view.state == "completed"
-        assert "word0 word1" in "".join(log.lines) and "word11" in "".join(log.lines)
+        assert "word0 word1" in "".join(shown()) and "word11" in "".join(shown())
 
         assert app.table.get_cell("ask_http", "tokens") == "120/2400"
         cost = 120 / 1000 * 0.5 + 2400 / 1000 * 1.5

@@ -6,7 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from textual.widgets import Log, TabbedContent
+from textual.widgets import TabbedContent
 
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
@@ -191,14 +191,14 @@ async def test_output_pane_follows_selection_and_all_mode(make_app) -> None:
         await until(pilot, lambda: app.view.state == "completed")
         app.query_one(StepsTable).select_step("one")
         await pilot.pause(0.2)
-        log = app.query_one("#output", Log)
-        assert list(log.lines) == []  # a hidden pane is not drawn
         app.tabs.active = "tab-output"
         await pilot.pause(0.2)
-        assert [line for line in log.lines][1:] == ["first", "second"]
+        shown = app.output_view.visible_lines()
+        assert "one · shell · ✓ done" in shown[0]
+        assert shown[1:] == ["first", "second"]
         await pilot.press("o")
-        await pilot.pause(0.1)
-        assert "two              │ [stderr] third" in list(log.lines)
+        await pilot.pause(0.2)
+        assert "two              │ [stderr] third" in app.output_view.visible_lines()
 
 
 async def test_streamed_text_is_appended_live_to_the_output_pane(make_app) -> None:
@@ -212,13 +212,12 @@ async def test_streamed_text_is_appended_live_to_the_output_pane(make_app) -> No
     async with app.run_test(size=(120, 36)) as pilot:
         app.tabs.active = "tab-output"
         await start_run(pilot, app)
-        log = app.query_one("#output", Log)
         seen: list[list[str]] = []
         while app.view.state != "completed":
             await pilot.pause(0.1)
-            seen.append(list(log.lines)[1:])
+            seen.append(app.output_view.visible_lines()[1:])
         await pilot.pause(0.3)
-        assert list(log.lines)[1:] == response.split("\n")
+        assert app.output_view.visible_lines()[1:] == response.split("\n")
         partial = [lines for lines in seen if lines and lines != response.split("\n")]
         assert partial, "the text should be on screen while it streams"
         for lines in partial:  # every intermediate screen is a prefix of the final text

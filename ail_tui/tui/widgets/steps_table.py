@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -39,8 +40,13 @@ HEADER_STYLE = Style(bold=True, reverse=True)
 CURSOR_STYLE = Style(reverse=True)
 
 
+@lru_cache(maxsize=4096)
+def _second(second: int) -> str:
+    return datetime.fromtimestamp(second).strftime("%H:%M:%S")
+
+
 def _clock(moment: float | None) -> str:
-    return datetime.fromtimestamp(moment).strftime("%H:%M:%S") if moment else ""
+    return _second(int(moment)) if moment else ""
 
 
 def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
@@ -223,12 +229,13 @@ class StepsTable(ScrollView, can_focus=True):
 
     def _line(self, texts: tuple[str, ...], style: Style, status_style: Style | None = None,
               ) -> list[Segment]:
-        segments = [Segment(" ", style)]
-        for index, (text, width) in enumerate(zip(texts, self._column_widths, strict=True)):
-            cell_style = style + status_style if index == 0 and status_style else style
-            segments.append(Segment(_fit(text, width), cell_style))
-            segments.append(Segment("  ", style))
-        return segments
+        """Two segments: the status cell in its colour, then the rest of the row."""
+        widths = self._column_widths
+        first = Segment(f" {_fit(texts[0], widths[0])}",
+                        style + status_style if status_style else style)
+        rest = "".join(f"  {_fit(text, width)}"
+                       for text, width in zip(texts[1:], widths[1:], strict=True))
+        return [first, Segment(rest + "  ", style)]
 
     def render_line(self, y: int) -> Strip:
         """The header on the first line, then the rows under the scroll position."""

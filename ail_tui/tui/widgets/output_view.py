@@ -1,0 +1,226 @@
+"""The output pane: a step's streamed text (or every step's, interleaved), like ``tail -f``.
+
+Lines are wrapped to the pane's width and drawn straight from the run view, only the
+ones on screen, so a step printing thousands of lines costs no more than one printing
+ten, and new text never re-lays out the screen. The pane follows the end of the text
+until the user scrolls back; ``end`` (or scrolling to the bottom) follows again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, chop_cells
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.strip import Strip
+from textual.widget import Widget
+
+HEADER_STYLE = Style(bold=True, reverse=True)
+
+
+@dataclass(frozen=True)
+class OutputSource:
+    """What the pane shows: numbered lines that only grow at the end, and a title.
+
+    ``key`` names what is shown (a step, or all steps); ``lines`` is the live sequence
+    (the oldest lines may be dropped from its front, and a line may hold newlines);
+    ``total`` tells how many were ever added, so the pane keeps its place as they drop.
+    """
+
+    key: str
+    title: str
+    lines: Sequence[str]
+    total: Callable[[], int]
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever what the pane would show changes."""
+        lines = self.lines
+        return (self.key, self.title, self.total(), lines[-1] if lines else None)
+
+
+class PrefixedLines(Sequence[str]):
+    """``(step id, text)`` pairs read as ``"step │ text"`` lines, formatted when drawn."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        step, text = self._pairs[index]
+        return f"{step:<16} │ {text}"
+
+
+def _chop(line: str, width: int) -> list[str]:
+    if line.isascii():
+        if len(line) <= width:
+            return [line]
+        return [line[i:i + width] for i in range(0, len(line), width)]
+    if cell_len(line) <= width:
+        return [line]
+    return chop_cells(line, width) or [""]
+
+
+def wrap(line: str, width: int) -> list[str]:
+    """``line`` split at its newlines and cut into pieces of at most ``width`` cells."""
+    if width <= 0:
+        return [line]
+    if "\n" not in line:
+        return _chop(line, width)
+    return [piece for part in line.split("\n") for piece in _chop(part, width)]
+
+
+class OutputView(Widget, can_focus=True):
+    """Shows an :class:`OutputSource`, wrapped, following its end or scrolled back."""
+
+    BINDINGS = [
+        Binding("up", "scroll_lines(-1)", "Up", show=False, id="output.up"),
+        Binding("down", "scroll_lines(1)", "Down", show=False, id="output.down"),
+        Binding("pageup", "scroll_page(-1)", "Page up", show=False, id="output.page_up"),
+        Binding("pagedown", "scroll_page(1)", "Page down", show=False, id="output.page_down"),
+        Binding("home", "scroll_home", "Top", show=False, id="output.top"),
+        Binding("end", "follow", "Follow", show=False, id="output.follow"),
+    ]
+
+    DEFAULT_CSS = "OutputView { height: 1fr; width: 1fr; }"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._source: OutputSource | None = None
+        self.following = True
+        self._top = 0  # absolute number of the first source line shown, when not following
+        self._screen: list[str] = []
+        self._key: tuple[object, ...] | None = None
+        self._shown_version: tuple[object, ...] | None = None
+
+    # -- data ----------------------------------------------------------------------------
+
+    def show(self, source: OutputSource | None) -> None:
+        """Show ``source`` from its end (a new one) or bring the shown one up to date.
+
+        Nothing is redrawn when nothing changed.
+        """
+        old = self._source
+        if source is None or old is None or source.key != old.key:
+            self.following, self._top = True, 0
+        elif source.version() == self._shown_version:
+            self._source = source
+            return
+        self._source = source
+        self._shown_version = source.version() if source else None
+        self.refresh()
+
+    def visible_lines(self) -> list[str]:
+        """The text of each line on screen, header first (for tests and copying)."""
+        self._lay_out()
+        return list(self._screen)
+
+    # -- scrolling -----------------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(self.size.height - 1, 1)
+
+    def _first(self) -> int:
+        """The absolute number of the oldest line still held."""
+        source = self._source
+        return source.total() - len(source.lines) if source else 0
+
+    def _move(self, lines: int) -> None:
+        source = self._source
+        if source is None:
+            return
+        first, total = self._first(), source.total()
+        if self.following:
+            self._top = max(total - self._body_height, first)
+        self._top = max(first, min(self._top + lines, total - 1))
+        self.following = self._top >= total - self._body_height
+        self.refresh()
+
+    def action_scroll_lines(self, lines: int) -> None:
+        """Scroll by source lines (negative: back)."""
+        self._move(lines)
+
+    def action_scroll_page(self, pages: int) -> None:
+        """Scroll by a screenful."""
+        self._move(pages * self._body_height)
+
+    def action_scroll_home(self) -> None:
+        """Go to the oldest line held."""
+        self.following = False
+        self._top = self._first()
+        self.refresh()
+
+    def action_follow(self) -> None:
+        """Follow the end of the text again."""
+        self.following = True
+        self.refresh()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """Scroll back three lines."""
+        event.stop()
+        self._move(-3)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """Scroll on three lines."""
+        event.stop()
+        self._move(3)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    _base_style: Style | None = None
+
+    def notify_style_update(self) -> None:
+        """Styles changed (theme, focus): the cached base style is stale."""
+        self._base_style = None
+        super().notify_style_update()
+
+    def _lay_out(self) -> None:
+        """Work out the text of every line on screen (once per change)."""
+        source, width, height = self._source, self.size.width, self._body_height
+        key = (source.version() if source else None, width, height, self.following,
+               self._top)
+        if key == self._key:
+            return
+        self._key = key
+        if source is None:
+            self._screen = ["Select a step to see its output."]
+            return
+        total = source.total()
+        lines, first = source.lines, total - len(source.lines)
+        body: list[str] = []
+        if self.following:  # fill from the end backwards
+            index = len(lines) - 1
+            while index >= 0 and len(body) < height:
+                body[:0] = wrap(lines[index], width)
+                index -= 1
+            body = body[-height:]
+            where = "following"
+        else:
+            index = max(self._top - first, 0)
+            while index < len(lines) and len(body) < height:
+                body.extend(wrap(lines[index], width))
+                index += 1
+            body = body[:height]
+            where = f"line {max(self._top, first) + 1} of {total} · end: follow"
+        title = f" {source.title} · {total} lines · {where} "
+        self._screen = [title, *body]
+
+    def render_line(self, y: int) -> Strip:
+        """One screen line: the title bar on top, then the wrapped text."""
+        self._lay_out()
+        width = self.size.width
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
+        if y >= len(self._screen):
+            return Strip.blank(width, base)
+        text = self._screen[y]
+        style = base + HEADER_STYLE if y == 0 else base
+        strip = Strip([Segment(text, style)])
+        return strip.crop(0, width).extend_cell_length(width, base)
