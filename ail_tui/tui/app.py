@@ -479,6 +479,8 @@ class AilApp(App[int]):
         """Show every binding."""
         rows = [(key, description, ident) for key, description, ident, _ in
                 self._binding_rows()]
+        rows += [(b.key, f"{b.description} (output pane)", b.id or "")
+                 for b in OutputView.BINDINGS if isinstance(b, Binding)]
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:

@@ -208,7 +208,8 @@ class OutputView(Widget, can_focus=True):
                 index += 1
             body = body[:height]
             where = f"line {max(self._top, first) + 1} of {total} · end: follow"
-        title = f" {source.title} · {total} lines · {where} "
+        count = "1 line" if total == 1 else f"{total} lines"
+        title = f" {source.title} · {count} · {where} "
         self._screen = [title, *body]
 
     def render_line(self, y: int) -> Strip:
