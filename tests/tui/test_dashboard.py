@@ -369,3 +369,27 @@ async def test_command_palette_lists_bindings(make_app) -> None:
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press("escape")
+
+
+async def test_plan_and_header_say_which_runners_are_missing(make_app, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no claude here
+    app = make_app("""
+        version: "1"
+        pipeline:
+          - id: local
+            prompt: x
+          - id: remote
+            prompt: y
+            runner: claude
+        """)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: app.runner_checks is not None)
+        assert [(c.name, c.available) for c in app.runner_checks] == [
+            ("claude", False), ("stub", True)]
+        assert "⚠ unavailable runner: claude" in text_of(app, "#status")
+        app.tabs.active = "tab-plan"
+        await pilot.pause(0.1)
+        plan = text_of(app, "#plan")
+        assert "✗ claude unavailable" in plan and "not on PATH" in plan
+        assert "✓ stub" in plan
