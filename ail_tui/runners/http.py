@@ -2,7 +2,8 @@
 
 One ``POST {base_url}/chat/completions`` per prompt, streamed over SSE by default. Conversations
 live in a :class:`ConversationStore` so ``resume`` steps continue them. Cancelling shuts the
-socket down, so a thread blocked waiting for headers or the next chunk wakes at once.
+socket down, so a thread blocked waiting for headers or the next chunk wakes at once; a cancel
+during the connect itself abandons the request.
 """
 
 from __future__ import annotations
@@ -213,28 +214,42 @@ class HttpRunner:
             headers["Authorization"] = f"Bearer {config.token}"
         send = _guarded_sink(emit, cancel, config.token)
         guard = _ConnectionGuard()
-        unregister = cancel.on_cancel(guard.abort)
-        client = httpx.Client(
-            timeout=httpx.Timeout(
-                config.read_timeout, connect=config.connect_timeout, pool=config.connect_timeout
-            ),
-            verify=_ssl_context(),
-        )
-        try:
-            reply = self._exchange(client, config, body, headers, guard, send, cancel)
-        except RunnerError as exc:
-            if cancel.cancelled:
-                raise _cancelled() from None
-            raise RunnerError(exc.error_type, mask(exc.detail, config.token)) from None
-        except Exception as exc:
-            if cancel.cancelled:
-                raise _cancelled() from None
-            raise _failed(_describe(exc, config), config.token) from None
-        finally:
-            unregister()
-            client.close()
-        if cancel.cancelled:
+        outcome: list[Reply | Exception] = []
+        settled = threading.Event()  # the exchange ended, or the step was cancelled
+
+        def exchange() -> None:
+            client = httpx.Client(
+                timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout,
+                                      pool=config.connect_timeout),
+                verify=_ssl_context(),
+            )
+            try:
+                outcome.append(self._exchange(client, config, body, headers, guard, send,
+                                              cancel))
+            except Exception as exc:
+                outcome.append(exc)
+            finally:
+                client.close()
+                settled.set()
+
+        def cancelled() -> None:
+            guard.abort()
+            settled.set()
+
+        # The exchange runs on its own thread so that a cancel returns at once even while
+        # the connection is still being made (a connect cannot be interrupted): the
+        # request is then abandoned and its thread ends by itself.
+        unregister = cancel.on_cancel(cancelled)
+        threading.Thread(target=exchange, name=f"http-{request.step_id}", daemon=True).start()
+        settled.wait()
+        unregister()
+        if cancel.cancelled or not outcome:
             raise _cancelled()
+        reply = outcome[0]
+        if isinstance(reply, RunnerError):
+            raise RunnerError(reply.error_type, mask(reply.detail, config.token))
+        if isinstance(reply, Exception):
+            raise _failed(_describe(reply, config), config.token)
         session_id = session_id or str(uuid.uuid4())
         self.store.put(session_id, [*messages, {"role": "assistant", "content": reply.text}])
         result = RunnerResult(

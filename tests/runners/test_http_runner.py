@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -420,6 +421,34 @@ def test_cancel_while_waiting_for_headers(http_server: LoopbackServer) -> None:
     http_server.scenario.header_delay = 5.0
     events = assert_cancelled_quickly(http_server, make_request(http_server))
     assert list(events) == []
+
+
+def test_cancel_while_the_connection_is_still_being_made() -> None:
+    # A listener whose tiny backlog is full never completes another handshake.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.2)
+        request = RunnerRequest(step_id="s", prompt="hi", model="m",
+                                base_url=f"http://127.0.0.1:{port}/v1",
+                                connect_timeout_seconds=5)
+        cancel = CancelToken()
+        when = cancel_later(cancel, 0.3)
+        with pytest.raises(RunnerError) as info:
+            HttpRunner(ConversationStore()).invoke(request, Events(), cancel)
+        latency = time.monotonic() - when[0]
+        for filler in fillers:
+            filler.close()
+    assert info.value.error_type == ErrorType.RUNNER_CANCELLED
+    assert latency < 0.5, f"invoke took {latency:.2f} s to notice the cancel"
 
 
 def test_cancelled_before_sending(http_server: LoopbackServer) -> None:
