@@ -693,10 +693,8 @@ class AilApp(App[int]):
         if row is None:
             return None
         title = f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"
-        if row.error:
-            title += f" · {row.error}"
         return OutputSource(f"{id(view)}:{row.step_id}", title, row.output,
-                            lambda: row.lines_total)
+                            lambda: row.lines_total, notice=row.error or "")
 
     def _refresh_status(self) -> None:
         status = self.status

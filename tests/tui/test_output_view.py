@@ -76,3 +76,14 @@ async def test_long_lines_wrap_and_dropped_lines_keep_the_place() -> None:
 def test_prefixed_lines_format_pairs_when_read() -> None:
     lines = PrefixedLines([("lint", "ok"), ("test", "3 passed")])
     assert len(lines) == 2 and lines[1] == "test             │ 3 passed"
+
+
+async def test_a_notice_is_wrapped_under_the_title() -> None:
+    app = Host()
+    async with app.run_test(size=(12, 6)) as pilot:
+        view = app.query_one(OutputView)
+        app.add(*(f"l{i}" for i in range(10)))
+        view.show(OutputSource("s", "step", app.lines, lambda: app.total,
+                               notice="error: it broke badly"))
+        await pilot.pause()
+        assert view.visible_lines()[1:] == ["error: it br", "oke badly", "l7", "l8", "l9"]

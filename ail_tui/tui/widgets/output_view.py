@@ -20,6 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 HEADER_STYLE = Style(bold=True, reverse=True)
+NOTICE_STYLE = Style(color="red", bold=True)
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,13 @@ class OutputSource:
     title: str
     lines: Sequence[str]
     total: Callable[[], int]
+    notice: str = ""  # shown wrapped under the title (a step's error)
 
     def version(self) -> tuple[object, ...]:
         """Changes whenever what the pane would show changes."""
         lines = self.lines
-        return (self.key, self.title, self.total(), lines[-1] if lines else None)
+        return (self.key, self.title, self.notice, self.total(),
+                lines[-1] if lines else None)
 
 
 class PrefixedLines(Sequence[str]):
@@ -97,6 +100,7 @@ class OutputView(Widget, can_focus=True):
         self._screen: list[str] = []
         self._key: tuple[object, ...] | None = None
         self._shown_version: tuple[object, ...] | None = None
+        self._notice_lines = 0
 
     # -- data ----------------------------------------------------------------------------
 
@@ -193,6 +197,8 @@ class OutputView(Widget, can_focus=True):
             return
         total = source.total()
         lines, first = source.lines, total - len(source.lines)
+        notice = wrap(source.notice, width) if source.notice else []
+        height = max(height - len(notice), 1)
         body: list[str] = []
         if self.following:  # fill from the end backwards
             index = len(lines) - 1
@@ -210,7 +216,8 @@ class OutputView(Widget, can_focus=True):
             where = f"line {max(self._top, first) + 1} of {total} · end: follow"
         count = "1 line" if total == 1 else f"{total} lines"
         title = f" {source.title} · {count} · {where} "
-        self._screen = [title, *body]
+        self._screen = [title, *notice, *body]
+        self._notice_lines = len(notice)
 
     def render_line(self, y: int) -> Strip:
         """One screen line: the title bar on top, then the wrapped text."""
@@ -222,6 +229,10 @@ class OutputView(Widget, can_focus=True):
         if y >= len(self._screen):
             return Strip.blank(width, base)
         text = self._screen[y]
-        style = base + HEADER_STYLE if y == 0 else base
+        style = base
+        if y == 0:
+            style = base + HEADER_STYLE
+        elif y <= self._notice_lines:
+            style = base + NOTICE_STYLE
         strip = Strip([Segment(text, style)])
         return strip.crop(0, width).extend_cell_length(width, base)
