@@ -25,6 +25,7 @@ from ail_tui.engine import events as ev
 from ail_tui.engine import workers
 from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
 from ail_tui.engine.gates import GateAnswer, Gates
+from ail_tui.engine.gc_policy import full_collections_deferred
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
 from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
@@ -210,6 +211,10 @@ class Executor:
 
     def run(self) -> RunResult:
         """Run the pipeline to its end and return how it ended."""
+        with full_collections_deferred():
+            return self._run()
+
+    def _run(self) -> RunResult:
         pipeline = self.pipeline
         self.log.run_started(str(pipeline.source), project_hash(self.options.cwd))
         self._emit(ev.RunStarted(pipeline_source=str(pipeline.source), run_id=self.run_id,

@@ -27,7 +27,6 @@ from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
 from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runners
 from ail_tui.runners.registry import RunnerFactory, session_default
-from ail_tui.tui import gc_policy
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import GLYPH, RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
@@ -323,7 +322,6 @@ class AilApp(App[int]):
                              interactive=True, runners=self.runners, log_dir=self.log_dir)
         self.executor = Executor(self.pipeline, options, self.events.put)
         self.run_generation = self.generation
-        gc_policy.defer_full_collections()
         self.run_thread = self.executor.start()
         self._dirty = set(self.view.rows)
         self._event_log_stale = False
@@ -616,7 +614,6 @@ class AilApp(App[int]):
         self.view.gate_answered(step_id)
 
     def _finished(self) -> None:
-        gc_policy.resume_full_collections()
         view = self.view
         bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
         table = self.table

@@ -1,0 +1,47 @@
+"""Full collections wait while a pipeline runs, and come back when the last run ends."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from engine_helpers import make_executor
+
+from ail_tui.engine import events as ev
+from ail_tui.engine.gc_policy import full_collections_deferred
+
+
+def test_nested_and_concurrent_runs_restore_the_thresholds_once() -> None:
+    before = gc.get_threshold()
+    with full_collections_deferred():
+        young0, young1, full = gc.get_threshold()
+        assert (young0, young1) == before[:2] and full > 10**6
+        with full_collections_deferred():
+            assert gc.get_threshold()[2] > 10**6
+        assert gc.get_threshold()[2] > 10**6  # the outer run is still live
+    assert gc.get_threshold() == before
+
+
+def test_a_run_defers_full_collections_while_it_is_live(tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    during: list[int] = []
+
+    def sink(event: ev.Event) -> None:
+        if isinstance(event, ev.StepStarted):
+            during.append(gc.get_threshold()[2])
+
+    executor = make_executor(tmp_path, """
+        version: "1"
+        pipeline:
+          - id: a
+            context: {shell: "true"}
+          - id: b
+            async: true
+            prompt: x
+          - id: all
+            action: join
+            depends_on: [b]
+        """, sink=sink)
+    assert executor.run().status == "completed"
+    assert len(during) == 3 and all(full > 10**6 for full in during)
+    assert gc.get_threshold() == before
