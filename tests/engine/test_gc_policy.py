@@ -8,6 +8,7 @@ from pathlib import Path
 from engine_helpers import make_executor
 
 from ail_tui.engine import events as ev
+from ail_tui.engine import gc_policy
 from ail_tui.engine.gc_policy import full_collections_deferred
 
 
@@ -45,3 +46,12 @@ def test_a_run_defers_full_collections_while_it_is_live(tmp_path: Path) -> None:
     assert executor.run().status == "completed"
     assert len(during) == 3 and all(full > 10**6 for full in during)
     assert gc.get_threshold() == before
+
+
+def test_startup_objects_are_set_aside_and_brought_back() -> None:
+    gc_policy.set_aside_startup_objects()
+    try:
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc_policy.bring_back_startup_objects()
+    assert gc.get_freeze_count() == 0
