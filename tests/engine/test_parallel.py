@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from pathlib import Path
 
 from engine_helpers import make_executor, read_records
+from processes import alive
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.executor import Executor
@@ -201,23 +201,11 @@ def test_fail_fast_kills_running_branches_and_their_processes(tmp_path: Path) ->
     assert not any(isinstance(e, ev.StepStarted) and e.step_id == "queued" for e in events)
     time.sleep(0.2)
     for pid in pids.read_text().split():
-        assert not _alive(int(pid)), f"process {pid} survived"
+        assert not alive(int(pid)), f"process {pid} survived"
     records = read_records(result.log_path)
     assert {r["step_id"] for r in records if r.get("type") == "step_cancelled"} == {
         "sleeper", "queued"}
     assert records[-1]["type"] == "run_finished" and records[-1]["status"] == "aborted"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def test_user_cancels_one_branch_and_the_join_sees_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import gone_soon
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.pipeline.diagnostics import ErrorType
@@ -73,28 +74,6 @@ class FakeClaude:
 @pytest.fixture
 def fake(fake_claude_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeClaude:
     return FakeClaude(tmp_path, monkeypatch)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie awaiting its reaper counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
-
-
-def _gone_soon(pid: int, within: float = 1.0) -> bool:
-    deadline = time.monotonic() + within
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _cancel_after(token: CancelToken, seconds: float) -> None:
@@ -174,7 +153,7 @@ def test_malformed_line_fails_and_kills_the_child(fake: FakeClaude) -> None:
     assert call.error.detail.startswith("Malformed JSON from claude CLI: ")
     assert '; line: {"type":"assistant","message":{"content":[{"type":"text"' in call.error.detail
     assert call.ended - call.started < 3  # did not wait out the fake's 30 s sleep
-    assert _gone_soon(fake.record()["pid"])
+    assert gone_soon(fake.record()["pid"])
 
 
 def test_nonzero_exit_reports_stderr(fake: FakeClaude) -> None:
@@ -268,7 +247,7 @@ def test_cancel_mid_stream_kills_the_group(fake: FakeClaude) -> None:
     assert fired and call.ended - fired[0] < 1.0
     assert call.events == [{"type": "stream_delta", "text": "Working on it"}]
     seen = fake.record()
-    assert _gone_soon(seen["pid"]) and _gone_soon(seen["grandchild_pid"])
+    assert gone_soon(seen["pid"]) and gone_soon(seen["grandchild_pid"])
 
 
 def test_already_cancelled_token_starts_nothing(fake: FakeClaude) -> None:
@@ -283,4 +262,4 @@ def test_lingering_cli_is_ended_after_its_result(fake: FakeClaude) -> None:
     call = fake.run("lingers", runner=ClaudeCliRunner(exit_grace=0.2))
     assert call.result is not None and call.result.response == "Hello world"
     assert call.ended - call.started < 2
-    assert _gone_soon(fake.record()["grandchild_pid"])
+    assert gone_soon(fake.record()["grandchild_pid"])

@@ -7,10 +7,11 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+from loopback_server import LoopbackServer
+from tmux_session import Tmux
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,44 +31,6 @@ pipeline:
     depends_on: [quick, slow]
 """
 INVALID = VALID.replace("action: join", "action: jion")
-
-
-class Tmux:
-    """One tmux server of our own, one window running the program."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.socket = f"ail-e2e-{uuid.uuid4().hex[:8]}"
-        self.tmp = tmp_path
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, check=False, timeout=10)
-        return done.stdout
-
-    def start(self, command: str) -> None:
-        self.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "30", command)
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "e2e")
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "e2e", *keys)
-
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
-
-    def alive(self) -> bool:
-        return "e2e" in self.tmux("list-sessions", "-F", "#{session_name}")
-
-    def close(self) -> None:
-        self.tmux("kill-server")
 
 
 def test_edit_save_validate_run_cancel_quit(tmp_path: Path) -> None:
@@ -111,3 +74,40 @@ def test_edit_save_validate_run_cancel_quit(tmp_path: Path) -> None:
         term.close()
     assert not subprocess.run(["pgrep", "-f", f"sleep 30.*{tmp_path}"], check=False,
                               capture_output=True).stdout
+
+
+def test_text_streams_from_an_openai_compatible_server_into_a_real_terminal(
+        tmp_path: Path) -> None:
+    server = LoopbackServer()
+    server.scenario.mode = "sse"
+    server.scenario.chunks = [f"streamed{i} " for i in range(16)]
+    server.scenario.chunk_delay = 0.2
+    server.start()
+    env = {
+        "AIL_HOME": str(tmp_path / "home"),
+        "AIL_HTTP_BASE_URL": server.base_url,
+        "PYTHONPATH": str(ROOT),
+        "TERM": "xterm-256color",
+    }
+    exports = " ".join(f"{k}='{v}'" for k, v in env.items())
+    term = Tmux(tmp_path)
+    try:
+        term.start(f"cd '{ROOT}' && env {exports} '{sys.executable}' -m ail_tui "
+                   "sample_pipelines/local_llm_review.ail.yaml", width=150, height=32)
+        term.wait_for("✓ valid")
+        term.keys("t", "t", "t", "t", "t")  # timeline → … → plan
+        assert "✓ ollama" in term.wait_for("runners:")
+        term.keys("t", "t")  # plan → timeline → output
+        term.keys("r")
+        term.wait_for("▶ running")
+        term.keys("j")  # the summary branch
+        screen = term.wait_for("streamed3")
+        assert "summary · prompt · ▶ running" in screen  # text shown while it streams
+        assert "streamed15" not in screen
+        term.wait_for("✓ done       verdict", timeout=20)
+        term.wait_for("36/102 tok")  # three answers of 12 + 34 tokens, in the header
+        term.keys("q")
+    finally:
+        term.close()
+        server.stop()
+    assert len(server.requests) == 3

@@ -1,0 +1,47 @@
+"""A tmux server of a test's own: start the real program, type keys, read the screen."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+
+class Tmux:
+    """One tmux server of our own, one window running the program."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.socket = f"ail-e2e-{uuid.uuid4().hex[:8]}"
+        self.tmp = tmp_path
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                              text=True, check=False, timeout=10)
+        return done.stdout
+
+    def start(self, command: str, width: int = 120, height: int = 30) -> None:
+        self.tmux("new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height),
+                  command)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "e2e")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "e2e", *keys)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
+
+    def alive(self) -> bool:
+        return "e2e" in self.tmux("list-sessions", "-F", "#{session_name}")
+
+    def close(self) -> None:
+        self.tmux("kill-server")
