@@ -25,7 +25,6 @@ from ail_tui.engine import events as ev
 from ail_tui.engine import workers
 from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
 from ail_tui.engine.gates import GateAnswer, Gates
-from ail_tui.engine.gc_policy import full_collections_deferred
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
 from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
@@ -33,6 +32,7 @@ from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
 from ail_tui.engine.shell import run_shell
 from ail_tui.engine.skills import skill_template
 from ail_tui.engine.state import LoopFrame, RunState, Scope
+from ail_tui.gc_control import full_collections_deferred
 from ail_tui.pipeline.conditions import (
     ConditionSyntaxError,
     evaluate,

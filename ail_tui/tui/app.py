@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
 from watchfiles import awatch
 
+from ail_tui import gc_control
 from ail_tui.engine import events as ev
-from ail_tui.engine import gc_policy
 from ail_tui.engine.executor import Executor, RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.validation import check_file
@@ -175,11 +175,11 @@ class AilApp(App[int]):
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
         self.set_interval(1.0, self._tick, name="tick")
         self._refresh_all()
-        gc_policy.set_aside_startup_objects()
+        gc_control.set_aside_startup_objects()
 
     def on_unmount(self) -> None:
         """The app's objects go back to the collector's care."""
-        gc_policy.bring_back_startup_objects()
+        gc_control.bring_back_startup_objects()
 
     # -- validation and watching ---------------------------------------------------------
 

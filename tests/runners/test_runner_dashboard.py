@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import time
 from pathlib import Path
 
@@ -13,18 +12,9 @@ from ail_tui.tui.app import AilApp
 
 TOKEN = "sk-dashboard-secret-8086"
 
-PIPELINE = """
-version: "1"
-defaults:
-  model: loop-model
-  provider:
-    base_url: {base_url}
-    auth_token: {token}
-    input_cost_per_1k: 0.5
-    output_cost_per_1k: 1.5
-pipeline:
+STEPS = f"""
   - id: leak
-    context: {{shell: "echo key={token}"}}
+    context: {{shell: "echo key={TOKEN}"}}
   - id: ask_http
     async: true
     runner: http
@@ -56,8 +46,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_claude_bin: Path,
     http_server.scenario.chunk_delay = 0.15
     http_server.scenario.usage = (120, 2400)
     path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(PIPELINE.format(base_url=http_server.base_url,
-                                                    token=TOKEN)), encoding="utf-8")
+    path.write_text(http_server.pipeline_head(TOKEN) + STEPS.lstrip("\n"), encoding="utf-8")
     return AilApp(path)
 
 

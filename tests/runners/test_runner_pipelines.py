@@ -26,16 +26,7 @@ from ail_tui.pipeline.validation import check_file
 
 TOKEN = "sk-pipeline-secret-5150"
 
-PIPELINE = """
-version: "1"
-defaults:
-  model: loop-model
-  provider:
-    base_url: {base_url}
-    auth_token: {token}
-    input_cost_per_1k: 0.5
-    output_cost_per_1k: 1.5
-pipeline:
+STEPS = """
   - id: ask_claude
     async: true
     runner: claude
@@ -82,8 +73,8 @@ class Recorder:
 def executor(tmp_path: Path, server: LoopbackServer, claude: str,
              recorder: Recorder) -> Executor:
     path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(PIPELINE.format(
-        base_url=server.base_url, token=TOKEN, claude=claude)), encoding="utf-8")
+    steps = STEPS.lstrip("\n").format(claude=claude)
+    path.write_text(server.pipeline_head(TOKEN) + steps, encoding="utf-8")
     loaded = check_file(path)
     assert loaded.pipeline is not None and loaded.valid, loaded.errors
     options = RunOptions(log_dir=tmp_path / "runs", cwd=str(tmp_path), sync_log=False)

@@ -83,6 +83,13 @@ class LoopbackServer(ThreadingHTTPServer):
         """``http://127.0.0.1:<port>/v1``."""
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
+    def pipeline_head(self, token: str) -> str:
+        """The top of a pipeline whose provider is this server, priced per 1,000 tokens
+        (0.5 in, 1.5 out) and authenticated with ``token``; its steps follow."""
+        return (f'version: "1"\ndefaults:\n  model: loop-model\n  provider:\n'
+                f"    base_url: {self.base_url}\n    auth_token: {token}\n"
+                f"    input_cost_per_1k: 0.5\n    output_cost_per_1k: 1.5\npipeline:\n")
+
     def start(self) -> threading.Thread:
         """Serve on a daemon thread."""
         thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01})

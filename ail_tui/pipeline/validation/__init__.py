@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ail_tui.gc_control import gc_paused
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.gc_pause import gc_paused
 from ail_tui.pipeline.loader import LoadResult, Pipeline, load_pipeline, resolve_path
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.source import Position

@@ -1,4 +1,4 @@
-"""Full collections wait while a pipeline runs, and come back when the last run ends."""
+"""The collector's settings: paused while loading, full collections deferred while running."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from engine_helpers import make_executor
 
+from ail_tui import gc_control
 from ail_tui.engine import events as ev
-from ail_tui.engine import gc_policy
-from ail_tui.engine.gc_policy import full_collections_deferred
+from ail_tui.gc_control import full_collections_deferred, gc_paused
 
 
 def test_nested_and_concurrent_runs_restore_the_thresholds_once() -> None:
@@ -49,9 +49,25 @@ def test_a_run_defers_full_collections_while_it_is_live(tmp_path: Path) -> None:
 
 
 def test_startup_objects_are_set_aside_and_brought_back() -> None:
-    gc_policy.set_aside_startup_objects()
+    gc_control.set_aside_startup_objects()
     try:
         assert gc.get_freeze_count() > 1000
     finally:
-        gc_policy.bring_back_startup_objects()
+        gc_control.bring_back_startup_objects()
     assert gc.get_freeze_count() == 0
+
+
+def test_collection_is_paused_while_any_holder_is_inside() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is left alone
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
