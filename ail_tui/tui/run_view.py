@@ -120,6 +120,7 @@ class RunView:
     interleaved: deque[tuple[str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
     interleaved_total: int = 0  # items ever added to ``interleaved``
+    _open_line: str | None = None  # the step whose streamed line ends ``interleaved``
 
     @classmethod
     def planned(cls, pipeline: Pipeline | None) -> RunView:
@@ -255,11 +256,21 @@ class RunView:
 
     def _stream(self, row: StepRow, text: str) -> None:
         row.add_text(text)
-        self._interleave(row.step_id, text)
+        pieces = text.split("\n")
+        if self._open_line == row.step_id and self.interleaved:
+            # The step's unfinished line is still the newest: the text continues it.
+            self.interleaved[-1] = (row.step_id, self.interleaved[-1][1] + pieces[0])
+        else:
+            self._interleave(row.step_id, pieces[0])
+        for piece in pieces[1:]:
+            self._interleave(row.step_id, piece)
+        self._open_line = row.step_id
 
     def _interleave(self, step_id: str, text: str) -> None:
+        """Add a whole line to the interleaved output."""
         self.interleaved.append((step_id, text))
         self.interleaved_total += 1
+        self._open_line = None
 
     def searchable(self) -> list[tuple[str, str, str]]:
         """Every text of the run as (step id, field, line), for search."""
