@@ -331,6 +331,8 @@ def _describe(exc: Exception, config: HttpConfig) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"Transport error: read timed out after {config.read_timeout:g} s"
     message = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"Transport error: cannot connect to {config.base_url}: {message}"
     if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | OSError):
         return f"Transport error: {message}"
     return f"HttpRunner: {type(exc).__name__}: {message}"

@@ -368,7 +368,8 @@ def test_connection_refused_is_a_transport_error(http_server: LoopbackServer) ->
         port = probe.getsockname()[1]
     error = fail(make_request(http_server, base_url=f"http://127.0.0.1:{port}/v1"))
     assert error.error_type == ErrorType.RUNNER_INVOCATION_FAILED
-    assert error.detail.startswith("Transport error: ")
+    assert error.detail.startswith(
+        f"Transport error: cannot connect to http://127.0.0.1:{port}/v1: ")
 
 
 def test_read_timeout_is_honoured(http_server: LoopbackServer) -> None:
