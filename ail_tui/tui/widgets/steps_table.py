@@ -1,4 +1,4 @@
-"""The steps table: status, group, times, attempts, cost and tokens — one line per step.
+"""The steps table: status, elapsed, attempts, cost, tokens, group, times — a line per step.
 
 Built on the line API: only the rows on screen are drawn, straight from the run view,
 so a run of hundreds of branches costs no more to show than a run of ten. The
@@ -22,8 +22,9 @@ from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
 
-COLUMNS = ("status", "step", "kind", "group", "launched", "started", "done", "elapsed",
-           "try", "cost", "tokens")
+# What a glance needs first; the clock times are furthest right.
+COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "group", "launched",
+           "started", "done")
 WIDTHS = {"status": 11, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
           "elapsed": 7, "try": 3, "cost": 8, "tokens": 9}
 STATUS_STYLE = {
@@ -58,14 +59,14 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
         f"{row.glyph} {row.status}",
         row.step_id,
         row.kind,
-        row.group or "",
-        _clock(row.launched_at),
-        _clock(row.started_at),
-        _clock(row.completed_at),
         f"{elapsed:.1f}s" if elapsed is not None else "",
         str(row.attempts) if row.attempts else "",
         f"${row.cost_usd:.4f}" if row.cost_usd else "",
         tokens,
+        row.group or "",
+        _clock(row.launched_at),
+        _clock(row.started_at),
+        _clock(row.completed_at),
     )
 
 

@@ -103,7 +103,7 @@ def _draw(layout: _Layout, index: int, now: float) -> Text:
                style=STYLE.get(item.status, ""))
     out.append_text(_lane(item, layout.origin, layout.span, layout.bar_width, now))
     start = (item.started_at or item.launched_at or layout.origin) - layout.origin
-    out.append(f" {start:5.1f}s", "dim")
+    out.append(f" +{start:4.1f}s", "dim")  # when it started, from the run's start
     return out
 
 
