@@ -24,6 +24,14 @@ class RunAborted(Exception):
         self.step_id = step_id
 
 
+class StepCancelled(Exception):
+    """The running step was cancelled; carries who and why."""
+
+    def __init__(self, why: Cancellation) -> None:
+        super().__init__(why.reason)
+        self.why = why
+
+
 class RunCancelled(Exception):
     """The run was cancelled (by the user, Ctrl-C, or a cancelled sequential step)."""
 

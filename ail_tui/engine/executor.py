@@ -7,7 +7,6 @@ are thread-safe and return at once.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -15,29 +14,32 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import jsonschema
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
-from ail_tui.engine import workers
-from ail_tui.engine.errors import PipelineBreak, RunAborted, RunCancelled, StepError
+from ail_tui.engine.branch_steps import BranchSteps
+from ail_tui.engine.errors import (
+    PipelineBreak,
+    RunAborted,
+    RunCancelled,
+    StepCancelled,
+    StepError,
+)
 from ail_tui.engine.gates import GateAnswer, Gates
-from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
+from ail_tui.engine.nested_steps import NestedSteps
 from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
-from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
+from ail_tui.engine.scheduler import Branch, Scheduler
 from ail_tui.engine.shell import run_shell
 from ail_tui.engine.skills import skill_template
-from ail_tui.engine.state import LoopFrame, RunState, Scope
+from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.step_list import StepList, new_group, schema_problem
 from ail_tui.gc_control import full_collections_deferred
 from ail_tui.pipeline.conditions import (
     ConditionSyntaxError,
     evaluate,
     parse_condition,
-    parse_exit_when,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.loader import Pipeline
@@ -50,8 +52,6 @@ from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.paths import project_hash, runs_dir
 from ail_tui.turnlog.run_log import RunLog
 
-MAX_PIPELINE_DEPTH = 16
-MAX_LOOP_DEPTH = 8
 DEFAULT_SHELL_TIMEOUT = 120.0
 
 EventSink = Callable[[ev.Event], None]
@@ -93,30 +93,9 @@ class RunResult:
         return self.status in ("completed", "break")
 
 
-class StepCancelled(Exception):
-    """The running step was cancelled; carries who and why."""
-
-    def __init__(self, why: Cancellation) -> None:
-        super().__init__(why.reason)
-        self.why = why
 
 
-@dataclass
-class _List:
-    """One step list being executed."""
-
-    steps: list[Step]
-    scope: Scope
-    prefix: str = ""
-    scheduler: Scheduler | None = None
-    group: str | None = None
-
-
-def _new_group() -> str:
-    return "cg-" + uuid.uuid4().hex[:8]
-
-
-class Executor:
+class Executor(NestedSteps, BranchSteps):
     """Runs one pipeline; see the module docstring."""
 
     def __init__(
@@ -221,7 +200,7 @@ class Executor:
                                  total_steps=len(pipeline.steps),
                                  log_path=str(self.log_path) if self.log_path else None))
         scope = Scope(runner_name=self._session_runner)
-        main = _List(list(pipeline.steps), scope)
+        main = StepList(list(pipeline.steps), scope)
         result = RunResult(self.run_id, "completed", log_path=self.log_path)
         try:
             self._host_invocation(scope)
@@ -311,7 +290,7 @@ class Executor:
             self._drop_token("invocation")
         self._complete(entry)
 
-    def _run_list(self, lst: _List) -> None:
+    def _run_list(self, lst: StepList) -> None:
         parallel = any(s.async_ for s in lst.steps) and not lst.scope.loops
         if parallel and lst.scheduler is None:
             lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
@@ -333,7 +312,7 @@ class Executor:
             with self._lock:
                 self._schedulers.remove(lst.scheduler)
 
-    def _cursor_step(self, lst: _List, index: int, step: Step) -> None:
+    def _cursor_step(self, lst: StepList, index: int, step: Step) -> None:
         step_id = lst.prefix + (step.id or f"step{index}")
         is_branch = step.async_ and lst.scheduler is not None
         if step.disabled or step_id in self.options.disabled or (
@@ -346,7 +325,7 @@ class Executor:
         if is_branch:
             assert lst.scheduler is not None
             if lst.group is None:
-                lst.group = _new_group()
+                lst.group = new_group()
             branch = Branch(step, step_id, index, lst.group,
                             tuple(lst.prefix + d for d in step.depends_on or ()),
                             self._step_token(step_id), len(lst.steps))
@@ -366,7 +345,7 @@ class Executor:
             return
         self._sequential(lst, index, step, step_id)
 
-    def _skip(self, lst: _List, step: Step, step_id: str, reason: str, is_branch: bool) -> None:
+    def _skip(self, lst: StepList, step: Step, step_id: str, reason: str, is_branch: bool) -> None:
         self._emit(ev.StepSkipped(step_id=step_id, reason=reason))
         if is_branch and lst.scheduler is not None:
             lst.scheduler.skipped(Branch(step, step_id, 0, lst.group or "", (),
@@ -386,7 +365,7 @@ class Executor:
 
     # -- sequential steps ----------------------------------------------------------------
 
-    def _sequential(self, lst: _List, index: int, step: Step, step_id: str) -> None:
+    def _sequential(self, lst: StepList, index: int, step: Step, step_id: str) -> None:
         launched = time.time()
         scope = lst.scope
         token = self._step_token(step_id)
@@ -425,7 +404,7 @@ class Executor:
         """input_schema check on the preceding output; honours on_error: continue."""
         if step.input_schema is None:
             return True
-        problem = _schema_problem(preceding, step.input_schema)
+        problem = schema_problem(preceding, step.input_schema)
         if problem is None:
             return True
         detail = f"Step '{step_id}' input does not match input_schema: {problem}"
@@ -448,7 +427,7 @@ class Executor:
             try:
                 entry = self._body(step, step_id, index, total, scope, token, branch, attempt)
                 if step.output_schema is not None and not step.is_join:
-                    problem = _schema_problem(entry.response, step.output_schema)
+                    problem = schema_problem(entry.response, step.output_schema)
                     if problem is not None:
                         raise StepError(ErrorType.OUTPUT_VALIDATION_FAILED,
                                         f"Step '{step_id}' output does not match "
@@ -601,163 +580,6 @@ class Executor:
         return TurnEntry(step_id=step_id, prompt=command, stdout=result.stdout,
                          stderr=result.stderr, exit_code=result.exit_code)
 
-    def _sub_pipeline(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                      token: CancelToken, group: str | None) -> TurnEntry:
-        assert step.pipeline is not None
-        if self.depth + 1 >= MAX_PIPELINE_DEPTH:
-            raise StepError(ErrorType.PIPELINE_ABORTED,
-                            f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
-                            f"of {MAX_PIPELINE_DEPTH}")
-        name = step.pipeline
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
-                                  resolved_prompt=None, concurrent_group=group))
-        self.log.step_started(step_id, name)
-        if name in self.pipeline.pipelines:
-            child = replace(self.pipeline, steps=self.pipeline.pipelines[name])
-            recorded = f"named:{name}"
-        else:
-            child, recorded = self._load_child(step_id, self._render(name, scope))
-        prompt = self._render(step.prompt, scope) if step.prompt is not None else (
-            self.state.last_response() or self.options.prompt)
-        return self._run_child(step_id, child, recorded, prompt, token)
-
-    def _load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
-        from ail_tui.pipeline.validation import check_file
-
-        if text.startswith(("./", "../")):
-            path = self.pipeline.directory / text
-        else:
-            path = Path(self.options.cwd) / text
-        path = Path(os.path.abspath(path))
-        loaded = check_file(path)
-        if loaded.pipeline is None or not loaded.valid:
-            first = loaded.errors[0]
-            raise StepError(first.error_type, f"Step '{step_id}' sub-pipeline '{text}': "
-                            f"{first.detail}")
-        return loaded.pipeline, str(path)
-
-    def _run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
-                   token: CancelToken) -> TurnEntry:
-        options = replace(self.options, prompt=prompt, host_invocation=False)
-        executor = Executor(child, options, None, depth=self.depth + 1, parent_token=token)
-        result = executor.run()
-        if result.status == "cancelled":
-            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
-        if not result.succeeded:
-            raise StepError(result.error_type or ErrorType.PIPELINE_ABORTED,
-                            result.error or "sub-pipeline failed")
-        return TurnEntry(step_id=step_id, prompt=recorded, response=result.last_response or "",
-                         runner_session_id=result.last_session_id)
-
-    def _loop_body(self, step: Step, kind: str, token: CancelToken) -> list[Step]:
-        loop = step.do_while if kind == "do_while" else step.for_each
-        assert loop is not None
-        if loop.steps is not None:
-            return loop.steps
-        from ail_tui.pipeline.validation import check_file
-
-        text = loop.pipeline or ""
-        path = Path(os.path.expanduser(text))
-        if not path.is_absolute():
-            path = self.pipeline.directory / text
-        loaded = check_file(path)
-        if loaded.pipeline is None or not loaded.valid:
-            first = loaded.errors[0]
-            raise StepError(first.error_type, first.detail)
-        return loaded.pipeline.steps
-
-    def _do_while(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                  token: CancelToken) -> TurnEntry:
-        loop = step.do_while
-        assert loop is not None and loop.max_iterations is not None
-        if len(scope.loops) >= MAX_LOOP_DEPTH:
-            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
-                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
-        prompt = f"do_while(max_iterations={loop.max_iterations})"
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
-        self.log.step_started(step_id, prompt)
-        body = self._loop_body(step, "do_while", token)
-        exit_when = parse_exit_when(loop.exit_when or "")
-        prefix = f"{step_id}::"
-        iterations = 0
-        last: str | None = None
-        for iteration in range(loop.max_iterations):
-            self.state.drop_prefix(prefix)
-            inner = scope.inside(LoopFrame("do_while", step_id, iteration, loop.max_iterations))
-            broke = self._run_loop_list(body, inner, prefix, step_id, "do_while")
-            iterations += 1
-            last = self._last_inner_response(prefix) or last
-            if broke:
-                break
-            try:
-                if evaluate(exit_when, self.state.renderer(inner)):
-                    break
-            except (UnresolvedVariable, TemplateSyntaxError) as exc:
-                raise RunAborted(ErrorType.CONDITION_INVALID,
-                                 f"Step '{step_id}' exit_when: {exc}", step_id) from None
-        else:
-            if loop.on_max_iterations != "continue":
-                raise StepError(ErrorType.DO_WHILE_EXHAUSTED,
-                                f"Step '{step_id}' exhausted do_while.max_iterations "
-                                f"({loop.max_iterations}) without exit_when becoming true")
-        return TurnEntry(step_id=step_id, prompt=prompt, response=last, index=iterations)
-
-    def _for_each(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                  token: CancelToken) -> TurnEntry:
-        loop = step.for_each
-        assert loop is not None
-        if len(scope.loops) >= MAX_LOOP_DEPTH:
-            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
-                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
-        source = self._render(loop.over or "", scope)
-        try:
-            items = json.loads(source)
-        except ValueError:
-            items = None
-        if not isinstance(items, list):
-            raise StepError(ErrorType.FOR_EACH_SOURCE_INVALID,
-                            f"Step '{step_id}' for_each over did not give a JSON array: "
-                            f"{source[:200]!r}")
-        if loop.max_items is not None and len(items) > loop.max_items:
-            if loop.on_max_items == "abort_pipeline":
-                raise RunAborted(ErrorType.PIPELINE_ABORTED,
-                                 f"Step '{step_id}' for_each has {len(items)} items, more than "
-                                 f"max_items ({loop.max_items})", step_id)
-            items = items[: loop.max_items]
-        prompt = f"for_each(items={len(items)})"
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
-        self.log.step_started(step_id, prompt)
-        body = self._loop_body(step, "for_each", token)
-        prefix = f"{step_id}::"
-        last: str | None = None
-        for number, item in enumerate(items, 1):
-            self.state.drop_prefix(prefix)
-            inner = scope.inside(LoopFrame("for_each", step_id, number, len(items), item,
-                                           loop.as_))
-            broke = self._run_loop_list(body, inner, prefix, step_id, "for_each")
-            last = self._last_inner_response(prefix) or last
-            if broke:
-                break
-        return TurnEntry(step_id=step_id, prompt=prompt, response=last)
-
-    def _run_loop_list(self, body: list[Step], scope: Scope, prefix: str, loop_id: str,
-                       kind: str) -> bool:
-        try:
-            self._run_list(_List(body, scope, prefix))
-        except PipelineBreak:
-            return True
-        except RunAborted as abort:
-            if abort.error_type == ErrorType.PIPELINE_ABORTED and "on_result" in abort.detail:
-                abort.detail += f" inside {kind} loop '{loop_id}'"
-            raise
-        return False
-
-    def _last_inner_response(self, prefix: str) -> str | None:
-        for entry in reversed(self.state.entries()):
-            if entry.step_id.startswith(prefix) and entry.response is not None:
-                return entry.response
-        return None
-
     # -- chains, gates, actions ----------------------------------------------------------
 
     def _chain(self, step: Step, step_id: str, which: str, scope: Scope,
@@ -836,7 +658,7 @@ class Executor:
             raise RunAborted(ErrorType.CONDITION_INVALID, detail, step_id) from None
 
     def _act(self, fired: Fired, step: Step, step_id: str, scope: Scope, token: CancelToken,
-             lst: _List | None) -> None:
+             lst: StepList | None) -> None:
         action = fired.action
         if action == "continue":
             return
@@ -866,144 +688,6 @@ class Executor:
             self._complete(entry)
 
     # -- joins and branches --------------------------------------------------------------
-
-    def _join(self, lst: _List, index: int, step: Step, step_id: str) -> None:
-        launched = time.time()
-        deps = [lst.prefix + d for d in step.depends_on or ()]
-        scheduler = lst.scheduler
-        mode = step.on_error or "fail_fast"
-        outcomes: list[DepOutcome] = []
-        if scheduler is not None:
-            def failed(branches: list[Branch]) -> bool:
-                return mode == "fail_fast" and any(
-                    b.state in (BranchState.FAILED, BranchState.CANCELLED) for b in branches)
-
-            branches = scheduler.wait_for(deps, stop=failed, cancel=self.token)
-            self._checkpoint()
-            culprit = next((scheduler.branches[d] for d in deps if d in scheduler.branches
-                            and scheduler.branches[d].state in (BranchState.FAILED,
-                                                                BranchState.CANCELLED)), None)
-            if mode == "fail_fast" and culprit is not None:
-                why = Cancellation("fail_fast", f"join '{step_id}': dependency "
-                                   f"'{culprit.step_id}' failed")
-                for other in branches:
-                    if not other.finished:
-                        other.token.cancel(why)
-                scheduler.pump()
-                scheduler.wait_for(deps)
-                detail = (f"Join dependency '{culprit.step_id}' failed (fail_fast): "
-                          f"{culprit.error}")
-                self._emit(ev.StepFailed(step_id=step_id, error=detail,
-                                         error_type=ErrorType.PIPELINE_ABORTED))
-                raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
-        for dep in deps:
-            branch = scheduler.branches.get(dep) if scheduler is not None else None
-            if branch is not None:
-                outcomes.append(branch.outcome())
-            else:
-                outcomes.append(DepOutcome(dep, entry=self.state.find(dep)))
-        structured = step.output_schema is not None and all(
-            self._declares_schema(lst, d) for d in step.depends_on or ())
-        try:
-            response = structured_join(outcomes) if structured else string_join(outcomes)
-            if step.output_schema is not None:
-                problem = _schema_problem(response, step.output_schema)
-                if problem is not None:
-                    raise JoinError(ErrorType.OUTPUT_VALIDATION_FAILED,
-                                    f"Join step '{step_id}' merged output does not match "
-                                    f"output_schema: {problem}")
-        except JoinError as error:
-            self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
-                                     error_type=error.error_type))
-            raise RunAborted(error.error_type, error.detail, step_id) from None
-        done = [o.entry for o in outcomes if o.entry is not None]
-        entry = TurnEntry(
-            step_id=step_id, prompt=join_prompt([d for d in step.depends_on or ()]),
-            response=response,
-            launched_at=min((e.launched_at for e in done if e.launched_at), default=launched),
-            completed_at=max((e.completed_at for e in done if e.completed_at),
-                             default=time.time()),
-        )
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=len(lst.steps)))
-        self._complete(entry)
-        token = self._step_token(step_id)
-        try:
-            fired = self._on_result(step, step_id, entry, lst.scope, None)
-            if fired is not None:
-                self._act(fired, step, step_id, lst.scope, token, lst)
-        except StepCancelled as cancelled:
-            self._record_cancel(step_id, cancelled.why)
-            raise RunCancelled(cancelled.why) from None
-        finally:
-            self._drop_token(step_id)
-
-    def _declares_schema(self, lst: _List, dep: str) -> bool:
-        return any(s.id == dep and s.output_schema is not None for s in lst.steps)
-
-    def _start_branch(self, branch: Branch) -> None:
-        workers.submit(lambda: self._run_branch(branch))
-
-    def _run_branch(self, branch: Branch) -> None:
-        scheduler = self._scheduler_of(branch)
-        assert scheduler is not None
-        scheduler.mark_running(branch)
-        step, step_id = branch.step, branch.step_id
-        scope = Scope(runner_name=self._session_runner)
-        state = BranchState.FAILED
-        try:
-            entry = self._attempts(step, step_id, branch.index, branch.total, scope,
-                                   branch.token, branch)
-            if entry is None:
-                entry = TurnEntry(step_id=step_id, prompt="", response="")
-            entry.concurrent_group = branch.group
-            entry.launched_at = branch.launched_at
-            entry.started_at = branch.started_at
-            entry.completed_at = time.time()
-            branch.completed_at = entry.completed_at
-            branch.entry = entry
-            self._complete(entry, group=branch.group)
-            fired = self._on_result(step, step_id, entry, scope, None)
-            self._chain(step, step_id, "then", scope, branch.token)
-            if fired is not None:
-                self._act(fired, step, step_id, scope, branch.token, None)
-            state = BranchState.DONE
-        except StepCancelled as cancelled:
-            branch.error_type = ErrorType.RUNNER_CANCELLED
-            branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
-            branch.completed_at = time.time()
-            self._record_cancel(step_id, cancelled.why, branch.group, branch.launched_at)
-            state = BranchState.CANCELLED
-        except RunAborted as abort:
-            branch.error_type, branch.error = abort.error_type, abort.detail
-            branch.completed_at = time.time()
-            # Rust writes nothing for a failed branch; the reader needs to know why.
-            self.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
-            if "on_result fired abort_pipeline" in abort.detail:
-                self._abort_from_branch(abort)
-        except Exception as exc:  # a bug must not hang the run: fail the branch visibly
-            branch.error_type = ErrorType.PIPELINE_ABORTED
-            branch.error = f"internal error in step '{step_id}': {exc!r}"
-            self._emit(ev.StepFailed(step_id=step_id, error=branch.error,
-                                     error_type=branch.error_type))
-        finally:
-            self._drop_token(step_id)
-            scheduler.finish(branch, state)
-
-    def _abort_from_branch(self, abort: RunAborted) -> None:
-        """P4: abort_pipeline from an async step cancels every in-flight step."""
-        with self._lock:
-            if self._abort is None:
-                self._abort = abort
-        self.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
-
-    def _branch_never_started(self, branch: Branch, why: Cancellation) -> None:
-        self._record_cancel(branch.step_id, why, branch.group, branch.launched_at)
-        self._drop_token(branch.step_id)
-
-    def _scheduler_of(self, branch: Branch) -> Scheduler | None:
-        with self._lock:
-            return next((s for s in self._schedulers if s.branches.get(branch.step_id) is branch),
-                        None)
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -1037,14 +721,3 @@ class Executor:
                                 launched_at=launched_at)
         self._emit(ev.StepCancelled(step_id=step_id, cancelled_by=why.by, reason=why.reason,
                                     concurrent_group=group))
-
-
-def _schema_problem(text: str | None, schema: Any) -> str | None:
-    """Why ``text`` is not JSON matching ``schema``, or None when it is."""
-    try:
-        value = json.loads(text or "")
-    except ValueError as exc:
-        return f"not valid JSON ({exc})"
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    error = jsonschema.exceptions.best_match(validator(schema).iter_errors(value))
-    return None if error is None else error.message

@@ -1,0 +1,174 @@
+"""Async branches and joins (spec §29): a branch's life on its worker, and the join.
+
+A mixin of :class:`~ail_tui.engine.executor.Executor`; it uses the executor's state,
+log, events, schedulers and step runner.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.engine import events as ev
+from ail_tui.engine import workers
+from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
+from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
+from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
+from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.step_list import StepList, schema_problem
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.models import Step
+from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.run_log import RunLog
+
+
+class BranchSteps:
+    """Running branches and joining them (``_emit``, ``_attempts``, ``_complete``, ``_act``
+    and the token bookkeeping: the executor's)."""
+
+    token: CancelToken
+    state: RunState
+    log: RunLog
+    _lock: threading.Lock
+    _abort: RunAborted | None
+    _schedulers: list[Scheduler]
+    _session_runner: str
+
+    def _join(self, lst: StepList, index: int, step: Step, step_id: str) -> None:
+        launched = time.time()
+        deps = [lst.prefix + d for d in step.depends_on or ()]
+        scheduler = lst.scheduler
+        mode = step.on_error or "fail_fast"
+        outcomes: list[DepOutcome] = []
+        if scheduler is not None:
+            def failed(branches: list[Branch]) -> bool:
+                return mode == "fail_fast" and any(
+                    b.state in (BranchState.FAILED, BranchState.CANCELLED) for b in branches)
+
+            branches = scheduler.wait_for(deps, stop=failed, cancel=self.token)
+            self._checkpoint()
+            culprit = next((scheduler.branches[d] for d in deps if d in scheduler.branches
+                            and scheduler.branches[d].state in (BranchState.FAILED,
+                                                                BranchState.CANCELLED)), None)
+            if mode == "fail_fast" and culprit is not None:
+                why = Cancellation("fail_fast", f"join '{step_id}': dependency "
+                                   f"'{culprit.step_id}' failed")
+                for other in branches:
+                    if not other.finished:
+                        other.token.cancel(why)
+                scheduler.pump()
+                scheduler.wait_for(deps)
+                detail = (f"Join dependency '{culprit.step_id}' failed (fail_fast): "
+                          f"{culprit.error}")
+                self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                                         error_type=ErrorType.PIPELINE_ABORTED))
+                raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
+        for dep in deps:
+            branch = scheduler.branches.get(dep) if scheduler is not None else None
+            if branch is not None:
+                outcomes.append(branch.outcome())
+            else:
+                outcomes.append(DepOutcome(dep, entry=self.state.find(dep)))
+        structured = step.output_schema is not None and all(
+            self._declares_schema(lst, d) for d in step.depends_on or ())
+        try:
+            response = structured_join(outcomes) if structured else string_join(outcomes)
+            if step.output_schema is not None:
+                problem = schema_problem(response, step.output_schema)
+                if problem is not None:
+                    raise JoinError(ErrorType.OUTPUT_VALIDATION_FAILED,
+                                    f"Join step '{step_id}' merged output does not match "
+                                    f"output_schema: {problem}")
+        except JoinError as error:
+            self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+                                     error_type=error.error_type))
+            raise RunAborted(error.error_type, error.detail, step_id) from None
+        done = [o.entry for o in outcomes if o.entry is not None]
+        entry = TurnEntry(
+            step_id=step_id, prompt=join_prompt([d for d in step.depends_on or ()]),
+            response=response,
+            launched_at=min((e.launched_at for e in done if e.launched_at), default=launched),
+            completed_at=max((e.completed_at for e in done if e.completed_at),
+                             default=time.time()),
+        )
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=len(lst.steps)))
+        self._complete(entry)
+        token = self._step_token(step_id)
+        try:
+            fired = self._on_result(step, step_id, entry, lst.scope, None)
+            if fired is not None:
+                self._act(fired, step, step_id, lst.scope, token, lst)
+        except StepCancelled as cancelled:
+            self._record_cancel(step_id, cancelled.why)
+            raise RunCancelled(cancelled.why) from None
+        finally:
+            self._drop_token(step_id)
+
+    def _declares_schema(self, lst: StepList, dep: str) -> bool:
+        return any(s.id == dep and s.output_schema is not None for s in lst.steps)
+
+    def _start_branch(self, branch: Branch) -> None:
+        workers.submit(lambda: self._run_branch(branch))
+
+    def _run_branch(self, branch: Branch) -> None:
+        scheduler = self._scheduler_of(branch)
+        assert scheduler is not None
+        scheduler.mark_running(branch)
+        step, step_id = branch.step, branch.step_id
+        scope = Scope(runner_name=self._session_runner)
+        state = BranchState.FAILED
+        try:
+            entry = self._attempts(step, step_id, branch.index, branch.total, scope,
+                                   branch.token, branch)
+            if entry is None:
+                entry = TurnEntry(step_id=step_id, prompt="", response="")
+            entry.concurrent_group = branch.group
+            entry.launched_at = branch.launched_at
+            entry.started_at = branch.started_at
+            entry.completed_at = time.time()
+            branch.completed_at = entry.completed_at
+            branch.entry = entry
+            self._complete(entry, group=branch.group)
+            fired = self._on_result(step, step_id, entry, scope, None)
+            self._chain(step, step_id, "then", scope, branch.token)
+            if fired is not None:
+                self._act(fired, step, step_id, scope, branch.token, None)
+            state = BranchState.DONE
+        except StepCancelled as cancelled:
+            branch.error_type = ErrorType.RUNNER_CANCELLED
+            branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
+            branch.completed_at = time.time()
+            self._record_cancel(step_id, cancelled.why, branch.group, branch.launched_at)
+            state = BranchState.CANCELLED
+        except RunAborted as abort:
+            branch.error_type, branch.error = abort.error_type, abort.detail
+            branch.completed_at = time.time()
+            # Rust writes nothing for a failed branch; the reader needs to know why.
+            self.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
+            if "on_result fired abort_pipeline" in abort.detail:
+                self._abort_from_branch(abort)
+        except Exception as exc:  # a bug must not hang the run: fail the branch visibly
+            branch.error_type = ErrorType.PIPELINE_ABORTED
+            branch.error = f"internal error in step '{step_id}': {exc!r}"
+            self._emit(ev.StepFailed(step_id=step_id, error=branch.error,
+                                     error_type=branch.error_type))
+        finally:
+            self._drop_token(step_id)
+            scheduler.finish(branch, state)
+
+    def _abort_from_branch(self, abort: RunAborted) -> None:
+        """P4: abort_pipeline from an async step cancels every in-flight step."""
+        with self._lock:
+            if self._abort is None:
+                self._abort = abort
+        self.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
+
+    def _branch_never_started(self, branch: Branch, why: Cancellation) -> None:
+        self._record_cancel(branch.step_id, why, branch.group, branch.launched_at)
+        self._drop_token(branch.step_id)
+
+    def _scheduler_of(self, branch: Branch) -> Scheduler | None:
+        with self._lock:
+            return next((s for s in self._schedulers if s.branches.get(branch.step_id) is branch),
+                        None)

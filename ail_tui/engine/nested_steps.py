@@ -1,0 +1,199 @@
+"""Steps that run other steps: sub-pipelines (file and named), do_while and for_each.
+
+A mixin of :class:`~ail_tui.engine.executor.Executor`; it uses the executor's state,
+log, events and step runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.engine import events as ev
+from ail_tui.engine.errors import PipelineBreak, RunAborted, StepCancelled, StepError
+from ail_tui.engine.state import LoopFrame, RunState, Scope
+from ail_tui.engine.step_list import StepList
+from ail_tui.pipeline.conditions import evaluate, parse_exit_when
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.pipeline.models import Step
+from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
+from ail_tui.pipeline.validation import MAX_LOOP_DEPTH
+from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.run_log import RunLog
+
+if TYPE_CHECKING:
+    from ail_tui.engine.executor import RunOptions
+
+MAX_PIPELINE_DEPTH = 16
+
+
+class NestedSteps:
+    """Sub-pipelines and loops (``_emit``, ``_render``, ``_run_list``: the executor's)."""
+
+    pipeline: Pipeline
+    options: RunOptions
+    depth: int
+    state: RunState
+    log: RunLog
+
+    def _sub_pipeline(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                      token: CancelToken, group: str | None) -> TurnEntry:
+        assert step.pipeline is not None
+        if self.depth + 1 >= MAX_PIPELINE_DEPTH:
+            raise StepError(ErrorType.PIPELINE_ABORTED,
+                            f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
+                            f"of {MAX_PIPELINE_DEPTH}")
+        name = step.pipeline
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                  resolved_prompt=None, concurrent_group=group))
+        self.log.step_started(step_id, name)
+        if name in self.pipeline.pipelines:
+            child = replace(self.pipeline, steps=self.pipeline.pipelines[name])
+            recorded = f"named:{name}"
+        else:
+            child, recorded = self._load_child(step_id, self._render(name, scope))
+        prompt = self._render(step.prompt, scope) if step.prompt is not None else (
+            self.state.last_response() or self.options.prompt)
+        return self._run_child(step_id, child, recorded, prompt, token)
+
+    def _load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
+        from ail_tui.pipeline.validation import check_file
+
+        if text.startswith(("./", "../")):
+            path = self.pipeline.directory / text
+        else:
+            path = Path(self.options.cwd) / text
+        path = Path(os.path.abspath(path))
+        loaded = check_file(path)
+        if loaded.pipeline is None or not loaded.valid:
+            first = loaded.errors[0]
+            raise StepError(first.error_type, f"Step '{step_id}' sub-pipeline '{text}': "
+                            f"{first.detail}")
+        return loaded.pipeline, str(path)
+
+    def _run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
+                   token: CancelToken) -> TurnEntry:
+        options = replace(self.options, prompt=prompt, host_invocation=False)
+        executor = type(self)(child, options, None, depth=self.depth + 1, parent_token=token)
+        result = executor.run()
+        if result.status == "cancelled":
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        if not result.succeeded:
+            raise StepError(result.error_type or ErrorType.PIPELINE_ABORTED,
+                            result.error or "sub-pipeline failed")
+        return TurnEntry(step_id=step_id, prompt=recorded, response=result.last_response or "",
+                         runner_session_id=result.last_session_id)
+
+    def _loop_body(self, step: Step, kind: str, token: CancelToken) -> list[Step]:
+        loop = step.do_while if kind == "do_while" else step.for_each
+        assert loop is not None
+        if loop.steps is not None:
+            return loop.steps
+        from ail_tui.pipeline.validation import check_file
+
+        text = loop.pipeline or ""
+        path = Path(os.path.expanduser(text))
+        if not path.is_absolute():
+            path = self.pipeline.directory / text
+        loaded = check_file(path)
+        if loaded.pipeline is None or not loaded.valid:
+            first = loaded.errors[0]
+            raise StepError(first.error_type, first.detail)
+        return loaded.pipeline.steps
+
+    def _do_while(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                  token: CancelToken) -> TurnEntry:
+        loop = step.do_while
+        assert loop is not None and loop.max_iterations is not None
+        if len(scope.loops) >= MAX_LOOP_DEPTH:
+            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
+                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
+        prompt = f"do_while(max_iterations={loop.max_iterations})"
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.log.step_started(step_id, prompt)
+        body = self._loop_body(step, "do_while", token)
+        exit_when = parse_exit_when(loop.exit_when or "")
+        prefix = f"{step_id}::"
+        iterations = 0
+        last: str | None = None
+        for iteration in range(loop.max_iterations):
+            self.state.drop_prefix(prefix)
+            inner = scope.inside(LoopFrame("do_while", step_id, iteration, loop.max_iterations))
+            broke = self._run_loop_list(body, inner, prefix, step_id, "do_while")
+            iterations += 1
+            last = self._last_inner_response(prefix) or last
+            if broke:
+                break
+            try:
+                if evaluate(exit_when, self.state.renderer(inner)):
+                    break
+            except (UnresolvedVariable, TemplateSyntaxError) as exc:
+                raise RunAborted(ErrorType.CONDITION_INVALID,
+                                 f"Step '{step_id}' exit_when: {exc}", step_id) from None
+        else:
+            if loop.on_max_iterations != "continue":
+                raise StepError(ErrorType.DO_WHILE_EXHAUSTED,
+                                f"Step '{step_id}' exhausted do_while.max_iterations "
+                                f"({loop.max_iterations}) without exit_when becoming true")
+        return TurnEntry(step_id=step_id, prompt=prompt, response=last, index=iterations)
+
+    def _for_each(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                  token: CancelToken) -> TurnEntry:
+        loop = step.for_each
+        assert loop is not None
+        if len(scope.loops) >= MAX_LOOP_DEPTH:
+            raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
+                            f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
+        source = self._render(loop.over or "", scope)
+        try:
+            items = json.loads(source)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            raise StepError(ErrorType.FOR_EACH_SOURCE_INVALID,
+                            f"Step '{step_id}' for_each over did not give a JSON array: "
+                            f"{source[:200]!r}")
+        if loop.max_items is not None and len(items) > loop.max_items:
+            if loop.on_max_items == "abort_pipeline":
+                raise RunAborted(ErrorType.PIPELINE_ABORTED,
+                                 f"Step '{step_id}' for_each has {len(items)} items, more than "
+                                 f"max_items ({loop.max_items})", step_id)
+            items = items[: loop.max_items]
+        prompt = f"for_each(items={len(items)})"
+        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.log.step_started(step_id, prompt)
+        body = self._loop_body(step, "for_each", token)
+        prefix = f"{step_id}::"
+        last: str | None = None
+        for number, item in enumerate(items, 1):
+            self.state.drop_prefix(prefix)
+            inner = scope.inside(LoopFrame("for_each", step_id, number, len(items), item,
+                                           loop.as_))
+            broke = self._run_loop_list(body, inner, prefix, step_id, "for_each")
+            last = self._last_inner_response(prefix) or last
+            if broke:
+                break
+        return TurnEntry(step_id=step_id, prompt=prompt, response=last)
+
+    def _run_loop_list(self, body: list[Step], scope: Scope, prefix: str, loop_id: str,
+                       kind: str) -> bool:
+        try:
+            self._run_list(StepList(body, scope, prefix))
+        except PipelineBreak:
+            return True
+        except RunAborted as abort:
+            if abort.error_type == ErrorType.PIPELINE_ABORTED and "on_result" in abort.detail:
+                abort.detail += f" inside {kind} loop '{loop_id}'"
+            raise
+        return False
+
+    def _last_inner_response(self, prefix: str) -> str | None:
+        for entry in reversed(self.state.entries()):
+            if entry.step_id.startswith(prefix) and entry.response is not None:
+                return entry.response
+        return None
