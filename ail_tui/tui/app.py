@@ -6,18 +6,16 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Log, TabbedContent, TabPane
 from watchfiles import awatch
 
 from ail_tui import gc_control
@@ -28,13 +26,15 @@ from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
 from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runners
 from ail_tui.runners.registry import RunnerFactory, session_default
+from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
-from ail_tui.tui.run_view import GLYPH, RunView
+from ail_tui.tui.run_view import RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
 from ail_tui.tui.widgets.details import Details, details_text
 from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
 from ail_tui.tui.widgets.plan import Plan, render_plan
 from ail_tui.tui.widgets.problems import Problems, render_problems
+from ail_tui.tui.widgets.status_bar import StatusBar, status_text
 from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
@@ -42,21 +42,6 @@ DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
 MAX_EVENTS_PER_TICK = 20_000
 EVENT_LOG_LINES = 20_000
-
-
-def _event_line(event: ev.Event, origin: float | None) -> str:
-    data = event.to_json()
-    step = data.pop("step_id", "") or ""
-    for key in ("type", "at", "event"):
-        data.pop(key, None)
-    if isinstance(event, ev.RunnerEvent):
-        inner = dict(event.event)
-        data = {"runner": inner.pop("type", "?"), **{k: v for k, v in inner.items()
-                                                    if k in ("text", "tool_name")}}
-    detail = " ".join(f"{k}={v!r}" for k, v in data.items() if v not in (None, "", [], {}))
-    relative = f"+{event.at - origin:8.3f}s" if origin else " " * 10
-    clock = datetime.fromtimestamp(event.at).strftime("%H:%M:%S.%f")[:-3]
-    return f"{relative} {clock} {event.type:<20} {step:<16} {detail[:300]}"
 
 
 class AilApp(App[int]):
@@ -133,7 +118,7 @@ class AilApp(App[int]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status")
+        yield StatusBar(id="status")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
             with TabbedContent(id="panes", initial="tab-timeline"):
@@ -163,7 +148,7 @@ class AilApp(App[int]):
         self.problems = self.query_one(Problems)
         self.plan = self.query_one(Plan)
         self.tabs = self.query_one(TabbedContent)
-        self.status = self.query_one("#status", Static)
+        self.status = self.query_one(StatusBar)
         self.details = self.query_one(Details)
         self.search_box = self.query_one("#search", Input)
         self.search_box.display = False
@@ -524,7 +509,7 @@ class AilApp(App[int]):
             if step in self._streamed and isinstance(
                     event, ev.StepCompleted | ev.StepFailed | ev.StepCancelled):
                 lines.append(self._stream_line(step, origin))
-            lines.append(_event_line(event, origin))
+            lines.append(event_line(event, origin))
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
                 self._pending_gate(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
@@ -550,11 +535,8 @@ class AilApp(App[int]):
         self._redraw_due = False
 
     def _stream_line(self, step: str, origin: float | None) -> str:
-        """One event-log line for all the text a step streamed (chunks are not listed)."""
         chunks, chars, first = self._streamed.pop(step)
-        clock = datetime.fromtimestamp(first).strftime("%H:%M:%S.%f")[:-3]
-        relative = f"+{first - origin:8.3f}s" if origin else " " * 10
-        return f"{relative} {clock} {'stream_delta':<20} {step:<16} ×{chunks} ({chars} chars)"
+        return stream_line(step, int(chunks), int(chars), first, origin)
 
     def _write_event_lines(self, lines: list[str]) -> None:
         # A hidden pane is not written to (each write re-lays out the screen); it is
@@ -669,7 +651,6 @@ class AilApp(App[int]):
         # not once per row passed.
         self._redraw_due = True
 
-    _status_height = 0
     _last_redraw = 0.0
     _redraw_due = False
     _event_log_stale = False
@@ -700,52 +681,11 @@ class AilApp(App[int]):
                             lambda: row.lines_total, notice=row.error or "")
 
     def _refresh_status(self) -> None:
-        status = self.status
-        text = Text()
-        text.append(" ail-tui ", style="bold reverse")
         name = display_path(self.pipeline_path) if self.pipeline_path else "(log)"
-        text.append(f" {name} ")
-        result = self.result
-        if result is not None:
-            saved = datetime.fromtimestamp(self.validated_at or self.clock()).strftime(
-                "%H:%M:%S")
-            if result.valid:
-                text.append(f"✓ valid ({saved})", style="green")
-            else:
-                text.append(f"✗ invalid: {len(result.errors)} error(s) ({saved})",
-                            style="bold red")
-        view = self.view
-        if view.run_id:
-            text.append(f"  run {view.run_id[:8]} ", style="bold")
-            text.append(view.state, style="cyan" if view.running else (
-                "green" if view.state in ("completed", "break") else "red"))
-            if view.started_at:
-                end = view.finished_at or self.clock()
-                text.append(f" {end - view.started_at:5.1f}s")
-        counts = view.counts()
-        for state in ("running", "queued", "waiting", "done", "failed", "cancelled",
-                      "skipped"):
-            if counts.get(state):
-                text.append(f"  {GLYPH[state]}{counts[state]} {state}")
-        tokens_in, tokens_out = view.total_tokens()
-        if tokens_in or tokens_out:
-            text.append(f"  {tokens_in:,}/{tokens_out:,} tok")
-        if view.total_cost:
-            text.append(f"  ${view.total_cost:.4f}")
-        if view.running and self.generation > self.run_generation:
-            text.append("  ⟳ pipeline changed since this run started — r re-runs it",
-                        style="yellow")
-        if view.gates:
-            text.append(f"  ⏸ gate waiting ({view.gates[0]}) — g to answer", style="magenta")
-        missing = [c.name for c in self.runner_checks or () if not c.available]
-        if missing and not view.running:
-            text.append(f"  ⚠ unavailable runner: {', '.join(missing)} (see Plan)",
-                        style="yellow")
-        # A re-layout of the whole screen costs far more than the bar itself: only ask for
-        # one when the bar's height (one line, or two when it wraps) changes.
-        height = 1 if text.cell_len <= max(status.size.width, 1) else 2
-        status.update(text, layout=height != self._status_height)
-        self._status_height = height
+        missing = tuple(c.name for c in self.runner_checks or () if not c.available)
+        self.status.show(status_text(
+            name, self.result, self.validated_at or self.clock(), self.view, self.clock(),
+            changed=self.generation > self.run_generation, missing=missing))
 
 
 def run_dashboard(path: str | None, **options: Any) -> int:
