@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +41,7 @@ from ail_tui.tui.widgets.timeline import Timeline
 
 DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
+UI_SWITCH_INTERVAL = 0.02  # seconds a thread may hold the interpreter lock (default 0.005)
 MAX_EVENTS_PER_TICK = 20_000
 EVENT_LOG_LINES = 20_000
 
@@ -161,10 +163,17 @@ class AilApp(App[int]):
         self.set_interval(1.0, self._tick, name="tick")
         self._refresh_all()
         gc_control.set_aside_startup_objects()
+        # The interface thread is the one thread that computes for long (a frame); the
+        # engine's threads mostly wait on pipes, sockets and timers. Longer time slices
+        # let a frame finish instead of being cut every 5 ms to queue behind hundreds of
+        # branch threads, each of which gives the lock back as soon as it blocks.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(UI_SWITCH_INTERVAL)
 
     def on_unmount(self) -> None:
-        """The app's objects go back to the collector's care."""
+        """The app's objects go back to the collector's care; time slices as they were."""
         gc_control.bring_back_startup_objects()
+        sys.setswitchinterval(self._switch_interval)
 
     # -- validation and watching ---------------------------------------------------------
 
@@ -654,6 +663,7 @@ class AilApp(App[int]):
     _last_redraw = 0.0
     _redraw_due = False
     _event_log_stale = False
+    _switch_interval = 0.005
 
     def _show_output(self) -> None:
         """Bring the output or details pane, whichever is shown, up to date."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import TabbedContent
 
-from ail_tui.tui.app import AilApp
+from ail_tui.tui.app import UI_SWITCH_INTERVAL, AilApp
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
 from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
@@ -393,3 +395,12 @@ async def test_plan_and_header_say_which_runners_are_missing(make_app, tmp_path:
         plan = text_of(app, "#plan")
         assert "✗ claude unavailable" in plan and "not on PATH" in plan
         assert "✓ stub" in plan
+
+
+async def test_the_interface_thread_gets_longer_time_slices_while_open(make_app) -> None:
+    before = sys.getswitchinterval()
+    app = make_app(PARALLEL)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.1)
+        assert sys.getswitchinterval() == pytest.approx(UI_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == pytest.approx(before)
