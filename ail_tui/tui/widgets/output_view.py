@@ -17,7 +17,8 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
+
+from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 
 HEADER_STYLE = Style(bold=True, reverse=True)
 NOTICE_STYLE = Style(color="red", bold=True)
@@ -78,7 +79,7 @@ def wrap(line: str, width: int) -> list[str]:
     return [piece for part in line.split("\n") for piece in _chop(part, width)]
 
 
-class OutputView(Widget, can_focus=True):
+class OutputView(CachedBaseStyle, can_focus=True):
     """Shows an :class:`OutputSource`, wrapped, following its end or scrolled back."""
 
     BINDINGS = [
@@ -177,13 +178,6 @@ class OutputView(Widget, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
-    _base_style: Style | None = None
-
-    def notify_style_update(self) -> None:
-        """Styles changed (theme, focus): the cached base style is stale."""
-        self._base_style = None
-        super().notify_style_update()
-
     def _lay_out(self) -> None:
         """Work out the text of every line on screen (once per change)."""
         source, width, height = self._source, self.size.width, self._body_height
@@ -223,9 +217,7 @@ class OutputView(Widget, can_focus=True):
         """One screen line: the title bar on top, then the wrapped text."""
         self._lay_out()
         width = self.size.width
-        base = self._base_style
-        if base is None:
-            base = self._base_style = self.rich_style
+        base = self.base_style
         if y >= len(self._screen):
             return Strip.blank(width, base)
         text = self._screen[y]

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
+from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 
 # What a glance needs first; the clock times are furthest right.
 COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "group", "launched",
@@ -74,7 +75,7 @@ def _fit(text: str, width: int) -> str:
     return text[:width].ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
-class StepsTable(ScrollView, can_focus=True):
+class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
     """One line per step of the run view; ``j``/``k`` and arrows move the selection."""
 
     DEFAULT_CSS = "StepsTable { height: 100%; }"
@@ -214,13 +215,6 @@ class StepsTable(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
-    _base_style: Style | None = None
-
-    def notify_style_update(self) -> None:
-        """Styles changed (theme, focus): the cached base style is stale."""
-        self._base_style = None
-        super().notify_style_update()
-
     def _compute_widths(self) -> list[int]:
         step_width = min(max([4, *(len(i) for i in getattr(self, "_ids", []))]), 24)
         return [step_width if name == "step" else WIDTHS[name] for name in COLUMNS]
@@ -241,9 +235,7 @@ class StepsTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """The header on the first line, then the rows under the scroll position."""
         width = self.size.width
-        base = self._base_style
-        if base is None:
-            base = self._base_style = self.rich_style
+        base = self.base_style
         if y == 0:
             segments = self._line(COLUMNS, base + HEADER_STYLE)
         else:
