@@ -245,8 +245,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return cmd_dashboard(options)
 
 
+def _reopen_closed_streams() -> None:
+    """A stream closed by the caller (``ail-tui run ... >&-``) goes to /dev/null instead."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
 def run() -> None:
     """Console-script entry point."""
+    _reopen_closed_streams()
     try:
         code = main()
         sys.stdout.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import sys
@@ -12,6 +13,7 @@ from typing import IO
 from ail_tui.engine import events as ev
 from ail_tui.engine.executor import Executor, RunOptions, RunResult
 from ail_tui.pipeline.loader import Pipeline
+from ail_tui.processes.guard import GUARD
 
 EXIT_FOR_STATUS = {"completed": 0, "break": 0, "aborted": 1, "failed": 1, "cancelled": 130}
 
@@ -38,32 +40,52 @@ class NdjsonSink:
             try:
                 self._stream.write(line + "\n")
                 self._stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass
+            except (OSError, ValueError):
+                pass  # the reader or the terminal went away; the run goes on
 
-    def close(self) -> None:
-        """Write everything queued, then stop."""
+    def close(self, within: float | None = None) -> None:
+        """Write everything queued (waiting at most ``within`` seconds), then stop."""
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(within)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, ``kill``/``timeout``/``docker stop``, and a closed terminal (decisions A6)."""
+FORCED_EXIT_SECONDS = 1.0
+"""After a second stop signal: how long the run may take to record its end."""
 
 
 def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] = sys.stdout) -> int:
-    """Run to the end; Ctrl-C cancels cleanly. Returns the exit code (0, 1 or 130)."""
+    """Run to the end; a stop signal cancels cleanly, a second forces the exit.
+
+    Returns the exit code (0, 1 or 130).
+    """
     sink = NdjsonSink(stream)
     executor = Executor(pipeline, options, sink)
-    interrupted = threading.Event()
+    stopping = threading.Event()
+    thread = threading.Thread()
 
-    def on_sigint(signum: int, frame: object) -> None:
-        interrupted.set()
-        executor.cancel("interrupted (Ctrl-C)", by="user")
+    def on_stop(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if not stopping.is_set():
+            stopping.set()
+            executor.cancel(f"interrupted ({name})", by="user")
+            return
+        # A second signal: the run's processes die now, whatever they are doing.
+        GUARD.kill_all()
+        if thread.is_alive():
+            thread.join(FORCED_EXIT_SECONDS)
+        sink.close(FORCED_EXIT_SECONDS)
+        os._exit(EXIT_FOR_STATUS["cancelled"])
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_stop) for sig in STOP_SIGNALS}
     try:
         thread = executor.start()
         while thread.is_alive():
             thread.join(0.2)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sink.close()
     result: RunResult | None = executor.result
     if result is None:

@@ -149,8 +149,8 @@ class BranchSteps:
             if "on_result fired abort_pipeline" in abort.detail:
                 self._abort_from_branch(abort)
         except Exception as exc:  # a bug must not hang the run: fail the branch visibly
-            branch.error_type = ErrorType.PIPELINE_ABORTED
-            branch.error = f"internal error in step '{step_id}': {exc!r}"
+            branch.error_type = ErrorType.INTERNAL_ERROR
+            branch.error = f"internal error in step '{step_id}': {type(exc).__name__}: {exc}"
             self._emit(ev.StepFailed(step_id=step_id, error=branch.error,
                                      error_type=branch.error_type))
         finally:

@@ -46,6 +46,7 @@ from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step, StepKind
 from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
+from ail_tui.processes.guard import GUARD
 from ail_tui.runners.base import RunnerError
 from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.turnlog.entry import TurnEntry
@@ -95,6 +96,13 @@ class RunResult:
 
 
 
+def _aborted(result: RunResult, abort: RunAborted) -> None:
+    """Record on ``result`` how ``abort`` ended the run."""
+    result.status = "aborted" if abort.error_type == ErrorType.PIPELINE_ABORTED else "failed"
+    result.error_type, result.error, result.step_id = (abort.error_type, abort.detail,
+                                                      abort.step_id)
+
+
 class Executor(NestedSteps, BranchSteps):
     """Runs one pipeline; see the module docstring."""
 
@@ -124,7 +132,7 @@ class Executor(NestedSteps, BranchSteps):
         if self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
             self.log_path = base / f"{self.run_id}.jsonl"
-        self.log = RunLog(self.log_path, sync=self.options.sync_log)
+        self.log = RunLog(self.log_path, sync=self.options.sync_log, on_failure=self._log_failed)
         self._lock = threading.Lock()
         self._schedulers: list[Scheduler] = []
         self._step_tokens: dict[str, CancelToken] = {}
@@ -210,17 +218,22 @@ class Executor(NestedSteps, BranchSteps):
         except PipelineBreak as stop:
             result.status, result.step_id = "break", stop.step_id
         except RunAborted as abort:
-            result.status = "aborted" if abort.error_type == ErrorType.PIPELINE_ABORTED else (
-                "failed")
-            result.error_type, result.error, result.step_id = (abort.error_type, abort.detail,
-                                                              abort.step_id)
+            _aborted(result, abort)
         except RunCancelled as cancelled:
             result.status = "cancelled"
             result.error_type = ErrorType.RUNNER_CANCELLED
             result.error = cancelled.why.reason
+        except StepError as error:
+            _aborted(result, RunAborted(error.error_type, error.detail))
+        except Exception as exc:  # a bug: the run fails visibly, it never "completes"
+            _aborted(result, RunAborted(ErrorType.INTERNAL_ERROR,
+                                        f"internal error: {type(exc).__name__}: {exc}"))
         finally:
+            if self._abort is not None and result.status != "failed":
+                _aborted(result, self._abort)  # a branch's abort or a log failure wins
             if result.status not in ("completed", "break"):
                 self._stop_branches(result)
+            GUARD.end_marked(GUARD.run_mark(self.run_id))  # escaped the step's group
             self._finish(result)
         return result
 
@@ -229,6 +242,8 @@ class Executor(NestedSteps, BranchSteps):
         result.last_session_id = self.state.last_session_id()
         self.log.run_finished(result.status, result.error_type, result.error)
         self.log.close()
+        if self.log.failure is not None and result.status != "failed":
+            _aborted(result, self._log_failure(self.log.failure))
         if result.succeeded:
             self._emit(ev.PipelineCompleted(
                 outcome=result.status, step_id=result.step_id if result.status == "break"
@@ -237,6 +252,18 @@ class Executor(NestedSteps, BranchSteps):
             self._emit(ev.PipelineError(error=result.error or "", error_type=result.error_type
                                         or ErrorType.PIPELINE_ABORTED, status=result.status))
         self.result = result
+
+    def _log_failure(self, why: str) -> RunAborted:
+        return RunAborted(ErrorType.STORAGE_WRITE_FAILED,
+                          f"The turn log could not be written completely ({why}); "
+                          "the run was stopped")
+
+    def _log_failed(self, why: str) -> None:
+        """The turn log lost a record: the run stops and fails (it must not seem complete)."""
+        with self._lock:
+            if self._abort is None:
+                self._abort = self._log_failure(why)
+        self.token.cancel(Cancellation("run", "the turn log could not be written"))
 
     def _stop_branches(self, result: RunResult) -> None:
         """Cancel whatever is still running after the run ended early, and wait for it."""
@@ -476,6 +503,11 @@ class Executor(NestedSteps, BranchSteps):
 
     def _body(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
               token: CancelToken, branch: Branch | None, attempt: int) -> TurnEntry:
+        with GUARD.step(self.run_id):  # every process the step starts carries its mark
+            return self._step_body(step, step_id, index, total, scope, token, branch, attempt)
+
+    def _step_body(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                   token: CancelToken, branch: Branch | None, attempt: int) -> TurnEntry:
         group = branch.group if branch is not None else None
         kind = step.kind
         if kind in (StepKind.PROMPT, StepKind.SKILL):
@@ -677,12 +709,14 @@ class Executor(NestedSteps, BranchSteps):
             return
         if action.startswith("pipeline:"):
             target = action[len("pipeline:"):].strip()
-            prompt = self._render(fired.prompt, scope) if fired.prompt is not None else (
-                self.state.last_response())
             try:
+                prompt = self._render(fired.prompt, scope) if fired.prompt is not None else (
+                    self.state.last_response())
                 child, recorded = self._load_child(step_id, self._render(target, scope))
                 entry = self._run_child(f"{step_id}__on_result", child, recorded, prompt, token)
             except StepError as error:
+                self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+                                         error_type=error.error_type))
                 raise RunAborted(error.error_type, error.detail, step_id) from None
             entry.completed_at = time.time()
             self._complete(entry)

@@ -1,13 +1,11 @@
-"""Shell steps: ``/bin/sh -c`` in its own process group, streamed, with timeout and cancel.
+"""Shell steps: ``/bin/sh -c`` as a guarded child process, streamed, with timeout and cancel.
 
 The command's whole process group is signalled on timeout or cancel, and whatever it
-left running is ended when it exits, so a step never leaves an orphaned process.
+left running is ended when it exits (:class:`~ail_tui.processes.children.Child`).
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -16,9 +14,8 @@ from typing import IO
 
 from ail_tui.cancel import CancelToken
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.processes.children import Child
 from ail_tui.runners.base import RunnerError
-
-KILL_GRACE_SECONDS = 0.5
 
 LineSink = Callable[[str, str], None]
 """Receives ``(stream, line)`` for each line of stdout or stderr."""
@@ -33,24 +30,6 @@ class ShellResult:
     exit_code: int
     timed_out: bool = False
     cancelled: bool = False
-
-
-def _signal_group(pid: int, sig: int) -> bool:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def terminate_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group now and SIGKILL it shortly after; returns at once."""
-    if not _signal_group(process.pid, signal.SIGTERM):
-        return
-    killer = threading.Timer(KILL_GRACE_SECONDS, _signal_group,
-                             args=(process.pid, signal.SIGKILL))
-    killer.daemon = True
-    killer.start()
 
 
 def _pump(pipe: IO[bytes], stream: str, parts: list[str], sink: LineSink | None) -> None:
@@ -77,18 +56,12 @@ def run_shell(
     started; a timeout or cancellation is reported in the result.
     """
     try:
-        process = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            cwd=cwd,
-            env=env,
-        )
+        child = Child(["/bin/sh", "-c", command], stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)
     except OSError as exc:
         raise RunnerError(ErrorType.RUNNER_INVOCATION_FAILED,
                           f"Could not start /bin/sh: {exc.strerror or exc}") from None
+    process = child.process
     out: list[str] = []
     err: list[str] = []
     assert process.stdout is not None and process.stderr is not None
@@ -100,30 +73,11 @@ def run_shell(
     ]
     for reader in readers:
         reader.start()
-    unregister = cancel.on_cancel(lambda: terminate_group(process))
-    timed_out = False
+    unregister = cancel.on_cancel(child.terminate)
     try:
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            terminate_group(process)
-            try:
-                process.wait(KILL_GRACE_SECONDS * 2)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait()
+        timed_out = child.finish(readers, timeout)
     finally:
         unregister()
-    # Anything the command left behind in its group is ended with it; this also closes
-    # pipes a background child may still hold, so the readers finish.
-    _signal_group(process.pid, signal.SIGTERM)
-    for reader in readers:
-        reader.join(1.0)
-    if any(reader.is_alive() for reader in readers):
-        _signal_group(process.pid, signal.SIGKILL)
-        for reader in readers:
-            reader.join()
     code = process.returncode
     return ShellResult(
         stdout="".join(out),

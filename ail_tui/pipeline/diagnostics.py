@@ -32,6 +32,8 @@ class ErrorType(StrEnum):
     SCHEMA_COMPATIBILITY_FAILED = "ail:schema/compatibility-failed"
     FOR_EACH_SOURCE_INVALID = "ail:for-each/source-invalid"
     UNKNOWN_KEY = "ail:config/unknown-key"
+    STORAGE_WRITE_FAILED = "ail:storage/write-failed"
+    INTERNAL_ERROR = "ail:runtime/internal-error"
 
 
 class Severity(StrEnum):

@@ -7,19 +7,17 @@ child's whole process group, and so does every return path, so no process outliv
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import threading
 from typing import IO, Any
 
 from ail_tui.cancel import CancelToken
 from ail_tui.credentials import mask, masked_sink
-from ail_tui.engine.shell import KILL_GRACE_SECONDS, terminate_group
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.processes.children import Child
 from ail_tui.runners.base import (
     RunnerError,
     RunnerEventSink,
@@ -108,9 +106,10 @@ _WAKE = object()
 class _Child:
     """A started CLI process: stdout lines queued by a reader thread, a stderr tail kept."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, child: Child) -> None:
+        process = child.process
         assert process.stdout is not None and process.stderr is not None
-        self.process = process
+        self.child = child
         self.lines: queue.Queue[object] = queue.Queue()
         self._stderr = bytearray()
         self._lock = threading.Lock()
@@ -146,38 +145,18 @@ class _Child:
 
     def kill(self) -> None:
         """End the process group now and wake the line consumer (the cancel callback)."""
-        terminate_group(self.process)
+        self.child.terminate()
         self.lines.put(_WAKE)
 
-    def finish(self, grace: float) -> int:
+    def finish(self, grace: float) -> int | None:
         """Let the process exit within ``grace`` seconds, else end its group; reap it.
 
-        Whatever it left running in its group is ended too. Returns the exit code.
+        Whatever it left running is ended too. Returns the exit code.
         """
         if not self._done:
             self._done = True
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                terminate_group(self.process)
-                try:
-                    self.process.wait(KILL_GRACE_SECONDS * 2)
-                except subprocess.TimeoutExpired:
-                    _kill_group(self.process.pid)
-                    self.process.wait()
-            terminate_group(self.process)
-            for reader in self._readers:
-                reader.join(KILL_GRACE_SECONDS * 2)
-            if any(reader.is_alive() for reader in self._readers):
-                _kill_group(self.process.pid)
-                for reader in self._readers:
-                    reader.join()
-        return self.process.returncode
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+            self.child.finish(self._readers, grace)
+        return self.child.process.returncode
 
 
 class ClaudeCliRunner:
@@ -225,14 +204,11 @@ class ClaudeCliRunner:
                   "message": f"Not resuming claude session {request.resume_session_id}: "
                              "--resume is not passed to the claude CLI when base_url is set"})
         try:
-            process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=request.cwd, env=claude_env(request),
-                start_new_session=True,
-            )
+            started = Child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=request.cwd, env=claude_env(request))
         except OSError as exc:
             raise _failed(f"Could not start the claude CLI: {exc.strerror or exc}") from None
-        child = _Child(process)
+        child = _Child(started)
         unregister = cancel.on_cancel(child.kill)
         try:
             return self._consume(child, ClaudeStreamParser(emit), cancel, emit)

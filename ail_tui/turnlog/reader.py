@@ -17,10 +17,12 @@ cancelled) if the log has ``run_finished``, else ``interrupted``.
 Run status:
 
 1. ``run_finished`` present: its ``status`` (``completed|break|aborted|failed|cancelled``).
-2. Else ``interrupted`` when the tail is torn, an attempt is still open, the file is
+2. Else ``running`` while its writer still holds the log (:mod:`.liveness`); its open
+   attempts stay ``running`` too.
+3. Else ``interrupted`` when the tail is torn, an attempt is still open, the file is
    empty, or the log is ours (a typed record carries ``at``): our runs always end with
    ``run_finished``, so its absence means the run crashed or is still going.
-3. Else (a Rust log, which never writes ``run_finished``): ``failed`` when the last step
+4. Else (a Rust log, which never writes ``run_finished``): ``failed`` when the last step
    record is a ``step_error`` that aborted (retries exhausted); else ``completed``. A
    Rust run that ended cleanly reads as completed rather than "unknown": nothing in its
    log can say more, and a default-abort failure (Rust writes nothing for it) or a crash
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ail_tui.turnlog.liveness import is_being_written
 from ail_tui.turnlog.timestamps import parse_timestamp
 
 STAMPS = ("launched_at", "started_at", "completed_at")
@@ -314,10 +317,12 @@ class _Builder:
         if attempt.at is not None:
             step.completed_at, step.times["completed_at"] = attempt.at, record["at"]
 
-    def finish(self, mtime: float | None) -> None:
+    def finish(self, mtime: float | None, live: bool) -> None:
         run = self.run
         open_steps = [s for s in run.steps if s.status == OPEN]
-        if run.has_run_finished:
+        if live and not run.has_run_finished:
+            run.status = "running"  # its open steps stay running too
+        elif run.has_run_finished:
             closing = "cancelled" if run.status == "cancelled" else "failed"
             for step in open_steps:
                 attempt = step.attempts[-1]
@@ -371,5 +376,5 @@ def read_run(path: str | os.PathLike[str]) -> RunRecord:
     mtime = None
     with contextlib.suppress(OSError):
         mtime = source.stat().st_mtime
-    builder.finish(mtime)
+    builder.finish(mtime, live=not run.has_run_finished and is_being_written(source))
     return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,20 @@ def _now() -> str:
 class RunLog:
     """Writes one run's records; a ``None`` path makes every write a no-op."""
 
-    def __init__(self, path: Path | None, *, sync: bool = True) -> None:
+    def __init__(self, path: Path | None, *, sync: bool = True,
+                 on_failure: Callable[[str], None] | None = None) -> None:
+        """``on_failure`` is told why a record could not be written (the first time)."""
         self.path = path
         self._writer = TurnLogWriter(path, sync=sync) if path is not None else None
+        self._on_failure = on_failure
 
     def _write(self, record: dict[str, Any]) -> None:
-        if self._writer is not None:
-            self._writer.write(SECRETS.redact_value(record))
+        if self._writer is None:
+            return
+        self._writer.write(SECRETS.redact_value(record))
+        if self._writer.failed is not None and self._on_failure is not None:
+            tell, self._on_failure = self._on_failure, None
+            tell(self._writer.failed)
 
     @property
     def failure(self) -> str | None:

@@ -7,12 +7,15 @@ Records written at the same moment by several threads share one sync (group comm
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from ail_tui.turnlog import liveness
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +41,19 @@ class TurnLogWriter:
         self._durable = 0  # records on disk
         self._flushing = False
         self._fd: int | None = None
+        self._size = 0  # bytes of whole records in the file
         self.failed: str | None = None
+        """Why a record was lost (the first failure), or None while every write landed."""
 
     def _open(self) -> int:
         self.path.parent.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        return os.open(self.path, flags, _FILE_MODE)
+        fd = os.open(self.path, flags, _FILE_MODE)
+        liveness.hold(fd)
+        return fd
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append ``record`` and sync it; a failure is logged and remembered, never raised."""
+        """Append ``record`` and sync it; a failure is kept in :attr:`failed`, never raised."""
         data = encode_record(record)
         with self._cond:
             self._pending.append(data)
@@ -72,15 +79,30 @@ class TurnLogWriter:
         try:
             if self._fd is None:
                 self._fd = self._open()
+                self._size = os.fstat(self._fd).st_size
             view = memoryview(data)
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
             if self._sync:
                 os.fdatasync(self._fd)
+            self._size += len(data)
         except OSError as exc:
-            self.failed = f"{self.path}: {exc.strerror or exc}"
-            log.warning("turn log write failed: %s", self.failed)
+            if self.failed is None:
+                self.failed = f"{self.path}: {exc.strerror or exc}"
+            log.warning("turn log write failed: %s: %s", self.path, exc.strerror or exc)
+            self._cut_partial()
+
+    def _cut_partial(self) -> None:
+        """Drop the bytes of a batch written in part, so no record is glued to the next."""
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            # Could not cut: end the torn line, so the next record starts on its own.
+            with contextlib.suppress(OSError):
+                os.write(self._fd, b"\n")
 
     def close(self) -> None:
         """Close the file; later writes reopen it."""

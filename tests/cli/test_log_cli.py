@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,9 @@ def test_log_shows_the_fail_fast_run_with_its_timeline(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert out.startswith("ail-log/1\n")
-    assert "## Turn 1 — `lock_check`" in out
+    # The three branches start at once: their turns come in the order the log got them.
+    turns = re.findall(r"^## Turn \d — `(\w+)`", out, re.MULTILINE)
+    assert sorted(turns) == ["lock_check", "slow_suite", "slower_suite"]
     assert "**Step failed:** Step 'lock_check' shell command timed out after 1 s" in out
     timeline = out.split("Timeline", 1)[1]
     assert "slow_suite   ⊘ cancelled" in timeline and "by fail_fast" in timeline

@@ -28,3 +28,31 @@ def gone_soon(pid: int, within: float = 1.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+TAG_VARIABLE = "AIL_TEST_TAG"
+"""Tests set it for the program they start: every process the program starts inherits it."""
+
+
+def tagged(tag: str) -> list[int]:
+    """The live processes started (directly or not) by a program run with this tag."""
+    needle = f"\0{TAG_VARIABLE}={tag}\0".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = b"\0" + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def none_tagged_within(tag: str, within: float) -> list[int]:
+    """Wait up to ``within`` seconds for every process with ``tag`` to end; the survivors."""
+    deadline = time.monotonic() + within
+    while (left := tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left

@@ -1,0 +1,1 @@
+"""Step processes: spawned marked and guarded, ended with their whole group, never orphaned."""
