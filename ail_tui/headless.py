@@ -55,12 +55,11 @@ FORCED_EXIT_SECONDS = 1.0
 """After a second stop signal: how long the run may take to record its end."""
 
 
-def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] = sys.stdout) -> int:
-    """Run to the end; a stop signal cancels cleanly, a second forces the exit.
-
-    Returns the exit code (0, 1 or 130).
+def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None = None) -> int:
+    """Run to the end, events on ``stream`` (default: stdout); a stop signal cancels
+    cleanly, a second forces the exit. Returns the exit code (0, 1 or 130).
     """
-    sink = NdjsonSink(stream)
+    sink = NdjsonSink(stream or sys.stdout)
     executor = Executor(pipeline, options, sink)
     stopping = threading.Event()
     thread = threading.Thread()

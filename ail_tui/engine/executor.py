@@ -233,7 +233,7 @@ class Executor(NestedSteps, BranchSteps):
                 _aborted(result, self._abort)  # a branch's abort or a log failure wins
             if result.status not in ("completed", "break"):
                 self._stop_branches(result)
-            GUARD.end_marked(GUARD.run_mark(self.run_id))  # escaped the step's group
+            GUARD.end_run(self.run_id)  # what escaped its step's group
             self._finish(result)
         return result
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import os
 import signal
 import subprocess
@@ -33,6 +34,8 @@ class ProcessGuard:
         self._pipe: IO[str] | None = None
         self._scope: contextvars.ContextVar[str | None] = contextvars.ContextVar(
             "ail_tui_step_mark", default=None)
+        self._steps = itertools.count(1)
+        self._spawned: set[str] = set()  # run mark prefixes that started a process
 
     # -- marks -----------------------------------------------------------------------
 
@@ -43,7 +46,7 @@ class ProcessGuard:
     @contextlib.contextmanager
     def step(self, run_id: str) -> Iterator[str]:
         """Processes spawned on this thread inside the block carry a fresh step mark."""
-        mark = self.run_mark(run_id) + uuid.uuid4().hex[:12]
+        mark = f"{self.run_mark(run_id)}{next(self._steps)}"
         reset = self._scope.set(mark)
         try:
             yield mark
@@ -52,11 +55,20 @@ class ProcessGuard:
 
     def current_mark(self) -> str:
         """The mark of processes spawned here now (see :meth:`step`); unique outside a step."""
-        return self._scope.get() or f"{self.mark}:-:{uuid.uuid4().hex[:12]}"
+        return self._scope.get() or f"{self.mark}:-:{next(self._steps)}"
 
     def end_marked(self, prefix: str, sig: int = signal.SIGKILL) -> int:
         """Signal every process whose mark starts with ``prefix``; returns how many."""
         return signal_marked(prefix, sig)
+
+    def end_run(self, run_id: str) -> None:
+        """Kill whatever a finished run's steps left running outside their groups."""
+        prefix = self.run_mark(run_id)
+        with self._lock:
+            if prefix not in self._spawned:
+                return  # it started no process: nothing to look for
+            self._spawned.discard(prefix)
+        signal_marked(prefix)
 
     # -- spawning --------------------------------------------------------------------
 
@@ -65,6 +77,8 @@ class ProcessGuard:
         """Start ``argv`` in a new session, marked ``mark`` and announced to the watchdog."""
         environ = dict(os.environ if env is None else env)
         environ[MARK_VARIABLE] = mark
+        with self._lock:
+            self._spawned.add(mark[: mark.rindex(":") + 1])
         process: subprocess.Popen[bytes] = subprocess.Popen(
             argv, env=environ, start_new_session=True, **popen)
         self._announce(f"+{process.pid}", add=process.pid)
