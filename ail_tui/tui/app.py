@@ -31,6 +31,8 @@ from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import RunView
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
+from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
+from ail_tui.tui.terminal import StopRequested, dashboard_driver
 from ail_tui.tui.widgets.details import Details, details_text
 from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
 from ail_tui.tui.widgets.plan import Plan, render_plan
@@ -84,7 +86,7 @@ class AilApp(App[int]):
         clock: Callable[[], float] = time.time,
         autorun: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=dashboard_driver())
         self.clock = clock
         self.autorun = autorun
         self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
@@ -330,10 +332,15 @@ class AilApp(App[int]):
         self._refresh_all()
 
     def _restart_run(self) -> None:
+        self.run_worker(self._rerun(), group="rerun", exclusive=True,
+                        description="re-run after a save")
+
+    async def _rerun(self) -> None:
+        """Cancel the run (waiting for it off the UI thread), then start a new one."""
         if self.executor is not None and self.view.running:
             self.executor.cancel("re-run after a save (--watch-run)")
             if self.run_thread is not None:
-                self.run_thread.join(5)
+                await asyncio.to_thread(self.run_thread.join, 5)
             self.drain()
         self.start_run(self.prompt)
 
@@ -454,7 +461,7 @@ class AilApp(App[int]):
         self.copy_to_clipboard(details_text(row))
         self.notify(f"Copied {row.step_id} to the clipboard.")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists every dashboard binding beside Textual's commands."""
         yield from super().get_system_commands(screen)
         for binding in self._binding_rows():
@@ -488,6 +495,21 @@ class AilApp(App[int]):
             if self.run_thread is not None:
                 await asyncio.to_thread(self.run_thread.join, 5)
         self.exit(0)
+
+    @on(StopRequested)
+    def _stop_requested(self, message: StopRequested) -> None:
+        self.run_worker(self.stop(message.reason), group="stop", exclusive=True,
+                        description="stop the dashboard")
+
+    async def stop(self, reason: str) -> None:
+        """Stop at a stop signal or a closed terminal: cancel the run, let it record its
+        end, exit with 130 (a second signal meanwhile forces the exit, see stop_signals)."""
+        if self.executor is not None and self.run_thread is not None and (
+                self.run_thread.is_alive()):
+            self.notify(f"Stopping: {reason}; cancelling the run…")
+            self.executor.cancel(reason, by="user")
+            await run_ended(self.run_thread)
+        self.exit(EXIT_INTERRUPTED)
 
     # -- events --------------------------------------------------------------------------
 

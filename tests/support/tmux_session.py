@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import uuid
@@ -45,3 +46,13 @@ class Tmux:
 
     def close(self) -> None:
         self.tmux("kill-server")
+        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
+
+    def display(self, fmt: str) -> str:
+        """A tmux format expanded for the pane: ``#{pane_pid}``, ``#{alternate_on}``…"""
+        return self.tmux("display-message", "-p", "-t", "e2e", fmt).strip()
+
+    def kill_session(self) -> None:
+        """Close the window as a user would: the program's terminal goes away."""
+        self.tmux("kill-session", "-t", "e2e")
