@@ -11,6 +11,7 @@ from ail_tui.engine.errors import StepError
 from ail_tui.engine.shell import run_shell
 from ail_tui.engine.state import RunState, Scope
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.files import FileReadError, read_text_file
 from ail_tui.pipeline.loader import is_file_reference, resolve_path
 from ail_tui.pipeline.models import Defaults, Sampling, Step
 from ail_tui.runners.base import RunnerRequest, ToolPolicyOptions
@@ -22,13 +23,11 @@ def read_prompt_source(text: str, base_dir: Path, step_id: str, what: str = "pro
     """Inline text as is, or the contents of a prompt file (paths starting ./ ../ ~/ /)."""
     if not is_file_reference(text):
         return text
-    path = resolve_path(text, base_dir)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return read_text_file(resolve_path(text, base_dir))
+    except FileReadError as exc:
         raise StepError(ErrorType.FILE_NOT_FOUND,
-                        f"Step '{step_id}' {what} file '{text}' could not be read: {reason}"
+                        f"Step '{step_id}' {what} file '{text}' could not be read: {exc}"
                         ) from None
 
 
@@ -88,8 +87,8 @@ def _append_prompts(step: Step, state: RunState, scope: Scope, cancel: CancelTok
         elif entry.file is not None:
             path = Path(os.path.expanduser(state.render(entry.file, scope)))
             try:
-                out.append(state.render(path.read_text(encoding="utf-8"), scope))
-            except (OSError, UnicodeDecodeError) as exc:
+                out.append(state.render(read_text_file(path), scope))
+            except FileReadError as exc:
                 raise StepError(ErrorType.FILE_NOT_FOUND,
                                 f"Step '{step.id}' append_system_prompt file '{entry.file}' "
                                 f"could not be read: {exc}") from None

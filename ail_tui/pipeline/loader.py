@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
+from ail_tui.pipeline.files import MAX_PIPELINE_BYTES, FileReadError, read_text_file
 from ail_tui.pipeline.models import HOOK_KEYS, Defaults, PipelineFile, Step
 from ail_tui.pipeline.shapes import read_model
 from ail_tui.pipeline.source import Marks, Position, YamlMap, YamlSeq, YamlSyntaxError, parse_yaml
@@ -64,6 +65,18 @@ class LoadResult:
         """Whether the pipeline loaded with no error."""
         return self.pipeline is not None and not self.errors
 
+    @property
+    def unreadable(self) -> list[Diagnostic]:
+        """Why the pipeline file itself could not be read (no position); empty when it was.
+
+        A missing FROM base or another referenced file is a positioned finding in a file
+        that was read, so it makes the pipeline invalid, not unreadable.
+        """
+        if self.pipeline is not None:
+            return []
+        return [d for d in self.diagnostics
+                if d.error_type == ErrorType.FILE_NOT_FOUND and d.position is None]
+
 
 FILE_PREFIXES = ("./", "../", "~/", "/")
 
@@ -96,16 +109,10 @@ class _Document:
 
 def _read_text(path: Path, where: Position | None) -> tuple[str | None, Diagnostic | None]:
     try:
-        return path.read_text(encoding="utf-8"), None
-    except FileNotFoundError:
-        reason = "No such file or directory"
-    except IsADirectoryError:
-        reason = "Is a directory"
-    except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-    return None, Diagnostic(ErrorType.FILE_NOT_FOUND, f"Could not read '{path}': {reason}", where)
+        return read_text_file(path, MAX_PIPELINE_BYTES, "pipeline files"), None
+    except FileReadError as exc:
+        return None, Diagnostic(ErrorType.FILE_NOT_FOUND, f"Could not read '{path}': {exc}",
+                                where)
 
 
 def _parse_file(

@@ -3,6 +3,11 @@
 PyYAML composes the node graph (with its marks); this module turns it into dicts,
 lists and scalars following the YAML 1.2 core schema (only ``true``/``false`` are
 booleans, ``0.1`` stays readable as the text ``"0.1"``), attaching source positions.
+
+A document is refused at the offending place when it nests deeper than
+:data:`MAX_DEPTH`, when its aliases would expand it by more than
+:data:`MAX_ALIAS_EXPANSION`, or when an integer has more than :data:`MAX_INT_DIGITS`
+digits: whatever later walks the data (JSON, schemas, templates) stays bounded.
 """
 
 from __future__ import annotations
@@ -15,6 +20,18 @@ from typing import Any, NamedTuple
 import yaml
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_DEPTH = 128
+"""Mappings and sequences nest at most this deep, an alias counting as its anchor's nodes."""
+
+MAX_ALIAS_EXPANSION = 1_000_000
+"""What aliases may add to a document: each alias counts as a copy of its anchor, one per
+node plus one per character of text (a whole 1,000-step pipeline weighs about 100,000)."""
+
+MAX_INT_DIGITS = 4_300
+"""Integer literals have at most this many digits (Python's own int-string limit)."""
+
+_MAX_INT_BITS = (10**MAX_INT_DIGITS - 1).bit_length()
 
 
 _PLAIN = "tag:ail-tui:plain"
@@ -127,11 +144,7 @@ def _resolve_scalar(value: str, tag: str, mark: Any, file: str) -> Any:
     if tag in (_PLAIN, _BOOL) and _BOOL_RE.match(value):
         return value.lower() == "true"
     if tag in (_PLAIN, _INT) and _INT_RE.match(value):
-        if value.startswith("0o"):
-            return YamlInt(int(value[2:], 8), value)
-        if value.startswith("0x"):
-            return YamlInt(int(value[2:], 16), value)
-        return YamlInt(int(value), value)
+        return YamlInt(_integer(value, mark, file), value)
     if tag in (_PLAIN, _FLOAT) and _FLOAT_RE.match(value):
         text = value.lower().lstrip("+")
         if text.endswith(".inf"):
@@ -146,6 +159,28 @@ def _resolve_scalar(value: str, tag: str, mark: Any, file: str) -> Any:
             f"the value '{value}' does not match its tag {tag}", _position(file, mark)
         )
     return value
+
+
+def _integer(text: str, mark: Any, file: str) -> int:
+    """The value of an integer literal that has at most :data:`MAX_INT_DIGITS` digits."""
+    number: int | None = None
+    prefixed = text.startswith(("0o", "0x"))
+    digits = text[2:] if prefixed else text.lstrip("+-")
+    if prefixed:
+        number = int(digits, 8 if text[1] == "o" else 16)
+    elif len(digits) <= MAX_INT_DIGITS:
+        try:
+            number = int(text)
+        except ValueError:  # a lower limit set by PYTHONINTMAXSTRDIGITS
+            number = None
+    if number is None or number.bit_length() > _MAX_INT_BITS:
+        size = "" if prefixed else f" (this one has {len(digits):,})"
+        raise YamlSyntaxError(
+            f"the integer {text[:12]}… is too large: integers may have at most "
+            f"{MAX_INT_DIGITS:,} decimal digits{size}",
+            _position(file, mark),
+        )
+    return number
 
 
 def _scalar_event(event: Any, file: str) -> Any:
@@ -163,15 +198,23 @@ def _scalar_event(event: Any, file: str) -> Any:
 
 
 def _build(parser: Any, file: str) -> Any:
-    """Build marked data from the parser's event stream (one document)."""
+    """Build marked data from the parser's event stream (one document).
+
+    Aliases share their anchor's value; what they would expand to is counted (see
+    :data:`MAX_ALIAS_EXPANSION`), and so is how deep they make the document nest.
+    """
     get = parser.get_event
     root: Any = None
     have_root = False
     documents = 0
-    # Each frame: [container, marks, pending key name or None, anchor]
+    # Each frame: [container, marks, pending key name or None, anchor, start mark,
+    #              weight before it, height]
     stack: list[list[Any]] = []
-    anchors: dict[str, Any] = {}
+    # anchor -> (value, weight, height); weight: one per node and per character of text
+    anchors: dict[str, tuple[Any, int, int]] = {}
     building: set[str] = set()
+    weight = 0
+    aliased = 0
 
     def pos(mark: Any) -> Position:
         return Position(file, mark.line + 1, mark.column + 1)
@@ -179,35 +222,53 @@ def _build(parser: Any, file: str) -> Any:
     while True:
         event = get()
         kind = event.__class__
-        if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
-            if kind is yaml.AliasEvent:
-                anchor = event.anchor
-                if anchor in building:
-                    raise YamlSyntaxError("a recursive alias refers to itself",
-                                          pos(event.start_mark))
-                if anchor not in anchors:
-                    raise YamlSyntaxError(f"found undefined alias '*{anchor}'",
-                                          pos(event.start_mark))
-                value = anchors[anchor]
-            else:
-                value = _scalar_event(event, file)
-                if event.anchor is not None:
-                    anchors[event.anchor] = value
+        if kind is yaml.ScalarEvent:
+            value = _scalar_event(event, file)
+            size, height = 1 + len(event.value), 0
+            weight += size
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, size, 0)
+        elif kind is yaml.AliasEvent:
+            anchor = event.anchor
+            if anchor in building:
+                raise YamlSyntaxError("a recursive alias refers to itself", pos(event.start_mark))
+            if anchor not in anchors:
+                raise YamlSyntaxError(f"found undefined alias '*{anchor}'", pos(event.start_mark))
+            value, size, height = anchors[anchor]
+            if len(stack) + height > MAX_DEPTH:
+                raise YamlSyntaxError(
+                    f"the alias '*{anchor}' makes mappings and sequences nest deeper than "
+                    f"{MAX_DEPTH} levels",
+                    pos(event.start_mark),
+                )
+            aliased += size
+            if aliased > MAX_ALIAS_EXPANSION:
+                raise YamlSyntaxError(
+                    f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} nodes "
+                    f"and characters; the alias '*{anchor}' goes past that limit",
+                    pos(event.start_mark),
+                )
+            weight += size
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             marks = Marks(pos(event.start_mark))
+            if len(stack) >= MAX_DEPTH:
+                raise YamlSyntaxError(
+                    f"mappings and sequences nest deeper than {MAX_DEPTH} levels", marks.at
+                )
             container = YamlMap(marks) if kind is yaml.MappingStartEvent else YamlSeq(marks)
             if stack and stack[-1][2] is None and stack[-1][0].__class__ is YamlMap:
                 raise YamlSyntaxError("mapping keys must be plain scalars", marks.at)
             if event.anchor is not None:
-                anchors[event.anchor] = container
                 building.add(event.anchor)
-            stack.append([container, marks, None, event.anchor, event.start_mark])
+            stack.append([container, marks, None, event.anchor, event.start_mark, weight, 1])
+            weight += 1
             continue
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frame = stack.pop()
+            value, height = frame[0], frame[6]
             if frame[3] is not None:
                 building.discard(frame[3])
-            value = frame[0]
+                anchors[frame[3]] = (value, weight - frame[5], height)
             event = _StartOf(frame[4])
         elif kind is yaml.DocumentStartEvent:
             documents += 1
@@ -225,6 +286,8 @@ def _build(parser: Any, file: str) -> Any:
             root, have_root = value, True
             continue
         frame = stack[-1]
+        if height >= frame[6]:
+            frame[6] = height + 1
         container = frame[0]
         mark = event.start_mark
         if container.__class__ is YamlSeq:

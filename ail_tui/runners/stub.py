@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ail_tui.cancel import CancelToken
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.files import FileReadError, read_text_file
+from ail_tui.pipeline.source import YamlSyntaxError, parse_yaml
 from ail_tui.runners.base import (
     RunnerError,
     RunnerEventSink,
@@ -65,11 +66,13 @@ class StubScriptError(ValueError):
 def load_stub_script(path: str | Path) -> StubScript:
     """Read and check a stub script; raise :class:`StubScriptError` with a clear message."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise StubScriptError(f"cannot read stub script '{path}': {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise StubScriptError(f"stub script '{path}' is not valid YAML: {exc}") from None
+        data = parse_yaml(read_text_file(path, what="stub scripts"), str(path)) or {}
+    except FileReadError as exc:
+        raise StubScriptError(f"cannot read stub script '{path}': {exc}") from None
+    except YamlSyntaxError as exc:
+        where = f" (line {exc.position.line}, column {exc.position.column})" if (
+            exc.position) else ""
+        raise StubScriptError(f"stub script '{path}' is not valid YAML{where}: {exc}") from None
     try:
         return StubScript.model_validate(data)
     except ValidationError as exc:

@@ -19,13 +19,22 @@ from ail_tui.pipeline.validation.parallel import check_parallel
 from ail_tui.pipeline.validation.references import check_exit_when, check_references
 from ail_tui.pipeline.validation.sampling import check_sampling
 from ail_tui.pipeline.validation.schemas import check_adjacent_schemas
-from ail_tui.pipeline.validation.scope import Anchor, Context, Loop, StepList, recorded_ids
+from ail_tui.pipeline.validation.scope import (
+    MAX_LOOP_DEPTH,
+    Anchor,
+    Context,
+    Loop,
+    StepList,
+    recorded_ids,
+)
 from ail_tui.pipeline.validation.steps import check_step_fields
 from ail_tui.pipeline.validation.unknown_keys import check_unknown_keys
 
-__all__ = ["check_file", "validate_pipeline"]
+__all__ = ["MAX_LOOP_DEPTH", "check_file", "validate_pipeline"]
 
-MAX_LOOP_DEPTH = 8
+MAX_LOOP_FILE_STEPS = 10_000
+"""Steps of loop pipeline files checked in one pass, each visit counted (files that loop
+over each other multiply)."""
 
 
 def check_file(path: str | os.PathLike[str]) -> LoadResult:
@@ -125,15 +134,20 @@ def _check_loop_body(ctx: Context, step: Step, anchor: Anchor, depth: int) -> No
         return
     kind = "do_while" if step.do_while is not None else "for_each"
     body = loop.steps
-    if body is None and loop.pipeline is not None:
-        body = _load_loop_file(ctx, step, kind, loop.pipeline, loop.pos("pipeline"), depth)
-    if not body:
+    text = loop.pipeline if body is None else None
+    if not body and text is None:
         return
-    if depth + 1 > MAX_LOOP_DEPTH:
+    if depth + 1 > MAX_LOOP_DEPTH:  # found before the body is read or checked
         ctx.findings.error(
             f"Step '{step.id}' nests loops deeper than {MAX_LOOP_DEPTH} levels",
             step.pos(kind), step.id, ErrorType.LOOP_DEPTH_EXCEEDED,
         )
+        return
+    file = None
+    if text is not None:
+        file = _loop_file_path(ctx, text)
+        body = _load_loop_file(ctx, step, kind, file, text, loop.pos("pipeline"), anchor)
+    if not body:
         return
     item_name = step.for_each.as_ if step.for_each is not None else None
     inner = StepList(
@@ -143,39 +157,64 @@ def _check_loop_body(ctx: Context, step: Step, anchor: Anchor, depth: int) -> No
         loops=(*anchor.steps.loops, Loop(kind, step.id, item_name)),
         parent=anchor,
         sequential=True,
+        file=file,
     )
     _check_list(ctx, inner, depth + 1)
     check_exit_when(ctx, step, Anchor(inner, len(body)))
 
 
-def _load_loop_file(ctx: Context, step: Step, kind: str, text: str,
-                    where: Position | None, depth: int) -> list[Step] | None:
+def _loop_file_path(ctx: Context, text: str) -> Path:
     if text.startswith("/"):
         path = Path(text)
     elif text.startswith("~"):
         path = Path(os.path.expanduser(text))
     else:
         path = resolve_path(text, ctx.pipeline.directory)
+    return Path(os.path.abspath(path))
+
+
+def _load_loop_file(ctx: Context, step: Step, kind: str, path: Path, text: str,
+                    where: Position | None, anchor: Anchor) -> list[Step] | None:
+    """The steps of a loop's pipeline file, each file read once per pass.
+
+    A file that is already open around this loop would run itself again until the
+    loop depth limit, so that is reported at once instead of being spelled out.
+    """
     ctx.referenced_files.add(path)
-    if depth + 1 > MAX_LOOP_DEPTH:
+    label = f"Step '{step.id}' {kind} pipeline file '{text}'"
+    if path == ctx.pipeline.source or any(level.steps.file == path for level in anchor.chain()):
+        ctx.findings.error(
+            f"{label} is already open around this step: the loop would run its own file "
+            f"again until loops nest deeper than {MAX_LOOP_DEPTH} levels",
+            where, step.id, ErrorType.LOOP_DEPTH_EXCEEDED,
+        )
         return None
-    result = load_pipeline(path)
-    if result.pipeline is None:
-        missing = any(d.error_type == ErrorType.FILE_NOT_FOUND for d in result.diagnostics)
-        if missing:
-            ctx.findings.error(
-                f"Step '{step.id}' {kind} pipeline file '{text}' could not be read",
-                where, step.id, ErrorType.FILE_NOT_FOUND,
-            )
-        else:
+    result = ctx.loop_files.get(path)
+    if result is None:
+        result = ctx.loop_files[path] = load_pipeline(path)
+        ctx.referenced_files.update(result.files)
+        if not result.unreadable:
             ctx.findings.items.extend(result.diagnostics)
+    if result.pipeline is None:
+        for problem in result.unreadable:
+            ctx.findings.error(f"{label}: {problem.detail}", where, step.id,
+                               ErrorType.FILE_NOT_FOUND)
         return None
-    ctx.findings.items.extend(result.diagnostics)
-    ctx.referenced_files.update(result.files)
-    if not result.pipeline.steps:
-        ctx.findings.error(f"Step '{step.id}' {kind} pipeline file '{text}' has no steps",
-                           where, step.id)
-    return result.pipeline.steps
+    steps = result.pipeline.steps
+    if not steps:
+        ctx.findings.error(f"{label} has no steps", where, step.id)
+        return None
+    if ctx.loop_file_steps > MAX_LOOP_FILE_STEPS:
+        return None  # reported once, where the limit was passed
+    ctx.loop_file_steps += len(steps)
+    if ctx.loop_file_steps > MAX_LOOP_FILE_STEPS:
+        ctx.findings.error(
+            f"{label}: loop pipeline files add more than {MAX_LOOP_FILE_STEPS:,} steps to "
+            "check in all; the rest of them are not checked",
+            where, step.id,
+        )
+        return None
+    return steps
 
 
 def _named_calls(pipeline: Pipeline, steps: list[Step]) -> list[str]:
@@ -190,24 +229,30 @@ def _named_calls(pipeline: Pipeline, steps: list[Step]) -> list[str]:
 
 
 def _check_named_cycles(ctx: Context) -> None:
+    """Report cycles among named pipelines: one depth-first walk, each call followed once."""
     pipeline = ctx.pipeline
     calls = {name: _named_calls(pipeline, steps) for name, steps in pipeline.pipelines.items()}
     reported: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            cycle = [*path[path.index(name):], name]
-            key = min(cycle[:-1])
-            if key not in reported:
-                reported.add(key)
-                ctx.findings.error(
-                    "Circular reference between named pipelines: " + " -> ".join(cycle),
-                    pipeline.pipelines_pos.get(cycle[0]),
-                    error_type=ErrorType.CIRCULAR_REFERENCE,
-                )
-            return
-        for callee in calls.get(name, []):
-            visit(callee, [*path, name])
-
-    for name in calls:
-        visit(name, [])
+    done: set[str] = set()
+    for start in calls:
+        if start in done:
+            continue
+        path, pending = [start], [iter(calls[start])]
+        while pending:
+            callee = next(pending[-1], None)
+            if callee is None:
+                done.add(path.pop())
+                pending.pop()
+            elif callee in path:
+                cycle = [*path[path.index(callee):], callee]
+                key = min(cycle[:-1])
+                if key not in reported:
+                    reported.add(key)
+                    ctx.findings.error(
+                        "Circular reference between named pipelines: " + " -> ".join(cycle),
+                        pipeline.pipelines_pos.get(cycle[0]),
+                        error_type=ErrorType.CIRCULAR_REFERENCE,
+                    )
+            elif callee not in done:
+                path.append(callee)
+                pending.append(iter(calls.get(callee, ())))

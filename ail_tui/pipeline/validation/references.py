@@ -12,6 +12,7 @@ from ail_tui.pipeline.conditions import (
     templates_in,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.files import FileReadError, FileRefused, read_text_file
 from ail_tui.pipeline.loader import is_file_reference, resolve_path
 from ail_tui.pipeline.models import Node, Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
@@ -90,11 +91,14 @@ def _file_text(ctx: Context, step: Step, value: str, where: Position | None, wha
     path = resolve_path(value, ctx.pipeline.directory)
     ctx.referenced_files.add(path)
     try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        content = read_text_file(path)
+    except FileRefused as exc:
+        ctx.findings.error(f"{step.label} {what} file '{value}' could not be read: {exc}",
+                           where, step.id, ErrorType.FILE_NOT_FOUND)
+        return
+    except FileReadError as exc:
         ctx.findings.warning(
-            f"{step.label} {what} file '{value}' could not be read ({reason}); the step "
+            f"{step.label} {what} file '{value}' could not be read ({exc}); the step "
             "will fail when it runs",
             where,
             step.id,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ail_tui.pipeline.loader import Pipeline
+from ail_tui.pipeline.files import FileReadError, read_text_file
+from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.validation.findings import Findings
+
+MAX_LOOP_DEPTH = 8
+"""Loops nest at most this deep (``ail:loop/depth-exceeded``)."""
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,14 @@ class StepList:
     loops: tuple[Loop, ...] = ()
     parent: Anchor | None = None
     sequential: bool = False  # loop bodies ignore `async`
+    file: Path | None = None  # the loop pipeline file the steps were read from
 
     @cached_property
     def recorded_at(self) -> dict[str, int]:
         """For each id recorded by this list's steps, the index of the first step recording it."""
         first: dict[str, int] = {}
         for index, step in enumerate(self.steps):
-            for name in recorded_ids(step, self.prefix):
+            for name in recorded_ids(step, self.prefix, len(self.loops)):
                 first.setdefault(name, index)
         return first
 
@@ -79,8 +85,13 @@ class Anchor:
         return out
 
 
-def recorded_ids(step: Step, prefix: str = "") -> set[str]:
-    """The ids a step's entries are recorded under: itself, its chains and loop bodies."""
+def recorded_ids(step: Step, prefix: str = "", depth: int = 0) -> set[str]:
+    """The ids a step's entries are recorded under: itself, its chains and loop bodies.
+
+    ``depth`` is how many loops enclose ``step``. A loop body nested deeper than
+    :data:`MAX_LOOP_DEPTH` (an ``ail:loop/depth-exceeded`` error) adds only its plain
+    ids: spelling out every path through it doubles the set at each level.
+    """
     if step.id is None:
         return set()
     own = prefix + step.id
@@ -88,12 +99,30 @@ def recorded_ids(step: Step, prefix: str = "") -> set[str]:
     for chain in ("before", "then"):
         for index, _ in enumerate(getattr(step, chain) or ()):
             out.add(f"{step.id}::{chain}::{index}")
-    body = step.do_while.steps if step.do_while else step.for_each.steps if step.for_each else None
-    for inner in body or ():
-        for inner_id in recorded_ids(inner):
+    body = _loop_body(step)
+    if depth >= MAX_LOOP_DEPTH:
+        out.update(_plain_ids(body))
+        return out
+    for inner in body:
+        for inner_id in recorded_ids(inner, depth=depth + 1):
             out.add(f"{step.id}::{inner_id}")
             out.add(inner_id)
     return out
+
+
+def _loop_body(step: Step) -> list[Step]:
+    loop = step.do_while or step.for_each
+    return (loop.steps if loop is not None else None) or []
+
+
+def _plain_ids(steps: list[Step]) -> Iterator[str]:
+    """The ids of ``steps`` and of every step nested in their loop bodies."""
+    pending = list(steps)
+    while pending:
+        step = pending.pop()
+        if step.id is not None:
+            yield step.id
+        pending.extend(_loop_body(step))
 
 
 @dataclass
@@ -104,14 +133,16 @@ class Context:
     findings: Findings
     all_ids: set[str] = field(default_factory=set)
     referenced_files: set[Path] = field(default_factory=set)
+    loop_files: dict[Path, LoadResult] = field(default_factory=dict)
+    loop_file_steps: int = 0  # steps checked in loop pipeline files, all visits counted
     _lines: dict[str, list[str] | None] = field(default_factory=dict)
 
     def source_line(self, file: str, line: int) -> str | None:
         """Line ``line`` (1-based) of a source file, or None when it cannot be read."""
         if file not in self._lines:
             try:
-                self._lines[file] = Path(file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                self._lines[file] = read_text_file(file).splitlines()
+            except FileReadError:
                 self._lines[file] = None
         lines = self._lines[file]
         if lines is None or not 0 < line <= len(lines):

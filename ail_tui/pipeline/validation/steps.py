@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ail_tui.pipeline.conditions import ConditionSyntaxError, parse_condition, parse_exit_when
 from ail_tui.pipeline.models import MATCHER_KEYS, ResultBranch, ResultSwitch, Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError, parse_regex_literal
@@ -372,6 +374,7 @@ def check_step_fields(step: Step, findings: Findings, has_from: bool, chain: boo
     check_do_while(step, findings)
     check_for_each(step, findings)
     check_step_schemas(step, findings)
-    if step.timeout_seconds is not None and step.timeout_seconds <= 0:
-        findings.error(f"{step.label} timeout_seconds must be positive; got "
-                       f"{step.timeout_seconds}", step.pos("timeout_seconds"), step.id)
+    timeout = step.timeout_seconds
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        findings.error(f"{step.label} timeout_seconds must be a finite number above 0; got "
+                       f"{timeout}", step.pos("timeout_seconds"), step.id)
