@@ -9,8 +9,10 @@ printing its environment, a model repeating its prompt).
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
 from typing import Any
 
 MASK = "***"
@@ -27,14 +29,32 @@ ENVIRONMENT_NAMES = (
 
 
 class SecretSet:
-    """A thread-safe set of secret values and the masking of text that may hold them."""
+    """A thread-safe set of secret values and the masking of text that may hold them.
 
-    def __init__(self) -> None:
+    Masking is leftmost-longest: text is scanned from the left and, where several secrets
+    start at one place, the longest is masked whole. That is what makes masking a stream
+    piece by piece (:meth:`split_final`) give the same text as masking it at once.
+    """
+
+    def __init__(self, values: Iterable[object] = ()) -> None:
         self._lock = threading.Lock()
         self._values: tuple[str, ...] = ()
+        self._pattern: re.Pattern[str] | None = None
+        for value in values:
+            self.add(value)
 
     def __bool__(self) -> bool:
         return bool(self._values)
+
+    @property
+    def longest(self) -> int:
+        """The length of the longest secret (0 when there is none)."""
+        values = self._values
+        return len(values[0]) if values else 0
+
+    def copy(self) -> SecretSet:
+        """A new set holding the same secrets."""
+        return SecretSet(self._values)
 
     def add(self, value: object) -> None:
         """Treat ``value`` as a secret from now on (blank or short values are ignored)."""
@@ -44,7 +64,9 @@ class SecretSet:
         with self._lock:
             if value not in self._values:
                 # Longest first, so a secret containing another is masked whole.
-                self._values = tuple(sorted((*self._values, value), key=len, reverse=True))
+                values = tuple(sorted((*self._values, value), key=len, reverse=True))
+                self._pattern = re.compile("|".join(map(re.escape, values)))
+                self._values = values
 
     def add_environment(self, environ: Mapping[str, str] | None = None) -> None:
         """Add the values of the credential variables of ``environ`` (default: os.environ)."""
@@ -54,10 +76,36 @@ class SecretSet:
 
     def redact(self, text: str) -> str:
         """``text`` with every known secret replaced by :data:`MASK`."""
-        for value in self._values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        pattern = self._pattern
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where :meth:`redact` would mask ``text``: ``(start, end)`` of each secret."""
+        pattern = self._pattern
+        return [match.span() for match in pattern.finditer(text)] if pattern else []
+
+    def split_final(self, text: str) -> tuple[str, str]:
+        """``text`` cut where more text appended could no longer change its masking.
+
+        Returns the masked part before the cut and the raw rest: the tail that could
+        still be the start of a secret (never as long as the longest one), to be put in
+        front of the next piece, or masked on its own when the text ends.
+        """
+        pattern, values = self._pattern, self._values
+        if pattern is None:
+            return text, ""
+        out: list[str] = []
+        pos = 0
+        hold = _first_open(text, 0, values)
+        for match in pattern.finditer(text):
+            if match.start() >= hold:
+                break
+            out += [text[pos : match.start()], MASK]
+            pos = match.end()
+            if hold < pos:
+                hold = _first_open(text, pos, values)
+        out.append(text[pos:hold])
+        return "".join(out), text[hold:]
 
     def redact_value(self, value: Any) -> Any:
         """A copy of a JSON-like value (str, dict, list, tuple) with secrets masked."""
@@ -70,6 +118,20 @@ class SecretSet:
         if isinstance(value, list | tuple):
             return type(value)(self.redact_value(item) for item in value)
         return value
+
+    def masked_stream(self, emit: Callable[[dict[str, Any]], None]) -> StreamRedactor:
+        """A sink for one step's runner events that masks secrets split across deltas."""
+        return StreamRedactor(emit, self)
+
+
+def _first_open(text: str, start: int, values: tuple[str, ...]) -> int:
+    """The first place from ``start`` where a secret could begin and run past ``text``."""
+    end = len(text)
+    for place in range(max(start, end - len(values[0]) + 1), end):
+        rest = text[place:]
+        if any(len(value) > len(rest) and value.startswith(rest) for value in values):
+            return place
+    return end
 
 
 def mask(text: str, secret: str | None) -> str:
@@ -87,6 +149,56 @@ def masked_sink(emit: Callable[[dict[str, Any]], None],
     if not secrets:  # too short to mask without mangling text
         return emit
     return lambda event: emit(secrets.redact_value(event))
+
+
+DELTA_TYPES = ("stream_delta", "thinking")
+"""Runner events whose ``text`` is one piece of a stream (the reply, the thinking)."""
+
+
+class StreamRedactor:
+    """Masks secrets in one step's runner events, also when a secret is split across deltas.
+
+    Each delta stream (see :data:`DELTA_TYPES`) holds back the tail that could still be
+    the start of a secret (shorter than the longest one, see :meth:`SecretSet.split_final`)
+    and passes on only the masked text before it. The tails are
+    flushed, masked, before any other event of the step and when the stream ends (leave
+    the ``with`` block or call :meth:`flush`), so the joined deltas are the masked reply.
+    """
+
+    def __init__(self, emit: Callable[[dict[str, Any]], None], secrets: SecretSet) -> None:
+        self._emit = emit
+        self._secrets = secrets
+        self._held: dict[str, str] = {}
+        self._lock = threading.Lock()  # runners may emit from a thread of their own
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind, text = str(event.get("type")), event.get("text")
+        with self._lock:
+            if kind in DELTA_TYPES and isinstance(text, str):
+                safe, self._held[kind] = self._secrets.split_final(self._held.get(kind, "") + text)
+                if safe:
+                    self._emit({**event, "text": safe})
+            else:
+                self._flush()
+                self._emit(event)
+
+    def __enter__(self) -> StreamRedactor:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Pass on whatever text is held back: the stream has ended."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        held, self._held = self._held, {}
+        for kind, text in held.items():
+            if text:
+                self._emit({"type": kind, "text": self._secrets.redact(text)})
 
 
 SECRETS = SecretSet()

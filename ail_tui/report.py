@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
+from ail_tui.credential_keys import credential_spans, credential_values
+from ail_tui.credentials import MASK, SECRETS
+from ail_tui.pipeline.diagnostics import Diagnostic
+from ail_tui.pipeline.files import MAX_REFERENCED_BYTES, FileReadError, read_file_bytes
 from ail_tui.pipeline.loader import LoadResult
 
 _RED, _YELLOW, _BOLD, _CYAN, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
@@ -24,23 +27,17 @@ def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
 
 
 def is_unreadable(result: LoadResult) -> bool:
-    """Whether the pipeline file itself could not be read (missing, a directory, not UTF-8).
-
-    A missing FROM base or another referenced file is a positioned finding in a file
-    that was read, so it makes the pipeline invalid, not unreadable.
-    """
-    return result.pipeline is None and any(
-        d.error_type == ErrorType.FILE_NOT_FOUND and d.position is None
-        for d in result.diagnostics
-    )
+    """Whether the pipeline file itself could not be read (see ``LoadResult.unreadable``)."""
+    return bool(result.unreadable)
 
 
 def report_json(result: LoadResult) -> dict[str, Any]:
     """The CLI contract's JSON: ``{"valid", "errors": [...], "warnings": [...]}``."""
+    masks = _Masks(_Sources(), result)
     return {
         "valid": result.valid,
-        "errors": [d.to_json() for d in result.errors],
-        "warnings": [d.to_json() for d in result.warnings],
+        "errors": [{**d.to_json(), "detail": masks.detail(d)} for d in result.errors],
+        "warnings": [{**d.to_json(), "detail": masks.detail(d)} for d in result.warnings],
     }
 
 
@@ -53,14 +50,72 @@ class _Sources:
     def line(self, file: str, number: int) -> str | None:
         if file not in self._cache:
             try:
-                text = Path(file).read_text(encoding="utf-8", errors="replace")
-                self._cache[file] = text.splitlines()
-            except OSError:
+                data = read_file_bytes(file, MAX_REFERENCED_BYTES, "source files")
+                self._cache[file] = data.decode("utf-8", errors="replace").splitlines()
+            except FileReadError:
                 self._cache[file] = None
         lines = self._cache[file]
         if lines is None or not 0 < number <= len(lines):
             return None
         return lines[number - 1]
+
+
+class _Masks:
+    """What a report masks: known secrets, and the credentials written in the files it quotes.
+
+    A value under a credential-looking key (``auth_token``, ``auth_tokn``, ``api_key``, ...)
+    is masked on its own line and, once seen, wherever else it appears.
+    """
+
+    def __init__(self, sources: _Sources, result: LoadResult | None = None) -> None:
+        self._sources = sources
+        self._secrets = SECRETS.copy()
+        self._secrets.add_environment()
+        self._scanned: set[str] = set()
+        if result is not None:
+            provider = result.pipeline.defaults.provider if result.pipeline else None
+            self._secrets.add(provider.auth_token if provider else None)
+            for path in result.files:
+                self._scan(str(path))
+
+    def _scan(self, file: str) -> None:
+        if file in self._scanned:
+            return
+        self._scanned.add(file)
+        number = 1
+        while (line := self._sources.line(file, number)) is not None:
+            for value in credential_values(line):
+                self._secrets.add(value)
+            number += 1
+
+    def detail(self, finding: Diagnostic) -> str:
+        """The finding's detail with every credential masked."""
+        if finding.position is not None:
+            self._scan(finding.position.file)
+        return self._secrets.redact(finding.detail)
+
+    def source(self, file: str, source: str, column: int) -> tuple[str, int]:
+        """A source line of ``file`` with its credentials masked, and where ``column`` went."""
+        self._scan(file)
+        return _masked(source, credential_spans(source) + self._secrets.spans(source), column)
+
+
+def _masked(text: str, spans: list[tuple[int, int]], column: int) -> tuple[str, int]:
+    """``text`` with each ``(start, end)`` span replaced by the mask, and ``column`` moved."""
+    out: list[str] = []
+    pos, moved = 0, column
+    for start, end in sorted(spans):
+        start = max(start, pos)
+        if start >= end:
+            continue
+        out += [text[pos:start], MASK]
+        if column - 1 >= end:
+            moved -= end - start - len(MASK)
+        elif column - 1 > start:
+            moved -= column - 1 - start
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), moved
 
 
 _SOURCE_WIDTH = 120  # longer source lines are shown as a window around the column
@@ -95,10 +150,14 @@ def _caret_line(source: str, column: int) -> str:
 
 def format_diagnostic(
     finding: Diagnostic, pipeline_path: str, sources: _Sources | None = None,
-    colour: bool = False,
+    colour: bool = False, masks: _Masks | None = None,
 ) -> list[str]:
-    """A finding as compiler-style lines: ``path:line:col: error[type]: detail`` + source."""
+    """A finding as compiler-style lines: ``path:line:col: error[type]: detail`` + source.
+
+    Credentials are masked in the detail and the quoted source line.
+    """
     sources = sources or _Sources()
+    masks = masks or _Masks(sources)
     level = "error" if finding.is_error else "warning"
     tint = (_RED if finding.is_error else _YELLOW) if colour else ""
     bold, reset = (_BOLD, _RESET) if colour else ("", "")
@@ -108,11 +167,13 @@ def format_diagnostic(
     else:
         where = pipeline_path
     lines = [f"{bold}{where}:{reset} {tint}{level}[{finding.error_type}]{reset}: "
-             f"{finding.detail}"]
+             f"{masks.detail(finding)}"]
     if finding.position is not None:
         source = sources.line(finding.position.file, finding.position.line)
         if source is not None:
-            shown, column = _source_window(source, finding.position.column)
+            source, column = masks.source(finding.position.file, source,
+                                          finding.position.column)
+            shown, column = _source_window(source, column)
             gutter = f"{finding.position.line:>5} | "
             lines.append(gutter + shown)
             pad = " " * (len(gutter) - 2) + "| "
@@ -148,8 +209,9 @@ def summary_line(result: LoadResult, pipeline_path: str) -> str:
 def report_text(result: LoadResult, pipeline_path: str, colour: bool = False) -> str:
     """Every finding (errors first, each in file order) and the summary line."""
     sources = _Sources()
+    masks = _Masks(sources, result)
     lines: list[str] = []
     for finding in [*_sorted(result.errors), *_sorted(result.warnings)]:
-        lines.extend(format_diagnostic(finding, pipeline_path, sources, colour))
+        lines.extend(format_diagnostic(finding, pipeline_path, sources, colour, masks))
     lines.append(summary_line(result, pipeline_path))
     return "\n".join(lines) + "\n"

@@ -568,11 +568,10 @@ class Executor(NestedSteps, BranchSteps):
             if model_only:
                 request = replace(request, model=self.options.model, system_prompt=None,
                                   append_system_prompts=(), sampling={})
-            result = runner.invoke(
-                request,
+            with SECRETS.masked_stream(  # a secret split across deltas is masked too
                 lambda event: self._emit(ev.RunnerEvent(step_id=step_id, event=event)),
-                token,
-            )
+            ) as emit:
+                result = runner.invoke(request, emit, token)
         except (UnresolvedVariable, TemplateSyntaxError) as exc:
             raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
         except RunnerError as error:

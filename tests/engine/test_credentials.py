@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ail_tui.credentials import MASK, SecretSet
+from ail_tui.credentials import MASK, SecretSet, StreamRedactor
 from ail_tui.engine import events as ev
 
 TOKEN = "sk-test-4f9c2e7a1b"
@@ -68,3 +71,120 @@ version: "1"
     assert f"token={MASK}" in shown  # the output itself is still there, masked
     assert run.result.log_path is not None
     assert token not in run.result.log_path.read_text(encoding="utf-8")
+
+
+# --- secrets split across streamed deltas ------------------------------------------------------
+
+class Sink(list[dict[str, Any]]):
+    """Collects the events a redactor passes on."""
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.append(event)
+
+    def joined(self, kind: str) -> str:
+        return "".join(e["text"] for e in self if e["type"] == kind)
+
+
+# A small alphabet makes secrets overlap, contain each other and follow each other closely.
+SECRET = st.text(alphabet="ab-9", min_size=6, max_size=12)
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> tuple[list[str], str, list[str]]:
+    """Secrets, a text holding some of them, and the text cut into arbitrary pieces."""
+    secrets = draw(st.lists(SECRET, min_size=1, max_size=3))
+    parts = draw(st.lists(st.one_of(st.sampled_from(secrets), st.text("ab-9 x", max_size=8)),
+                          max_size=8))
+    text = "".join(parts)
+    cuts = sorted(draw(st.sets(st.integers(0, len(text)))))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return secrets, text, pieces
+
+
+@pytest.mark.timeout(60)
+@settings(max_examples=300, deadline=None)
+@given(streams())
+def test_any_split_of_a_stream_joins_to_the_masked_whole(
+        stream: tuple[list[str], str, list[str]]) -> None:
+    values, text, pieces = stream
+    secrets, sink = SecretSet(values), Sink()
+    with StreamRedactor(sink, secrets) as send:
+        for piece in pieces:
+            send({"type": "stream_delta", "text": piece})
+    joined = sink.joined("stream_delta")
+    assert joined == secrets.redact(text)
+    assert not any(value in joined for value in values)
+    assert all(e["text"] for e in sink)  # nothing empty is passed on
+
+
+@pytest.mark.timeout(60)
+@settings(max_examples=200, deadline=None)
+@given(streams(), streams(), st.lists(st.booleans(), max_size=30))
+def test_interleaved_text_and_thinking_streams_are_masked_each_on_its_own(
+        reply: tuple[list[str], str, list[str]], thought: tuple[list[str], str, list[str]],
+        order: list[bool]) -> None:
+    secrets, sink = SecretSet([*reply[0], *thought[0]]), Sink()
+    queues = {"stream_delta": list(reply[2]), "thinking": list(thought[2])}
+    with StreamRedactor(sink, secrets) as send:
+        for take_thought in [*order, *[False] * len(reply[2]), *[True] * len(thought[2])]:
+            kind = "thinking" if take_thought else "stream_delta"
+            if queues[kind]:
+                send({"type": kind, "text": queues[kind].pop(0)})
+    assert sink.joined("stream_delta") == secrets.redact(reply[1])
+    assert sink.joined("thinking") == secrets.redact(thought[1])
+
+
+@pytest.mark.timeout(10)
+def test_only_a_possible_start_of_a_secret_is_held_until_the_next_other_event() -> None:
+    secrets, sink = SecretSet([TOKEN]), Sink()
+    send = StreamRedactor(sink, secrets)
+    send({"type": "stream_delta", "text": f"key {TOKEN[:5]}"})
+    send({"type": "thinking", "text": f"ok {TOKEN[:3]}"})  # another stream, held apart
+    assert sink == [{"type": "stream_delta", "text": "key "},  # cannot start a secret
+                    {"type": "thinking", "text": "ok "}]
+    send({"type": "stream_delta", "text": f"{TOKEN[5:]} and s"})
+    assert sink[2:] == [{"type": "stream_delta", "text": f"{MASK} and "}]
+    send({"type": "tool_use", "tool_name": "Read"})
+    assert sink[3:] == [{"type": "stream_delta", "text": "s"},
+                        {"type": "thinking", "text": TOKEN[:3]},
+                        {"type": "tool_use", "tool_name": "Read"}]
+    send({"type": "stream_delta", "text": f"{TOKEN[:4]}"})
+    send.flush()
+    assert sink.joined("stream_delta") == f"key {MASK} and s{TOKEN[:4]}"
+    assert sink[-1] == {"type": "stream_delta", "text": TOKEN[:4]}
+
+
+@pytest.mark.timeout(30)
+def test_a_secret_split_across_stub_chunks_is_masked_in_the_events(run_pipeline) -> None:
+    response = f"first {TOKEN} then {TOKEN}."
+    run = run_pipeline(f"""
+version: "1"
+defaults:
+  provider:
+    auth_token: {TOKEN}
+pipeline:
+  - id: talk
+    prompt: "say it"
+""", script={"steps": {"talk": {"response": response, "chunks": 12}}})
+    events = [e.event for e in run.of(ev.RunnerEvent) if e.step_id == "talk"]
+    deltas = [e["text"] for e in events if e["type"] == "stream_delta"]
+    assert len(deltas) > 2
+    joined = "".join(deltas)
+    assert TOKEN not in joined
+    assert joined == f"first {MASK} then {MASK}." == events[-1]["response"]
+    assert events[-1]["type"] == "completed"  # every delta came before it
+
+
+@pytest.mark.timeout(30)
+def test_shell_output_masks_a_secret_written_in_pieces(run_pipeline) -> None:
+    run = run_pipeline(f"""
+version: "1"
+defaults:
+  provider:
+    auth_token: {TOKEN}
+pipeline:
+  - id: leak
+    context:
+      shell: "printf 'token=%s' '{TOKEN[:7]}'; printf '%s\\n' '{TOKEN[7:]}'"
+""")
+    assert [e.text for e in run.of(ev.StepOutput)] == [f"token={MASK}"]
