@@ -83,8 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_log(ref: str | None, output_format: str) -> int:
     """Show one run (default: the newest of this project); exit 1 when there is none."""
+    from ail_tui.files import FileReadError, read_file_bytes
     from ail_tui.turnlog.markdown import format_ail_log, format_json, format_timeline
-    from ail_tui.turnlog.reader import read_run
+    from ail_tui.turnlog.reader import MAX_TURN_LOG_BYTES, read_run
     from ail_tui.turnlog.store import find_run
 
     path = find_run(ref)
@@ -95,11 +96,12 @@ def cmd_log(ref: str | None, output_format: str) -> int:
         return EXIT_INVALID
     try:
         if output_format == "raw":
-            sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+            raw = read_file_bytes(path, MAX_TURN_LOG_BYTES, "turn logs")
+            sys.stdout.write(raw.decode("utf-8", "replace"))
             return EXIT_OK
         run = read_run(path)
-    except OSError as exc:
-        sys.stderr.write(f"ail-tui: cannot read {path}: {exc.strerror or exc}\n")
+    except (OSError, FileReadError) as exc:
+        sys.stderr.write(f"ail-tui: cannot read {path}: {exc}\n")
         return EXIT_UNREADABLE
     if output_format == "json":
         sys.stdout.write(json.dumps(format_json(run), indent=2, ensure_ascii=False) + "\n")

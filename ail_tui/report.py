@@ -10,8 +10,8 @@ from typing import Any
 
 from ail_tui.credential_keys import credential_spans, credential_values
 from ail_tui.credentials import MASK, SECRETS
+from ail_tui.files import MAX_REFERENCED_BYTES, FileReadError, read_file_bytes
 from ail_tui.pipeline.diagnostics import Diagnostic
-from ail_tui.pipeline.files import MAX_REFERENCED_BYTES, FileReadError, read_file_bytes
 from ail_tui.pipeline.loader import LoadResult
 
 _RED, _YELLOW, _BOLD, _CYAN, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[36m", "\x1b[0m"

@@ -10,8 +10,8 @@ from ail_tui.cancel import CancelToken
 from ail_tui.engine.errors import StepError
 from ail_tui.engine.shell import run_shell
 from ail_tui.engine.state import RunState, Scope
+from ail_tui.files import FileReadError, read_text_file
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.files import FileReadError, read_text_file
 from ail_tui.pipeline.loader import is_file_reference, resolve_path
 from ail_tui.pipeline.models import Defaults, Sampling, Step
 from ail_tui.runners.base import RunnerRequest, ToolPolicyOptions

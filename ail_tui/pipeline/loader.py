@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ail_tui.files import MAX_PIPELINE_BYTES, FileReadError, read_text_file
 from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
-from ail_tui.pipeline.files import MAX_PIPELINE_BYTES, FileReadError, read_text_file
 from ail_tui.pipeline.models import HOOK_KEYS, Defaults, PipelineFile, Step
 from ail_tui.pipeline.shapes import read_model
 from ail_tui.pipeline.source import Marks, Position, YamlMap, YamlSeq, YamlSyntaxError, parse_yaml

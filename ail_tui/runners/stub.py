@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ail_tui.cancel import CancelToken
+from ail_tui.files import FileReadError, read_text_file
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.files import FileReadError, read_text_file
 from ail_tui.pipeline.source import YamlSyntaxError, parse_yaml
 from ail_tui.runners.base import (
     RunnerError,

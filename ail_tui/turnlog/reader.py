@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ail_tui.files import FileReadError, read_file_bytes
 from ail_tui.turnlog.liveness import is_being_written
 from ail_tui.turnlog.timestamps import parse_timestamp
 
@@ -349,11 +350,19 @@ class _Builder:
             run.started_at = run.finished_at = mtime
 
 
+MAX_TURN_LOG_BYTES = 512 * 2**20
+"""Turn logs are read up to 512 MiB (and only from regular files)."""
+
+
 def read_run(path: str | os.PathLike[str]) -> RunRecord:
     """Rebuild a run from a JSONL turn log; raise ``OSError`` when it cannot be read."""
     source = Path(path)
     run = RunRecord(run_id=source.stem, path=source)
-    lines = source.read_bytes().split(b"\n")
+    try:
+        data = read_file_bytes(source, MAX_TURN_LOG_BYTES, "turn logs")
+    except FileReadError as exc:
+        raise OSError(str(exc)) from None
+    lines = data.split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
     builder = _Builder(run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,3 +69,12 @@ def test_log_reads_a_rust_written_file(tmp_path: Path) -> None:
     assert "## Turn 1 — `a`" in shown.stdout and "## Turn 2 — `done`" in shown.stdout
     assert "_Cost: $0.0000 | 0in / 0out tokens_" in shown.stdout
     assert "cg-7f3a91c2" in shown.stdout
+
+
+def test_a_fifo_as_a_turn_log_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "run.jsonl"
+    os.mkfifo(fifo)
+    opened = ail("--log", str(fifo), home=tmp_path)
+    assert opened.returncode == 2
+    assert opened.stderr == f"ail-tui: cannot read '{fifo}': is a FIFO, not a regular file\n"
+    assert ail("log", str(fifo), home=tmp_path).returncode == 1

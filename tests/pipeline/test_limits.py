@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
-from ail_tui.pipeline.files import (
+from ail_tui.files import (
     MAX_PIPELINE_BYTES,
     FileReadError,
     FileRefused,
     read_text_file,
 )
+from ail_tui.pipeline.diagnostics import Diagnostic, ErrorType
 from ail_tui.pipeline.source import MAX_DEPTH, Position
 from ail_tui.report import format_diagnostic
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from ail_tui.files import FileReadError, FileRefused, read_text_file
 from ail_tui.pipeline.conditions import (
     ConditionSyntaxError,
     parse_condition,
@@ -12,7 +13,6 @@ from ail_tui.pipeline.conditions import (
     templates_in,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.files import FileReadError, FileRefused, read_text_file
 from ail_tui.pipeline.loader import is_file_reference, resolve_path
 from ail_tui.pipeline.models import Node, Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError

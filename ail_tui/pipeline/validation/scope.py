@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ail_tui.pipeline.files import FileReadError, read_text_file
+from ail_tui.files import FileReadError, read_text_file
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.validation.findings import Findings

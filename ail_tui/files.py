@@ -1,4 +1,4 @@
-"""Reading a pipeline file, or a file a pipeline names, without hanging or flooding memory.
+"""Reading a file that a user or a pipeline names, without hanging or flooding memory.
 
 Only a regular file is read: a FIFO, device, socket or directory is refused before it is
 read (and opening never blocks, so a FIFO can't hang the caller), and so is a file over
