@@ -97,7 +97,32 @@ fragments = st.one_of(
                                "join", "fail_fast", "true", "null"])),
     st.text(max_size=40),
 )
-documents = st.lists(fragments, max_size=8).map("".join)
+STEP = 'version: "1"\npipeline:\n  - id: a\n'
+PLACED = [  # the hostile values where a pipeline reads them
+    STEP + "    prompt: ./fifo\n",
+    STEP + "    prompt: /dev/zero\n",
+    STEP + "    prompt: ./big.md\n",
+    STEP + "    prompt: x\n    system_prompt: ./fifo\n",
+    STEP + "    prompt: x\n    append_system_prompt: [{file: ./fifo}]\n",
+    STEP + "    do_while: {max_iterations: 2, exit_when: 'x == y', pipeline: ./fifo}\n",
+    'FROM: ./fifo\nversion: "1"\npipeline: [{id: a, prompt: x}]\n',
+    STEP + "    context: {shell: 'true'}\n    timeout_seconds: .nan\n",
+    STEP + "    prompt: x\n    output_schema:\n      " + HOSTILE[0].replace("\n", "\n      "),
+    STEP + "    prompt: x\n    do_while:\n      max_iterations: 2\n      exit_when: 'a == b'\n"
+    + "      steps:\n" + "".join(
+        "  " * (3 + 2 * level) + f"- id: l{level}\n"
+        + "  " * (4 + 2 * level) + "do_while:\n"
+        + "  " * (5 + 2 * level) + "max_iterations: 2\n"
+        + "  " * (5 + 2 * level) + "exit_when: 'a == b'\n"
+        + "  " * (5 + 2 * level) + "steps:\n" for level in range(22))
+    + "  " * 47 + "- {id: leaf, prompt: x}\n",
+]
+documents = st.one_of(
+    st.sampled_from(PLACED),
+    st.builds(lambda placed, extra: placed + extra, st.sampled_from(PLACED),
+              st.lists(fragments, max_size=3).map("".join)),
+    st.lists(fragments, max_size=8).map("".join),
+)
 
 
 @pytest.fixture
