@@ -381,3 +381,14 @@ def test_a_report_never_waits_on_a_source_that_became_a_fifo(tmp_path: Path) -> 
                          Position(str(tmp_path / "p.ail.yaml"), 1, 1))
     assert format_diagnostic(finding, "p.ail.yaml") == [
         f"{tmp_path / 'p.ail.yaml'}:1:1: error[ail:config/validation-failed]: bad"]
+
+
+def test_a_long_chain_of_dependent_branches_stays_small(tmp_path: Path) -> None:
+    # Each branch reads the one before it: the reference check needs every step's
+    # transitive depends_on, which took one set per step (650 MB for 5,000 steps).
+    lines = ['version: "1"', "pipeline:", "  - {id: s0, async: true, prompt: x}"]
+    lines += [f"  - {{id: s{i}, async: true, depends_on: [s{i - 1}], "
+              f"prompt: '{{{{ step.s{i - 1}.response }}}}'}}" for i in range(1, 5000)]
+    lines.append("  - {id: j, action: join, depends_on: [s4999]}")
+    outcome = ail(tmp_path, "validate", str(write(tmp_path, "\n".join(lines) + "\n")))
+    assert outcome.code == 0, outcome.out

@@ -13,19 +13,37 @@ def uses_parallel(steps: Sequence[Step]) -> bool:
     return any(s.async_ or s.depends_on is not None or s.is_join for s in steps)
 
 
-def dependency_closure(steps: Sequence[Step]) -> dict[str, set[str]]:
-    """For each step id, every step it transitively depends on (declared earlier only)."""
-    closure: dict[str, set[str]] = {}
-    for step in steps:
-        if step.id is None:
-            continue
-        found: set[str] = set()
-        for dep in step.depends_on or ():
-            if dep in closure:
-                found.add(dep)
-                found |= closure[dep]
-        closure[step.id] = found
-    return closure
+class DependencyClosure:
+    """Each step's transitive ``depends_on`` (steps declared earlier only).
+
+    Kept as one bit set (an int) per step, so a long chain costs bits, not a set per step.
+    """
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self._ids: list[str] = []
+        self._bit: dict[str, int] = {}
+        self._masks: dict[str, int] = {}
+        for step in steps:
+            if step.id is None:
+                continue
+            mask = 0
+            for dep in step.depends_on or ():
+                if dep in self._masks:
+                    mask |= self._masks[dep] | (1 << self._bit[dep])
+            if step.id not in self._bit:
+                self._bit[step.id] = len(self._ids)
+                self._ids.append(step.id)
+            self._masks[step.id] = mask
+
+    def depends(self, step_id: str, on: str) -> bool:
+        """Whether ``step_id`` transitively depends on ``on``."""
+        bit = self._bit.get(on)
+        return bit is not None and bool(self._masks.get(step_id, 0) >> bit & 1)
+
+    def of(self, step_id: str) -> list[str]:
+        """Every step ``step_id`` transitively depends on, in declaration order."""
+        mask = self._masks.get(step_id, 0)
+        return [name for bit, name in enumerate(self._ids) if mask >> bit & 1]
 
 
 def check_parallel(steps: Sequence[Step], findings: Findings) -> None:

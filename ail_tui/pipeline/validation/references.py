@@ -244,7 +244,7 @@ def _async_path_problem(anchor: Anchor, name: str, target: str) -> str | None:
         if not steps.steps[index].async_ or index >= level.index:
             return None
         reader = steps.steps[level.index]
-        if reader.id is not None and target in steps.closure.get(reader.id, set()):
+        if reader.id is not None and steps.closure.depends(reader.id, target):
             return None
         if steps.settled_at.get(target, level.index) < level.index:
             return None

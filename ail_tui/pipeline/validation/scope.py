@@ -11,6 +11,7 @@ from ail_tui.files import FileReadError, read_text_file
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.validation.findings import Findings
+from ail_tui.pipeline.validation.parallel import DependencyClosure
 
 MAX_LOOP_DEPTH = 8
 """Loops nest at most this deep (``ail:loop/depth-exceeded``)."""
@@ -51,11 +52,9 @@ class StepList:
         return self.recorded_at.get(name, index) < index
 
     @cached_property
-    def closure(self) -> dict[str, set[str]]:
-        """Each step id's transitive depends_on (see :func:`dependency_closure`)."""
-        from ail_tui.pipeline.validation.parallel import dependency_closure
-
-        return dependency_closure(self.steps)
+    def closure(self) -> DependencyClosure:
+        """Each step id's transitive depends_on."""
+        return DependencyClosure(self.steps)
 
     @cached_property
     def settled_at(self) -> dict[str, int]:
@@ -63,7 +62,7 @@ class StepList:
         settled: dict[str, int] = {}
         for index, step in enumerate(self.steps):
             if not step.async_ and step.id is not None:
-                for dep in self.closure.get(step.id, ()):
+                for dep in self.closure.of(step.id):
                     settled.setdefault(dep, index)
         return settled
 
