@@ -21,6 +21,9 @@ from pathlib import Path
 
 from bench_validate import generate
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from hostile_inputs import alias_bomb, nested_do_while
+
 ROOT = Path(__file__).resolve().parents[1]
 HANG_GUARD = 60.0
 _MEASURED = """
@@ -34,20 +37,11 @@ json.dump({"code": done.returncode, "seconds": took, "peak": peak}, sys.stdout)
 
 
 def _bomb(directory: Path) -> Path:
-    lines = ['version: "0.1"', "pipeline:", "  - id: a", "    prompt: hi",
-             "    output_schema:", "      x0: &a0 [x,x,x,x,x,x,x,x,x]"]
-    lines += [f"      x{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
-    return _write(directory, "bomb", "\n".join(lines) + "\n")
+    return _write(directory, "bomb", alias_bomb())
 
 
 def _do_while(directory: Path, depth: int = 22) -> Path:
-    def level(n: int, pad: str) -> str:
-        if n == 0:
-            return f'{pad}- id: leaf\n{pad}  context: {{shell: "true"}}\n'
-        return (f"{pad}- id: l{n}\n{pad}  do_while:\n{pad}    max_iterations: 2\n"
-                f'{pad}    exit_when: "{{{{ step.l{n}.exit_code }}}} == 0"\n{pad}    steps:\n'
-                + level(n - 1, pad + "      "))
-    return _write(directory, "do_while", 'version: "0.1"\npipeline:\n' + level(depth, "  "))
+    return _write(directory, "do_while", nested_do_while(depth))
 
 
 def _one_step(extra: str) -> str:

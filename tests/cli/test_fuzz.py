@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hostile_inputs import alias_bomb, nested_do_while
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -107,15 +108,8 @@ PLACED = [  # the hostile values where a pipeline reads them
     STEP + "    do_while: {max_iterations: 2, exit_when: 'x == y', pipeline: ./fifo}\n",
     'FROM: ./fifo\nversion: "1"\npipeline: [{id: a, prompt: x}]\n',
     STEP + "    context: {shell: 'true'}\n    timeout_seconds: .nan\n",
-    STEP + "    prompt: x\n    output_schema:\n      " + HOSTILE[0].replace("\n", "\n      "),
-    STEP + "    prompt: x\n    do_while:\n      max_iterations: 2\n      exit_when: 'a == b'\n"
-    + "      steps:\n" + "".join(
-        "  " * (3 + 2 * level) + f"- id: l{level}\n"
-        + "  " * (4 + 2 * level) + "do_while:\n"
-        + "  " * (5 + 2 * level) + "max_iterations: 2\n"
-        + "  " * (5 + 2 * level) + "exit_when: 'a == b'\n"
-        + "  " * (5 + 2 * level) + "steps:\n" for level in range(22))
-    + "  " * 47 + "- {id: leaf, prompt: x}\n",
+    alias_bomb(),
+    nested_do_while(22),
 ]
 documents = st.one_of(
     st.sampled_from(PLACED),
