@@ -32,6 +32,7 @@ class ProcessGuard:
         self._groups: set[int] = set()
         self._watchdog: subprocess.Popen[str] | None = None
         self._pipe: IO[str] | None = None
+        self._watchdog_failed = False
         self._scope: contextvars.ContextVar[str | None] = contextvars.ContextVar(
             "ail_tui_step_mark", default=None)
         self._steps = itertools.count(1)
@@ -104,7 +105,9 @@ class ProcessGuard:
                 self._groups.add(add)
             if discard is not None:
                 self._groups.discard(discard)
-            pipe = self._pipe if self._watchdog is not None else self._start_watchdog()
+            if self._watchdog is None and not self._watchdog_failed:
+                self._start_watchdog()
+            pipe = self._pipe
             if pipe is None:
                 return
             try:
@@ -113,7 +116,7 @@ class ProcessGuard:
             except (OSError, ValueError):
                 self._pipe = None  # the watchdog is gone; groups are still ended here
 
-    def _start_watchdog(self) -> IO[str] | None:
+    def _start_watchdog(self) -> None:
         try:
             self._watchdog = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", _WATCHDOG_MAIN, _PACKAGE_ROOT,
@@ -122,15 +125,16 @@ class ProcessGuard:
                 start_new_session=True, text=True,
             )
         except OSError:
-            return None
+            self._watchdog_failed = True  # groups are still ended by this process
+            return
         self._pipe = self._watchdog.stdin
-        return self._pipe
 
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _WATCHDOG_MAIN = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
                   "from ail_tui.processes.watchdog import main; main()")
-"""The watchdog starts bare (no site, no environment) and imports only this package."""
+"""The watchdog starts bare (no site packages, no PYTHON* settings) and imports only this
+package's standard-library modules."""
 
 
 GUARD = ProcessGuard()
