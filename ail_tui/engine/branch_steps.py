@@ -1,41 +1,37 @@
 """Async branches and joins (spec §29): a branch's life on its worker, and the join.
 
-A mixin of :class:`~ail_tui.engine.executor.Executor`; it uses the executor's state,
+A collaborator of :class:`~ail_tui.engine.executor.Executor`: it uses the run's state,
 log, events, schedulers and step runner.
 """
 
 from __future__ import annotations
 
-import threading
 import time
+from typing import TYPE_CHECKING
 
-from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.cancel import Cancellation
 from ail_tui.engine import events as ev
 from ail_tui.engine import workers
 from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
-from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.state import Scope
 from ail_tui.engine.step_list import StepList, schema_problem
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Step
 from ail_tui.turnlog.entry import TurnEntry
-from ail_tui.turnlog.run_log import RunLog
+
+if TYPE_CHECKING:
+    from ail_tui.engine.executor import Executor
 
 
 class BranchSteps:
-    """Running branches and joining them (``_emit``, ``_attempts``, ``_complete``, ``_act``
-    and the token bookkeeping: the executor's)."""
+    """Running one run's branches and joining them."""
 
-    token: CancelToken
-    state: RunState
-    log: RunLog
-    _lock: threading.Lock
-    _abort: RunAborted | None
-    _schedulers: list[Scheduler]
-    _session_runner: str
+    def __init__(self, run: Executor) -> None:
+        self.run = run
 
-    def _join(self, lst: StepList, index: int, step: Step, step_id: str) -> None:
+    def join(self, lst: StepList, index: int, step: Step, step_id: str) -> None:
         launched = time.time()
         deps = [lst.prefix + d for d in step.depends_on or ()]
         scheduler = lst.scheduler
@@ -46,8 +42,8 @@ class BranchSteps:
                 return mode == "fail_fast" and any(
                     b.state in (BranchState.FAILED, BranchState.CANCELLED) for b in branches)
 
-            branches = scheduler.wait_for(deps, stop=failed, cancel=self.token)
-            self._checkpoint()
+            branches = scheduler.wait_for(deps, stop=failed, cancel=self.run.token)
+            self.run._checkpoint()
             culprit = next((scheduler.branches[d] for d in deps if d in scheduler.branches
                             and scheduler.branches[d].state in (BranchState.FAILED,
                                                                 BranchState.CANCELLED)), None)
@@ -61,7 +57,7 @@ class BranchSteps:
                 scheduler.wait_for(deps)
                 detail = (f"Join dependency '{culprit.step_id}' failed (fail_fast): "
                           f"{culprit.error}")
-                self._emit(ev.StepFailed(step_id=step_id, error=detail,
+                self.run._emit(ev.StepFailed(step_id=step_id, error=detail,
                                          error_type=ErrorType.PIPELINE_ABORTED))
                 raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
         for dep in deps:
@@ -69,7 +65,7 @@ class BranchSteps:
             if branch is not None:
                 outcomes.append(branch.outcome())
             else:
-                outcomes.append(DepOutcome(dep, entry=self.state.find(dep)))
+                outcomes.append(DepOutcome(dep, entry=self.run.state.find(dep)))
         structured = step.output_schema is not None and all(
             self._declares_schema(lst, d) for d in step.depends_on or ())
         try:
@@ -81,7 +77,7 @@ class BranchSteps:
                                     f"Join step '{step_id}' merged output does not match "
                                     f"output_schema: {problem}")
         except JoinError as error:
-            self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+            self.run._emit(ev.StepFailed(step_id=step_id, error=error.detail,
                                      error_type=error.error_type))
             raise RunAborted(error.error_type, error.detail, step_id) from None
         done = [o.entry for o in outcomes if o.entry is not None]
@@ -92,23 +88,24 @@ class BranchSteps:
             completed_at=max((e.completed_at for e in done if e.completed_at),
                              default=time.time()),
         )
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=len(lst.steps)))
-        self._complete(entry)
-        token = self._step_token(step_id)
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index,
+                                      total_steps=len(lst.steps)))
+        self.run._complete(entry)
+        token = self.run._step_token(step_id)
         try:
-            fired = self._on_result(step, step_id, entry, lst.scope, None)
+            fired = self.run._on_result(step, step_id, entry, lst.scope, None)
             if fired is not None:
-                self._act(fired, step, step_id, lst.scope, token, lst)
+                self.run._act(fired, step, step_id, lst.scope, token, lst)
         except StepCancelled as cancelled:
-            self._record_cancel(step_id, cancelled.why)
+            self.run._record_cancel(step_id, cancelled.why)
             raise RunCancelled(cancelled.why) from None
         finally:
-            self._drop_token(step_id)
+            self.run._drop_token(step_id)
 
     def _declares_schema(self, lst: StepList, dep: str) -> bool:
         return any(s.id == dep and s.output_schema is not None for s in lst.steps)
 
-    def _start_branch(self, branch: Branch) -> None:
+    def start_branch(self, branch: Branch) -> None:
         workers.submit(lambda: self._run_branch(branch))
 
     def _run_branch(self, branch: Branch) -> None:
@@ -116,10 +113,10 @@ class BranchSteps:
         assert scheduler is not None
         scheduler.mark_running(branch)
         step, step_id = branch.step, branch.step_id
-        scope = Scope(runner_name=self._session_runner)
+        scope = Scope(runner_name=self.run._session_runner)
         state = BranchState.FAILED
         try:
-            entry = self._attempts(step, step_id, branch.index, branch.total, scope,
+            entry = self.run._attempts(step, step_id, branch.index, branch.total, scope,
                                    branch.token, branch)
             if entry is None:
                 entry = TurnEntry(step_id=step_id, prompt="", response="")
@@ -129,46 +126,46 @@ class BranchSteps:
             entry.completed_at = time.time()
             branch.completed_at = entry.completed_at
             branch.entry = entry
-            self._complete(entry, group=branch.group)
-            fired = self._on_result(step, step_id, entry, scope, None)
-            self._chain(step, step_id, "then", scope, branch.token)
+            self.run._complete(entry, group=branch.group)
+            fired = self.run._on_result(step, step_id, entry, scope, None)
+            self.run._chain(step, step_id, "then", scope, branch.token)
             if fired is not None:
-                self._act(fired, step, step_id, scope, branch.token, None)
+                self.run._act(fired, step, step_id, scope, branch.token, None)
             state = BranchState.DONE
         except StepCancelled as cancelled:
             branch.error_type = ErrorType.RUNNER_CANCELLED
             branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
             branch.completed_at = time.time()
-            self._record_cancel(step_id, cancelled.why, branch.group, branch.launched_at)
+            self.run._record_cancel(step_id, cancelled.why, branch.group, branch.launched_at)
             state = BranchState.CANCELLED
         except RunAborted as abort:
             branch.error_type, branch.error = abort.error_type, abort.detail
             branch.completed_at = time.time()
             # Rust writes nothing for a failed branch; the reader needs to know why.
-            self.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
+            self.run.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
             if "on_result fired abort_pipeline" in abort.detail:
                 self._abort_from_branch(abort)
         except Exception as exc:  # a bug must not hang the run: fail the branch visibly
             branch.error_type = ErrorType.INTERNAL_ERROR
             branch.error = f"internal error in step '{step_id}': {type(exc).__name__}: {exc}"
-            self._emit(ev.StepFailed(step_id=step_id, error=branch.error,
+            self.run._emit(ev.StepFailed(step_id=step_id, error=branch.error,
                                      error_type=branch.error_type))
         finally:
-            self._drop_token(step_id)
+            self.run._drop_token(step_id)
             scheduler.finish(branch, state)
 
     def _abort_from_branch(self, abort: RunAborted) -> None:
         """P4: abort_pipeline from an async step cancels every in-flight step."""
-        with self._lock:
-            if self._abort is None:
-                self._abort = abort
-        self.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
+        with self.run._lock:
+            if self.run._abort is None:
+                self.run._abort = abort
+        self.run.token.cancel(Cancellation("run", f"aborted by step '{abort.step_id}'"))
 
-    def _branch_never_started(self, branch: Branch, why: Cancellation) -> None:
-        self._record_cancel(branch.step_id, why, branch.group, branch.launched_at)
-        self._drop_token(branch.step_id)
+    def branch_never_started(self, branch: Branch, why: Cancellation) -> None:
+        self.run._record_cancel(branch.step_id, why, branch.group, branch.launched_at)
+        self.run._drop_token(branch.step_id)
 
     def _scheduler_of(self, branch: Branch) -> Scheduler | None:
-        with self._lock:
-            return next((s for s in self._schedulers if s.branches.get(branch.step_id) is branch),
-                        None)
+        with self.run._lock:
+            return next((s for s in self.run._schedulers
+                         if s.branches.get(branch.step_id) is branch), None)

@@ -103,7 +103,7 @@ def _aborted(result: RunResult, abort: RunAborted) -> None:
                                                       abort.step_id)
 
 
-class Executor(NestedSteps, BranchSteps):
+class Executor:
     """Runs one pipeline; see the module docstring."""
 
     def __init__(
@@ -142,6 +142,8 @@ class Executor(NestedSteps, BranchSteps):
         self._resume.set()
         self._session_runner = session_default(self.options.runner)
         self.result: RunResult | None = None
+        self.branches = BranchSteps(self)
+        self.nested = NestedSteps(self)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
 
@@ -321,8 +323,8 @@ class Executor(NestedSteps, BranchSteps):
         parallel = any(s.async_ for s in lst.steps) and not lst.scope.loops
         if parallel and lst.scheduler is None:
             lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
-                                      self._start_branch, self._branch_never_started,
-                                      lambda: self.paused)
+                                      self.branches.start_branch,
+                                      self.branches.branch_never_started, lambda: self.paused)
             with self._lock:
                 self._schedulers.append(lst.scheduler)
         for index, step in enumerate(lst.steps):
@@ -363,12 +365,12 @@ class Executor(NestedSteps, BranchSteps):
         lst.group = None
         if step.depends_on and lst.scheduler is not None:
             if step.is_join:
-                self._join(lst, index, step, step_id)
+                self.branches.join(lst, index, step, step_id)
                 return
             lst.scheduler.wait_for([lst.prefix + d for d in step.depends_on], cancel=self.token)
             self._checkpoint()
         if step.is_join:
-            self._join(lst, index, step, step_id)
+            self.branches.join(lst, index, step, step_id)
             return
         self._sequential(lst, index, step, step_id)
 
@@ -532,11 +534,11 @@ class Executor(NestedSteps, BranchSteps):
                                 f"Step '{step_id}': context.spec is not supported by ail-tui")
             return self._shell(step, step_id, index, total, token, branch, attempt)
         if kind is StepKind.PIPELINE:
-            return self._sub_pipeline(step, step_id, index, total, scope, token, group)
+            return self.nested.sub_pipeline(step, step_id, index, total, scope, token, group)
         if kind is StepKind.DO_WHILE:
-            return self._do_while(step, step_id, index, total, scope, token)
+            return self.nested.do_while(step, step_id, index, total, scope, token)
         if kind is StepKind.FOR_EACH:
-            return self._for_each(step, step_id, index, total, scope, token)
+            return self.nested.for_each(step, step_id, index, total, scope, token)
         raise StepError(ErrorType.VALIDATION_FAILED,
                         f"Step '{step_id}' has no body that can run here ({step.action})")
 
@@ -711,8 +713,9 @@ class Executor(NestedSteps, BranchSteps):
             try:
                 prompt = self._render(fired.prompt, scope) if fired.prompt is not None else (
                     self.state.last_response())
-                child, recorded = self._load_child(step_id, self._render(target, scope))
-                entry = self._run_child(f"{step_id}__on_result", child, recorded, prompt, token)
+                child, recorded = self.nested.load_child(step_id, self._render(target, scope))
+                entry = self.nested.run_child(f"{step_id}__on_result", child, recorded, prompt,
+                                              token)
             except StepError as error:
                 self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
                                          error_type=error.error_type))

@@ -1,6 +1,6 @@
 """Steps that run other steps: sub-pipelines (file and named), do_while and for_each.
 
-A mixin of :class:`~ail_tui.engine.executor.Executor`; it uses the executor's state,
+A collaborator of :class:`~ail_tui.engine.executor.Executor`: it uses the run's state,
 log, events and step runner.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
 from ail_tui.engine.errors import PipelineBreak, RunAborted, StepCancelled, StepError
-from ail_tui.engine.state import LoopFrame, RunState, Scope
+from ail_tui.engine.state import LoopFrame, Scope
 from ail_tui.engine.step_list import StepList
 from ail_tui.pipeline.conditions import evaluate, parse_exit_when
 from ail_tui.pipeline.diagnostics import ErrorType
@@ -24,50 +24,46 @@ from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.pipeline.validation import MAX_LOOP_DEPTH
 from ail_tui.turnlog.entry import TurnEntry
-from ail_tui.turnlog.run_log import RunLog
 
 if TYPE_CHECKING:
-    from ail_tui.engine.executor import RunOptions
+    from ail_tui.engine.executor import Executor
 
 MAX_PIPELINE_DEPTH = 16
 
 
 class NestedSteps:
-    """Sub-pipelines and loops (``_emit``, ``_render``, ``_run_list``: the executor's)."""
+    """One run's sub-pipelines and loops."""
 
-    pipeline: Pipeline
-    options: RunOptions
-    depth: int
-    state: RunState
-    log: RunLog
+    def __init__(self, run: Executor) -> None:
+        self.run = run
 
-    def _sub_pipeline(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                      token: CancelToken, group: str | None) -> TurnEntry:
+    def sub_pipeline(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                     token: CancelToken, group: str | None) -> TurnEntry:
         assert step.pipeline is not None
-        if self.depth + 1 >= MAX_PIPELINE_DEPTH:
+        if self.run.depth + 1 >= MAX_PIPELINE_DEPTH:
             raise StepError(ErrorType.PIPELINE_ABORTED,
                             f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
                             f"of {MAX_PIPELINE_DEPTH}")
         name = step.pipeline
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
                                   resolved_prompt=None, concurrent_group=group))
-        self.log.step_started(step_id, name)
-        if name in self.pipeline.pipelines:
-            child = replace(self.pipeline, steps=self.pipeline.pipelines[name])
+        self.run.log.step_started(step_id, name)
+        if name in self.run.pipeline.pipelines:
+            child = replace(self.run.pipeline, steps=self.run.pipeline.pipelines[name])
             recorded = f"named:{name}"
         else:
-            child, recorded = self._load_child(step_id, self._render(name, scope))
-        prompt = self._render(step.prompt, scope) if step.prompt is not None else (
-            self.state.last_response() or self.options.prompt)
-        return self._run_child(step_id, child, recorded, prompt, token)
+            child, recorded = self.load_child(step_id, self.run._render(name, scope))
+        prompt = self.run._render(step.prompt, scope) if step.prompt is not None else (
+            self.run.state.last_response() or self.run.options.prompt)
+        return self.run_child(step_id, child, recorded, prompt, token)
 
-    def _load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
+    def load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
         from ail_tui.pipeline.validation import check_file
 
         if text.startswith(("./", "../")):
-            path = self.pipeline.directory / text
+            path = self.run.pipeline.directory / text
         else:
-            path = Path(self.options.cwd) / text
+            path = Path(self.run.options.cwd) / text
         path = Path(os.path.abspath(path))
         loaded = check_file(path)
         if loaded.pipeline is None or not loaded.valid:
@@ -76,10 +72,11 @@ class NestedSteps:
                             f"{first.detail}")
         return loaded.pipeline, str(path)
 
-    def _run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
-                   token: CancelToken) -> TurnEntry:
-        options = replace(self.options, prompt=prompt, host_invocation=False)
-        executor = type(self)(child, options, None, depth=self.depth + 1, parent_token=token)
+    def run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
+                  token: CancelToken) -> TurnEntry:
+        options = replace(self.run.options, prompt=prompt, host_invocation=False)
+        executor = type(self.run)(child, options, None, depth=self.run.depth + 1,
+                                  parent_token=token)
         result = executor.run()
         if result.status == "cancelled":
             raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
@@ -99,30 +96,30 @@ class NestedSteps:
         text = loop.pipeline or ""
         path = Path(os.path.expanduser(text))
         if not path.is_absolute():
-            path = self.pipeline.directory / text
+            path = self.run.pipeline.directory / text
         loaded = check_file(path)
         if loaded.pipeline is None or not loaded.valid:
             first = loaded.errors[0]
             raise StepError(first.error_type, first.detail)
         return loaded.pipeline.steps
 
-    def _do_while(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                  token: CancelToken) -> TurnEntry:
+    def do_while(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                 token: CancelToken) -> TurnEntry:
         loop = step.do_while
         assert loop is not None and loop.max_iterations is not None
         if len(scope.loops) >= MAX_LOOP_DEPTH:
             raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
                             f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
         prompt = f"do_while(max_iterations={loop.max_iterations})"
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
-        self.log.step_started(step_id, prompt)
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.run.log.step_started(step_id, prompt)
         body = self._loop_body(step, "do_while", token)
         exit_when = parse_exit_when(loop.exit_when or "")
         prefix = f"{step_id}::"
         iterations = 0
         last: str | None = None
         for iteration in range(loop.max_iterations):
-            self.state.drop_prefix(prefix)
+            self.run.state.drop_prefix(prefix)
             inner = scope.inside(LoopFrame("do_while", step_id, iteration, loop.max_iterations))
             broke = self._run_loop_list(body, inner, prefix, step_id, "do_while")
             iterations += 1
@@ -130,7 +127,7 @@ class NestedSteps:
             if broke:
                 break
             try:
-                if evaluate(exit_when, self.state.renderer(inner)):
+                if evaluate(exit_when, self.run.state.renderer(inner)):
                     break
             except (UnresolvedVariable, TemplateSyntaxError) as exc:
                 raise RunAborted(ErrorType.CONDITION_INVALID,
@@ -142,14 +139,14 @@ class NestedSteps:
                                 f"({loop.max_iterations}) without exit_when becoming true")
         return TurnEntry(step_id=step_id, prompt=prompt, response=last, index=iterations)
 
-    def _for_each(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                  token: CancelToken) -> TurnEntry:
+    def for_each(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
+                 token: CancelToken) -> TurnEntry:
         loop = step.for_each
         assert loop is not None
         if len(scope.loops) >= MAX_LOOP_DEPTH:
             raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
                             f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
-        source = self._render(loop.over or "", scope)
+        source = self.run._render(loop.over or "", scope)
         try:
             items = json.loads(source)
         except ValueError:
@@ -165,13 +162,13 @@ class NestedSteps:
                                  f"max_items ({loop.max_items})", step_id)
             items = items[: loop.max_items]
         prompt = f"for_each(items={len(items)})"
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
-        self.log.step_started(step_id, prompt)
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total))
+        self.run.log.step_started(step_id, prompt)
         body = self._loop_body(step, "for_each", token)
         prefix = f"{step_id}::"
         last: str | None = None
         for number, item in enumerate(items, 1):
-            self.state.drop_prefix(prefix)
+            self.run.state.drop_prefix(prefix)
             inner = scope.inside(LoopFrame("for_each", step_id, number, len(items), item,
                                            loop.as_))
             broke = self._run_loop_list(body, inner, prefix, step_id, "for_each")
@@ -183,7 +180,7 @@ class NestedSteps:
     def _run_loop_list(self, body: list[Step], scope: Scope, prefix: str, loop_id: str,
                        kind: str) -> bool:
         try:
-            self._run_list(StepList(body, scope, prefix))
+            self.run._run_list(StepList(body, scope, prefix))
         except PipelineBreak:
             return True
         except RunAborted as abort:
@@ -193,7 +190,7 @@ class NestedSteps:
         return False
 
     def _last_inner_response(self, prefix: str) -> str | None:
-        for entry in reversed(self.state.entries()):
+        for entry in reversed(self.run.state.entries()):
             if entry.step_id.startswith(prefix) and entry.response is not None:
                 return entry.response
         return None
