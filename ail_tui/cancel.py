@@ -24,7 +24,13 @@ class CancelToken:
         self._callbacks: list[Callable[[], None]] = []
         self.cancellation: Cancellation | None = None
         if parent is not None:
-            parent.on_cancel(lambda: self.cancel(parent.cancellation or Cancellation("run", "")))
+            parent.on_cancel(self._follow(parent))
+
+    def _follow(self, parent: CancelToken) -> Callable[[], None]:
+        def cancel_with_parent() -> None:
+            self.cancel(parent.cancellation or Cancellation("run", ""))
+
+        return cancel_with_parent
 
     @property
     def cancelled(self) -> bool:

@@ -151,8 +151,8 @@ def _merge_maps(base: Any, child: Any, nested: tuple[str, ...]) -> Any:
     """Child keys win; keys named in ``nested`` merge field by field (one level down)."""
     if not isinstance(base, dict) or not isinstance(child, dict):
         return child if child is not None else base
-    child_marks: Marks = child.marks
-    base_marks: Marks = base.marks
+    child_marks: Marks = child.marks  # type: ignore[attr-defined]  # YamlMap
+    base_marks: Marks = base.marks  # type: ignore[attr-defined]
     marks = Marks(
         child_marks.at,
         {**base_marks.keys, **child_marks.keys},

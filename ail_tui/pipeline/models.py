@@ -61,7 +61,8 @@ class Node(BaseModel):
     @property
     def marks(self) -> Marks | None:
         """Source marks of the mapping, when it was read from a file."""
-        return self.__pydantic_private__["_marks"]  # type: ignore[index]
+        marks: Marks | None = self.__pydantic_private__["_marks"]  # type: ignore[index]
+        return marks
 
     def pos(self, key: str | None = None) -> Position | None:
         """Where ``key``'s value is (or the mapping itself when ``key`` is None or absent)."""
@@ -80,7 +81,8 @@ class Node(BaseModel):
         marks = self.marks
         if marks is None:
             return None
-        items = self.__pydantic_private__["_items"].get(key)  # type: ignore[index]
+        items: list[Position] | None = self.__pydantic_private__["_items"].get(  # type: ignore[index]
+            key)
         if items and 0 <= index < len(items):
             return items[index]
         return marks.value(key)

@@ -23,7 +23,8 @@ INTERRUPTED_DETAIL = "interrupted (no result was recorded)"
 def _number(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return value
+    number: float | int = value
+    return number
 
 
 def cost_line(entry: dict[str, Any]) -> str | None:

@@ -108,7 +108,7 @@ def _check_ids(ctx: Context, steps: StepList) -> None:
         elif step.id in seen:
             ctx.findings.error(f"Step id '{step.id}' appears more than once in {steps.label}",
                                step.pos("id"), step.id)
-        else:
+        elif step.id is not None:
             seen.add(step.id)
 
 

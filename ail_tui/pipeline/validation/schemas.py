@@ -16,7 +16,7 @@ from ail_tui.pipeline.validation.findings import Findings
 
 
 @cache
-def _meta_validator(cls: type) -> Any:
+def _meta_validator(cls: Any) -> Any:
     return cls(cls.META_SCHEMA)
 
 

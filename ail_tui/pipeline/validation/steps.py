@@ -265,7 +265,8 @@ def _loop_pos(step: Step, kind: str, key: str | None = None) -> Position | None:
     """Where a loop field is written, or the loop's own key when the field is absent."""
     loop = getattr(step, kind)
     if key is not None and loop is not None and key in (loop.marks.keys if loop.marks else {}):
-        return loop.pos(key)
+        found: Position | None = loop.pos(key)
+        return found
     return step.key_pos(kind)
 
 

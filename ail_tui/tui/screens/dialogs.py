@@ -37,7 +37,7 @@ class GateDialog(ModalScreen[bool]):
         self.dismiss(approved)
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)
 
 
 class ModifyDialog(ModalScreen[str | None]):
