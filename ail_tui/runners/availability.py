@@ -7,10 +7,12 @@ import shutil
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Provider, Step
+from ail_tui.runners.claude_check import check_claude
 from ail_tui.runners.http import http_base_url
 from ail_tui.runners.registry import KNOWN, UNSUPPORTED
 
@@ -55,9 +57,12 @@ def needed_runners(pipeline: Pipeline, session_runner: str,
     return sorted({name.strip().lower() for name in names})
 
 
-def check_runner(name: str, provider: Provider | None = None,
-                 *, timeout: float = 0.5, claude: str = "claude") -> RunnerCheck:
-    """Whether runner ``name`` can run on this machine (a quick, bounded check)."""
+def check_runner(name: str, provider: Provider | None = None, *, timeout: float = 0.5,
+                 claude: str = "claude", headless: bool = False) -> RunnerCheck:
+    """Whether runner ``name`` can run on this machine (a bounded check, off the UI thread).
+
+    ``claude`` is started once (``--version``); ``headless`` runs are refused as root.
+    """
     if name == "stub":
         return RunnerCheck(name, True, "offline stub")
     if name == "claude":
@@ -65,7 +70,9 @@ def check_runner(name: str, provider: Provider | None = None,
         if found is None:
             return RunnerCheck(name, False, "the claude CLI is not on PATH: install Claude "
                                             "Code, or choose another runner (--runner)")
-        return RunnerCheck(name, True, found)
+        available, detail = check_claude(found, provider, headless=headless,
+                                         env=os.environ, home=Path.home())
+        return RunnerCheck(name, available, detail)
     if name in ("http", "ollama"):
         url = http_base_url(provider.base_url if provider else None, os.environ)
         return _reachable(name, url, timeout)

@@ -1,4 +1,4 @@
-"""The Claude CLI runner: ``claude --output-format stream-json -p PROMPT`` in its own group.
+"""The Claude CLI runner: ``claude --output-format stream-json … -p -- PROMPT`` in its own group.
 
 stdout is parsed line by line as it arrives (:mod:`ail_tui.runners.claude_stream`); stderr
 is drained in the background and its tail kept for error messages. Cancellation ends the
@@ -25,6 +25,7 @@ from ail_tui.runners.base import (
     RunnerResult,
     completed_event,
 )
+from ail_tui.runners.claude_errors import exit_failure, stream_end_failure
 from ail_tui.runners.claude_stream import ClaudeStreamParser
 
 EXIT_GRACE_SECONDS = 2.0
@@ -61,7 +62,7 @@ def resume_dropped(request: RunnerRequest) -> bool:
 
 
 def claude_argv(request: RunnerRequest, executable: str) -> list[str]:
-    """The claude CLI command line for ``request`` (the prompt is always last)."""
+    """The claude CLI command line for ``request`` (the prompt is always last, after ``--``)."""
     argv = [executable, "--output-format", "stream-json", "--verbose"]
     if request.headless:
         argv.append("--dangerously-skip-permissions")
@@ -72,12 +73,12 @@ def claude_argv(request: RunnerRequest, executable: str) -> list[str]:
         argv += ["--model", request.model]
     if request.system_prompt:
         argv += ["--system-prompt", request.system_prompt]
-    for extra in request.append_system_prompts:
-        argv += ["--append-system-prompt", extra]
+    if request.append_system_prompts:  # the CLI keeps only the last of repeated flags
+        argv += ["--append-system-prompt", "\n\n".join(request.append_system_prompts)]
     effort = _effort(request.sampling.get("thinking"))
     if effort is not None:
         argv += ["--effort", effort]
-    return [*argv, "-p", request.prompt]
+    return [*argv, "-p", "--", request.prompt]  # "--": a prompt may start with "-"
 
 
 def claude_env(request: RunnerRequest) -> dict[str, str]:
@@ -235,7 +236,6 @@ class ClaudeCliRunner:
         if cancel.cancelled:
             raise _cancelled()
         if code != 0:
-            tail = child.stderr_tail()
-            raise _failed(f"Process exited with {code}" + (f": {tail}" if tail else ""))
-        raise _failed("Stream ended without a 'result' event")
+            raise exit_failure(code, child.stderr_tail(), parser.signals)
+        raise stream_end_failure(parser.signals)
 

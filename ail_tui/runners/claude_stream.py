@@ -1,8 +1,13 @@
 """Parsing the claude CLI's ``--output-format stream-json`` stdout, one line at a time.
 
-Each line is one JSON object. ``assistant`` lines carry text, thinking and tool-use blocks,
-``user`` lines carry tool results, and the final ``result`` line carries the answer, cost,
-session id and usage. Other line types (``system`` and so on) are ignored.
+Each line is one JSON object. ``system/init`` names the model; ``assistant`` lines carry
+one content block each (text, thinking, tool use), repeating their message's ``usage``;
+``user`` lines carry tool results; lines with a ``parent_tool_use_id`` come from a
+sub-agent and are filed under that tool call; ``system/permission_denied`` marks a call
+the CLI refused. ``system/api_retry``, ``tool_progress``, ``system/status``,
+``compact_boundary`` and ``rate_limit_event`` become small runner events. The final
+``result`` line carries the answer, cost, session id and the run's token totals; a failed
+one becomes a :class:`RunnerError` (:mod:`claude_errors`).
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ from typing import Any
 
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerResult
+from ail_tui.runners.claude_errors import (
+    FailureSignals,
+    one_line,
+    result_failure,
+    status_code,
+)
+from ail_tui.runners.claude_tools import ToolEvents
 
 LINE_PREVIEW_CHARS = 200
-
-
-def compact_json(value: Any) -> str:
-    """``value`` as compact JSON, non-ASCII kept as is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+SYNTHETIC_MODEL = "<synthetic>"
+"""The model name of messages the CLI writes itself (errors such as "Not logged in")."""
 
 
 def _number(value: Any) -> float | None:
@@ -34,12 +43,50 @@ def _count(value: Any) -> int:
     return 0 if number is None else int(number)
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _blocks(message: Any) -> list[dict[str, Any]]:
     """The dict content blocks of a ``message`` object."""
     content = message.get("content") if isinstance(message, dict) else None
     if not isinstance(content, list):
         return []
     return [block for block in content if isinstance(block, dict)]
+
+
+def retry_event(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``retry`` runner event for a ``system/api_retry`` line."""
+    status = status_code(data.get("error_status"))
+    error = _text(data.get("error"))
+    reason = " ".join(part for part in (f"HTTP {status}" if status else None, error) if part)
+    return {"type": "retry", "attempt": _count(data.get("attempt")),
+            "max_retries": _count(data.get("max_retries")),
+            "delay_s": round((_number(data.get("retry_delay_ms")) or 0.0) / 1000, 1),
+            "status": status, "reason": reason or "no response"}
+
+
+def info_event(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A small ``info`` runner event for status, compaction and rate-limit lines."""
+    kind = data.get("type")
+    subtype = data.get("subtype")
+    if kind == "system" and subtype == "status":
+        status = _text(data.get("status"))
+        return {"type": "info", "kind": "status",
+                "message": f"claude is {status}" if status else "claude is working"}
+    if kind == "system" and subtype == "compact_boundary":
+        meta = data.get("compact_metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        return {"type": "info", "kind": "compact_boundary", "message": (
+            f"conversation compacted ({meta.get('trigger') or '?'}, "
+            f"{_count(meta.get('pre_tokens'))} tokens before)")}
+    if kind == "rate_limit_event":
+        info = data.get("rate_limit_info")
+        info = info if isinstance(info, dict) else {}
+        window = _text(info.get("rateLimitType"))
+        return {"type": "info", "kind": "rate_limit", "message": (
+            f"rate limit {info.get('status') or '?'}" + (f" ({window})" if window else ""))}
+    return None
 
 
 class ClaudeStreamParser:
@@ -49,9 +96,10 @@ class ClaudeStreamParser:
         self._emit = emit
         self._text: list[str] = []
         self._thinking: list[str] = []
-        self._tool_events: list[dict[str, Any]] = []
-        self._input_tokens = 0
-        self._output_tokens = 0
+        self._tools = ToolEvents(emit)
+        self._usage: dict[str, tuple[int, int]] = {}  # by message id: the latest seen
+        self._model: str | None = None
+        self.signals = FailureSignals()
         self.result: RunnerResult | None = None
 
     def feed(self, line: str) -> bool:
@@ -72,75 +120,101 @@ class ClaudeStreamParser:
         if not isinstance(data, dict):
             return False
         kind = data.get("type")
+        parent = _text(data.get("parent_tool_use_id"))
         if kind == "assistant":
-            self._assistant(data.get("message"))
+            self._assistant(data, parent)
         elif kind == "user":
-            self._user(data.get("message"))
+            for block in _blocks(data.get("message")):
+                if block.get("type") == "tool_result":
+                    self._tools.result(block, parent)
+        elif kind == "system" and data.get("subtype") == "init":
+            self._model = _text(data.get("model")) or self._model
+        elif kind == "system" and data.get("subtype") == "api_retry":
+            retry = retry_event(data)
+            self.signals.retry_status = retry["status"]
+            self._emit(retry)
+        elif kind == "system" and data.get("subtype") == "permission_denied":
+            self._tools.deny(data.get("tool_use_id"))
+        elif kind == "tool_progress":
+            self._emit({"type": "tool_progress", "tool_id": str(data.get("tool_use_id") or ""),
+                        "tool_name": str(data.get("tool_name") or ""),
+                        "elapsed_s": _number(data.get("elapsed_time_seconds")) or 0.0,
+                        **({"parent_tool_id": parent} if parent else {})})
+        elif kind == "error":
+            error = data.get("error")
+            message = error.get("message") if isinstance(error, dict) else error
+            self.signals.error_line = one_line(str(message or line))
         elif kind == "result":
             self.result = self._result(data)
             return True
+        elif (event := info_event(data)) is not None:
+            self._emit(event)
         return False
 
-    def _assistant(self, message: Any) -> None:
+    def _assistant(self, data: dict[str, Any], parent: str | None) -> None:
+        message = data.get("message")
+        message = message if isinstance(message, dict) else {}
+        model = _text(message.get("model"))
+        if _text(data.get("error")) or model == SYNTHETIC_MODEL:
+            # The CLI's own words ("Not logged in · Please run /login"), not the model's.
+            self.signals.assistant_error = _text(data.get("error"))
+            self.signals.synthetic_text += [
+                block["text"] for block in _blocks(message)
+                if block.get("type") == "text" and _text(block.get("text"))]
+            return
+        self.signals.retry_status = None  # the API answered: earlier retries are over
+        if model and not parent:
+            self._model = model
+        self._count_usage(message)
         for block in _blocks(message):
             kind = block.get("type")
-            if kind == "text":
-                text = block.get("text")
-                if isinstance(text, str) and text:
-                    self._text.append(text)
-                    self._emit({"type": "stream_delta", "text": text})
-            elif kind == "thinking":
-                thought = block.get("thinking")
-                if isinstance(thought, str) and thought:
-                    self._thinking.append(thought)
-                    self._emit({"type": "thinking", "text": thought})
+            text = _text(block.get("text")) if kind == "text" else None
+            if text and parent:
+                self._tools.subagent_text(text, parent)
+            elif text:
+                self._text.append(text)
+                self._emit({"type": "stream_delta", "text": text})
+            elif kind == "thinking" and not parent and (thought := _text(block.get("thinking"))):
+                self._thinking.append(thought)
+                self._emit({"type": "thinking", "text": thought})
             elif kind == "tool_use":
-                self._tool_use(block)
-        usage = message.get("usage") if isinstance(message, dict) else None
-        if isinstance(usage, dict):
-            self._input_tokens += _count(usage.get("input_tokens"))
-            self._output_tokens += _count(usage.get("output_tokens"))
+                self._tools.call(block, parent)
 
-    def _tool_use(self, block: dict[str, Any]) -> None:
-        name = str(block.get("name") or "")
-        tool_id = str(block.get("id") or "")
-        payload = block.get("input")
-        arguments = "{}" if payload is None else compact_json(payload)
-        self._tool_events.append({"event_type": "tool_call", "tool_name": name,
-                                  "tool_id": tool_id, "content_json": arguments})
-        self._emit({"type": "tool_use", "tool_name": name, "tool_id": tool_id,
-                    "input": arguments})
+    def _count_usage(self, message: dict[str, Any]) -> None:
+        """Usage per message id (each content block repeats it); live totals as events."""
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            return
+        before = self._totals()
+        key = _text(message.get("id")) or f"#{len(self._usage)}"
+        self._usage[key] = (_count(usage.get("input_tokens")),
+                            _count(usage.get("output_tokens")))
+        totals = self._totals()
+        if totals != before:
+            self._emit({"type": "usage", "input_tokens": totals[0],
+                        "output_tokens": totals[1]})
 
-    def _user(self, message: Any) -> None:
-        for block in _blocks(message):
-            if block.get("type") != "tool_result":
-                continue
-            tool_id = str(block.get("tool_use_id") or "")
-            content = block.get("content")
-            text = content if isinstance(content, str) else compact_json(content)
-            self._tool_events.append({"event_type": "tool_result", "tool_name": "",
-                                      "tool_id": tool_id, "content_json": text})
-            self._emit({"type": "tool_result", "tool_id": tool_id, "content": text})
+    def _totals(self) -> tuple[int, int]:
+        return (sum(pair[0] for pair in self._usage.values()),
+                sum(pair[1] for pair in self._usage.values()))
 
     def _result(self, data: dict[str, Any]) -> RunnerResult:
-        answer = data.get("result")
-        if data.get("subtype") == "error" or data.get("is_error") is True:
-            detail = answer if isinstance(answer, str) and answer else (
-                f"claude CLI reported an error (subtype: {data.get('subtype')})")
-            raise RunnerError(ErrorType.RUNNER_INVOCATION_FAILED, detail)
+        subtype = data.get("subtype")
+        if data.get("is_error") is True or subtype not in (None, "success"):
+            raise result_failure(data, self.signals)
+        self._tools.denied(data.get("permission_denials"))
         usage = data.get("usage")
-        if isinstance(usage, dict):
-            self._input_tokens = max(self._input_tokens, _count(usage.get("input_tokens")))
-            self._output_tokens = max(self._output_tokens, _count(usage.get("output_tokens")))
+        tokens = ((_count(usage.get("input_tokens")), _count(usage.get("output_tokens")))
+                  if isinstance(usage, dict) else self._totals())
+        answer = data.get("result")
         session = data.get("session_id")
-        model = data.get("model")
         return RunnerResult(
             response=answer if isinstance(answer, str) else "".join(self._text),
             cost_usd=_number(data.get("total_cost_usd")),
             session_id=session if isinstance(session, str) else None,
-            input_tokens=self._input_tokens,
-            output_tokens=self._output_tokens,
+            input_tokens=tokens[0],
+            output_tokens=tokens[1],
             thinking="\n".join(self._thinking) or None,
-            model=model if isinstance(model, str) and model else None,
-            tool_events=list(self._tool_events),
+            model=_text(data.get("model")) or self._model,
+            tool_events=list(self._tools.events),
         )

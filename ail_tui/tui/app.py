@@ -30,6 +30,7 @@ from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import RunView
+from ail_tui.tui.runner_notes import retry_text
 from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
@@ -528,7 +529,9 @@ class AilApp(App[int]):
         finished = False
         for event in batch:
             changed = self.view.apply(event)
-            if changed and not isinstance(event, ev.RunnerEvent | ev.StepOutput):
+            if changed and not isinstance(event, ev.StepOutput) and (
+                    not isinstance(event, ev.RunnerEvent)
+                    or event.event.get("type") in ("retry", "usage")):
                 self._dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
             if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
@@ -709,6 +712,8 @@ class AilApp(App[int]):
         if row is None:
             return None
         title = f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"
+        if row.api_retry:
+            title += f" · {retry_text(row.api_retry)}"
         return OutputSource(f"{id(view)}:{row.step_id}", title, row.output,
                             lambda: row.lines_total, notice=row.error or "")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ail_tui.engine import events as ev
+from ail_tui.tui.runner_notes import runner_note
 
 
 def _times(at: float, origin: float | None) -> str:
@@ -20,8 +21,9 @@ def event_line(event: ev.Event, origin: float | None) -> str:
         data.pop(key, None)
     if isinstance(event, ev.RunnerEvent):
         inner = dict(event.event)
-        data = {"runner": inner.pop("type", "?"), **{k: v for k, v in inner.items()
-                                                    if k in ("text", "tool_name")}}
+        note = runner_note(inner)
+        data = {"runner": inner.pop("type", "?"), **({"note": note} if note else {
+            k: v for k, v in inner.items() if k in ("text", "tool_name")})}
     detail = " ".join(f"{k}={v!r}" for k, v in data.items() if v not in (None, "", [], {}))
     return f"{_times(event.at, origin)} {event.type:<20} {step:<16} {detail[:300]}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from ail_tui.engine import events as ev
 from ail_tui.pipeline.loader import Pipeline
@@ -16,6 +17,7 @@ from ail_tui.pipeline.models import Step
 from ail_tui.turnlog.reader import RunRecord
 
 MAX_OUTPUT_LINES = 2_000
+MAX_NOTES = 50
 
 GLYPH = {
     "pending": "·",
@@ -30,6 +32,9 @@ GLYPH = {
     "retried": "↻",
 }
 FINISHED = frozenset({"done", "failed", "cancelled", "skipped", "interrupted"})
+ANSWERS = frozenset({"stream_delta", "thinking", "tool_use", "tool_result", "subagent_text",
+                     "completed"})
+"""Runner events that show the API answered (a pending API retry is over)."""
 
 
 def step_kind(step: Step) -> str:
@@ -70,7 +75,11 @@ class StepRow:
     response: str | None = None
     exit_code: int | None = None
     thinking: str | None = None
+    model: str | None = None
     tool_events: list[dict[str, object]] = field(default_factory=list)
+    api_retry: dict[str, Any] | None = None  # the runner's latest API retry, while waiting
+    tool_elapsed: dict[str, float] = field(default_factory=dict)  # by tool id, while running
+    notes: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_NOTES))  # ⚠ / · lines
     history: list[str] = field(default_factory=list)  # one line per finished attempt
     output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
     lines_total: int = 0  # lines ever added to ``output`` (the oldest are dropped)
@@ -190,6 +199,8 @@ class RunView:
         return step_id
 
     def _apply_step(self, row: StepRow, event: ev.Event) -> None:
+        if not isinstance(event, ev.RunnerEvent | ev.StepOutput):
+            row.api_retry = None  # the step started, ended or moved on
         if isinstance(event, ev.StepQueued):
             row.status, row.group, row.launched_at = "queued", event.concurrent_group, event.at
         elif isinstance(event, ev.StepStarted):
@@ -205,23 +216,10 @@ class RunView:
             row.add_line(prefix + event.text)
             self._interleave(row.step_id, prefix + event.text)
         elif isinstance(event, ev.RunnerEvent):
-            kind = event.event.get("type")
-            if kind == "stream_delta":
-                text = str(event.event.get("text", ""))
-                self._stream(row, text)
-            elif kind == "completed":  # the runner's final word replaces the live pieces
-                row.response = event.event.get("response")
-                thinking = event.event.get("thinking")
-                row.thinking = thinking if isinstance(thinking, str) else row.thinking
-                tools = event.event.get("tool_events")
-                if isinstance(tools, list) and tools:
-                    row.tool_events = list(tools)
-            elif kind == "thinking":
-                row.thinking = (row.thinking or "") + str(event.event.get("text", ""))
-            elif kind in ("tool_use", "tool_result"):
-                row.tool_events.append(dict(event.event))
+            self._runner_event(row, event.event)
         elif isinstance(event, ev.StepCompleted):
             row.status, row.completed_at = "done", event.at
+            row.model = event.model or row.model
             row.launched_at = row.launched_at or event.at
             row.cost_usd = event.cost_usd
             row.input_tokens, row.output_tokens = event.input_tokens, event.output_tokens
@@ -253,6 +251,37 @@ class RunView:
             row.started_at = row.started_at or event.at
             if row.step_id not in self.gates:
                 self.gates.append(row.step_id)
+
+    def _runner_event(self, row: StepRow, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind in ANSWERS:
+            row.api_retry = None  # the API answered
+        if kind == "retry":
+            row.api_retry = event
+        elif kind in ("warning", "info"):
+            if event.get("kind") != "status":  # passing states are for the event log
+                mark = "⚠" if kind == "warning" else "·"
+                row.notes.append(f"{mark} {event.get('message', '')}")
+        elif kind == "usage" and row.status == "running":  # live; the step's end is exact
+            row.input_tokens = _int(event.get("input_tokens"))
+            row.output_tokens = _int(event.get("output_tokens"))
+        elif kind == "tool_progress":
+            row.tool_elapsed[str(event.get("tool_id"))] = _number(event.get("elapsed_s"))
+        elif kind == "stream_delta":
+            self._stream(row, str(event.get("text", "")))
+        elif kind == "completed":  # the runner's final word replaces the live pieces
+            row.response = event.get("response")
+            thinking = event.get("thinking")
+            row.thinking = thinking if isinstance(thinking, str) else row.thinking
+            model = event.get("model")
+            row.model = model if isinstance(model, str) else row.model
+            tools = event.get("tool_events")
+            if isinstance(tools, list) and tools:
+                row.tool_events = list(tools)
+        elif kind == "thinking":
+            row.thinking = (row.thinking or "") + str(event.get("text", ""))
+        elif kind in ("tool_use", "tool_result", "subagent_text"):
+            row.tool_events.append(dict(event))
 
     def _stream(self, row: StepRow, text: str) -> None:
         row.add_text(text)
@@ -315,6 +344,7 @@ class RunView:
             row.response = entry.get("response")
             row.exit_code = entry.get("exit_code")
             row.thinking = entry.get("thinking")
+            row.model = entry.get("model")
             row.tool_events = list(entry.get("tool_events") or [])
             for attempt in step.attempts:
                 line = f"attempt {attempt.number}: {attempt.status}"
@@ -332,3 +362,12 @@ class RunView:
             if step.attempts and step.attempts[-1].cancelled_by:
                 row.cancelled_by = step.attempts[-1].cancelled_by
         return view
+
+
+def _number(value: object) -> float:
+    """A JSON number as a float; 0.0 for anything else."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _int(value: object) -> int:
+    return int(_number(value))

@@ -68,6 +68,8 @@ class TurnEntry:
             record["sampling"] = self.sampling
         if self.concurrent_group is not None:
             record["concurrent_group"] = self.concurrent_group
+        if self.model is not None:  # ours, additive: the model the runner reported
+            record["model"] = self.model
         for name in ("launched_at", "started_at", "completed_at"):
             value = getattr(self, name)
             if value is not None:

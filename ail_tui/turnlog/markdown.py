@@ -42,7 +42,9 @@ def cost_line(entry: dict[str, Any]) -> str | None:
 
 
 def _tool_events(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    events = [e for e in entry.get("tool_events") or [] if isinstance(e, dict)]
+    """Tool calls and results by ``seq`` (ours also holds sub-agent text: not ail-log/1's)."""
+    events = [e for e in entry.get("tool_events") or [] if isinstance(e, dict)
+              and e.get("event_type") in ("tool_call", "tool_result")]
     return sorted(events, key=lambda e: s if isinstance(s := e.get("seq"), int) else 0)
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from anthropic_api import AnthropicApi
+from claude_cli import claude_cli_or_skip
 from loopback_server import LoopbackServer
 
 FAKE_CLAUDE = Path(__file__).with_name("fake_claude.py")
@@ -37,6 +39,21 @@ def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
     for name in HTTP_ENV + PROXIES:
         monkeypatch.delenv(name, raising=False)
     server = LoopbackServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_claude_cli() -> Path:
+    """The real Claude Code CLI's executable (the test is skipped when there is none)."""
+    return claude_cli_or_skip()
+
+
+@pytest.fixture
+def anthropic_api() -> Iterator[AnthropicApi]:
+    """A loopback Anthropic Messages API (see ``tests/support/anthropic_api.py``)."""
+    server = AnthropicApi()
     server.start()
     yield server
     server.stop()

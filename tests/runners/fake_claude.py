@@ -1,7 +1,9 @@
 """A stand-in for the ``claude`` CLI that replays a recorded stream-json transcript.
 
 The transcript is ``claude_transcripts/$FAKE_CLAUDE_SCENARIO.jsonl``, or NAME when the
-prompt starts with ``[scenario:NAME]`` (so branches of one pipeline can differ). Lines
+prompt starts with ``[scenario:NAME]`` (so branches of one pipeline can differ). As the
+real CLI, a prompt starting with ``-`` that does not follow ``--`` is an unknown option
+(exit 1); ``--version`` prints a version. Lines
 are printed as they are, flushed one by one, except directive objects, which the fake
 acts on instead:
 
@@ -37,6 +39,17 @@ def _record(extra: dict[str, Any]) -> None:
     target.write_text(json.dumps(data))
 
 
+def _prompt(args: list[str]) -> tuple[str, bool]:
+    """The argument after ``-p``, and whether it is read as an option (no ``--`` before)."""
+    if "-p" not in args:
+        return "", False
+    rest = args[args.index("-p") + 1:]
+    if rest[:1] == ["--"]:
+        return (rest[1] if len(rest) > 1 else ""), False
+    prompt = rest[0] if rest else ""
+    return prompt, prompt.startswith("-")
+
+
 def main() -> int:
     _record({
         "pid": os.getpid(),
@@ -49,8 +62,14 @@ def main() -> int:
         "CLAUDECODE": "CLAUDECODE" in os.environ,
         "stdin_is_devnull": os.path.samefile("/dev/null", "/proc/self/fd/0"),
     })
+    if sys.argv[1:] == ["--version"]:
+        print("2.1.3 (Claude Code)")
+        return 0
     scenario = os.environ.get("FAKE_CLAUDE_SCENARIO", "full")
-    prompt = sys.argv[-1] if len(sys.argv) > 2 and sys.argv[-2] == "-p" else ""
+    prompt, is_option = _prompt(sys.argv[1:])
+    if is_option:  # as the real CLI's option parser does
+        sys.stderr.write(f"error: unknown option '{prompt}'\n")
+        return 1
     if prompt.startswith("[scenario:"):
         scenario = prompt[len("[scenario:"):].split("]", 1)[0]
     for line in (TRANSCRIPTS / f"{scenario}.jsonl").read_text().splitlines():

@@ -17,11 +17,11 @@ def argv(**options: Any) -> list[str]:
 
 
 def test_minimal_headless_request() -> None:
-    assert argv() == [*BASE, "--dangerously-skip-permissions", "-p", "do it"]
+    assert argv() == [*BASE, "--dangerously-skip-permissions", "-p", "--", "do it"]
 
 
 def test_not_headless_asks_for_permissions() -> None:
-    assert argv(headless=False) == [*BASE, "-p", "do it"]
+    assert argv(headless=False) == [*BASE, "-p", "--", "do it"]
 
 
 def test_executable_comes_first() -> None:
@@ -31,7 +31,7 @@ def test_executable_comes_first() -> None:
 
 def test_resume_session() -> None:
     assert argv(resume_session_id="abc") == [
-        *BASE, "--dangerously-skip-permissions", "--resume", "abc", "-p", "do it"]
+        *BASE, "--dangerously-skip-permissions", "--resume", "abc", "-p", "--", "do it"]
 
 
 def test_resume_dropped_with_base_url() -> None:
@@ -48,7 +48,7 @@ def test_resume_dropped_with_base_url() -> None:
      ["--allowedTools", "Read", "--disallowedTools", "Bash"]),
 ])
 def test_tool_modes(tools: ToolPolicyOptions, flags: list[str]) -> None:
-    assert argv(headless=False, tools=tools) == [*BASE, *flags, "-p", "do it"]
+    assert argv(headless=False, tools=tools) == [*BASE, *flags, "-p", "--", "do it"]
 
 
 @pytest.mark.parametrize(("thinking", "effort"), [
@@ -60,7 +60,7 @@ def test_effort_thresholds(thinking: Any, effort: str | None) -> None:
     if thinking is not None:
         sampling["thinking"] = thinking
     flags = ["--effort", effort] if effort else []
-    assert argv(headless=False, sampling=sampling) == [*BASE, *flags, "-p", "do it"]
+    assert argv(headless=False, sampling=sampling) == [*BASE, *flags, "-p", "--", "do it"]
 
 
 def test_all_options_in_order() -> None:
@@ -76,11 +76,20 @@ def test_all_options_in_order() -> None:
         *BASE, "--dangerously-skip-permissions", "--resume", "sess-1",
         "--allowedTools", "Read,Grep", "--disallowedTools", "Bash",
         "--model", "claude-sonnet-4-5", "--system-prompt", "You are terse.",
-        "--append-system-prompt", "Rule one.", "--append-system-prompt", "Rule two.",
-        "--effort", "medium", "-p", "do it",
+        "--append-system-prompt", "Rule one.\n\nRule two.",
+        "--effort", "medium", "-p", "--", "do it",
     ]
 
 
-def test_prompt_that_looks_like_a_flag_stays_last() -> None:
-    result = claude_argv(RunnerRequest(step_id="s", prompt="--model x"), "claude")
-    assert result[-2:] == ["-p", "--model x"]
+@pytest.mark.parametrize("prompt", ["--model x", "- check the tests", "-p"])
+def test_prompt_that_looks_like_a_flag_follows_a_double_dash(prompt: str) -> None:
+    result = claude_argv(RunnerRequest(step_id="s", prompt=prompt), "claude")
+    assert result[-3:] == ["-p", "--", prompt]
+
+
+def test_append_system_prompts_become_one_flag() -> None:
+    """The CLI keeps only the last of repeated --append-system-prompt flags."""
+    result = argv(headless=False, append_system_prompts=("One.", "Two.", "Three."))
+    assert result.count("--append-system-prompt") == 1
+    assert result[result.index("--append-system-prompt") + 1] == "One.\n\nTwo.\n\nThree."
+    assert "--append-system-prompt" not in argv(headless=False)

@@ -71,7 +71,8 @@ async def test_streamed_text_tokens_cost_thinking_and_tools_on_screen(app: AilAp
         assert app.table.get_cell("ask_http", "cost") == f"${cost:.4f}"
         assert app.table.get_cell("ask_claude", "cost") == "$0.0242"
         status = str(app.status.render())
-        assert f"${cost + 0.0241875:.4f}" in status and "138/2,520 tok" in status
+        # The claude step's tokens are its CLI result's: 10 in.
+        assert f"${cost + 0.0241875:.4f}" in status and "130/2,520 tok" in status
 
         app.table.select_step("ask_claude")
         app.tabs.active = "tab-details"
@@ -88,3 +89,26 @@ async def test_streamed_text_tokens_cost_thinking_and_tools_on_screen(app: AilAp
             assert TOKEN not in app.export_screenshot(), pane
         assert TOKEN not in "\n".join(app.event_lines)
         assert list(app.view.rows["leak"].output) == ["key=***"]
+
+
+async def test_api_retries_show_live_in_the_table_output_title_and_events(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_claude_bin: Path) -> None:
+    monkeypatch.setenv("AIL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-dashboard-key-1")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "p.ail.yaml"
+    path.write_text('version: "1"\npipeline:\n  - id: ask\n'
+                    '    prompt: "[scenario:api_retry] go"\n', encoding="utf-8")
+    app = AilApp(path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.runner_checks is not None)
+        app.tabs.active = "tab-output"
+        await pilot.press("r")
+        await until(pilot, lambda: app.table.get_cell("ask", "status") == "↻ api 2/10")
+        await pilot.pause(0.2)
+        assert "API retry 2/10 in 1.2 s (unknown)" in app.output_view.visible_lines()[0]
+        await until(pilot, lambda: not app.view.running)
+        assert app.table.get_cell("ask", "status") == "✓ done"
+        retries = [line for line in app.event_lines if "runner='retry'" in line]
+        assert len(retries) == 2 and "API retry 1/10 in 0.5 s (HTTP 429 rate_limit)" in (
+            retries[0])

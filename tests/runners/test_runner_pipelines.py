@@ -114,7 +114,8 @@ def test_parallel_branches_stream_and_account_on_both_runners(
 
     entries = {r["step_id"]: r for r in records(result.log_path) if "type" not in r}
     claude, http = entries["ask_claude"], entries["ask_http"]
-    assert (claude["input_tokens"], claude["output_tokens"]) == (18, 120)
+    assert (claude["input_tokens"], claude["output_tokens"]) == (10, 120)  # the result's
+    assert claude["model"] == "claude-sonnet-4-5-20250929"  # as the CLI reported it
     assert claude["cost_usd"] == pytest.approx(0.0241875)
     assert claude["runner_session_id"] == "5f0c1e2a-8b7d-4c3e-9a61-2d4b7e9f0a13"
     assert [t["event_type"] for t in claude["tool_events"]] == [

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
+from ail_tui.tui.runner_notes import retry_status
 from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 
 # What a glance needs first; the clock times are furthest right.
@@ -57,7 +58,7 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
     tokens = f"{row.input_tokens}/{row.output_tokens}" if (row.input_tokens
                                                            or row.output_tokens) else ""
     return (
-        f"{row.glyph} {row.status}",
+        retry_status(row.api_retry) if row.api_retry else f"{row.glyph} {row.status}",
         row.step_id,
         row.kind,
         f"{elapsed:.1f}s" if elapsed is not None else "",
