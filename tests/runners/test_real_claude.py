@@ -9,8 +9,7 @@ update checks, ``CLAUDE_CODE_MAX_RETRIES=0`` unless a test wants retries, and
 claude``); what ail-tui reports is compared with the CLI's own stdout (a wrapper copies it)
 and with the requests the API received.
 
-Tests marked ``xfail(reason="issue 10: …")`` say how the runner should behave once issue 10
-is fixed. ``claude_transcripts/real_*.jsonl`` were recorded from this CLI and API with the
+``claude_transcripts/real_*.jsonl`` were recorded from this CLI and API with the
 runner's options (``--output-format stream-json --verbose -p``).
 """
 
@@ -414,8 +413,6 @@ def test_headless_ctrl_c_mid_stream_ends_the_step_within_a_second(claude: RealCl
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: a prompt starting with '-' is read as an option; "
-                          "the runner must put '--' before it", strict=False)
 def test_leading_dash_prompt_reaches_the_model(claude: RealClaude) -> None:
     call = claude.invoke("- check the tests")
     assert call.ok().response == "Hello from the loopback API."
@@ -424,8 +421,6 @@ def test_leading_dash_prompt_reaches_the_model(claude: RealClaude) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: repeated --append-system-prompt keeps only the last; "
-                          "the runner must join them into one", strict=False)
 def test_every_append_system_prompt_reaches_the_model(claude: RealClaude) -> None:
     claude.invoke(append_system_prompts=("Rule one.", "Rule two.")).ok()
     [sent] = claude.api.messages_requests()
@@ -434,9 +429,6 @@ def test_every_append_system_prompt_reaches_the_model(claude: RealClaude) -> Non
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: the CLI repeats a message's usage on every content "
-                          "block's assistant line; input tokens are counted per block",
-                   strict=False)
 @pytest.mark.parametrize("scenario", ["two_text_blocks", "tool_then_text"])
 def test_input_tokens_are_counted_once_per_message(claude: RealClaude, scenario: str) -> None:
     answers = (two_text_blocks() if scenario == "two_text_blocks"
@@ -450,8 +442,6 @@ def test_input_tokens_are_counted_once_per_message(claude: RealClaude, scenario:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: the model is null; the CLI names it in system/init, "
-                          "in each message and in the result's modelUsage", strict=False)
 def test_model_is_the_one_the_cli_reports(claude: RealClaude) -> None:
     result = claude.invoke().ok()
     lines = claude.cli_lines()
@@ -461,8 +451,6 @@ def test_model_is_the_one_the_cli_reports(claude: RealClaude) -> None:
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.xfail(reason="issue 10: the turn log must hold the model and the input tokens "
-                          "the CLI reports (null and double-counted now)", strict=False)
 def test_headless_run_records_the_model_and_tokens_the_cli_reports(
         claude: RealClaude) -> None:
     claude.api.play(two_text_blocks())
@@ -486,9 +474,6 @@ def _one_clear_line(error: RunnerError, call: Call) -> str:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: a 401 needs error_type auth and what to do; the CLI's "
-                          "synthetic 'Invalid API key' message is streamed as model text",
-                   strict=False)
 def test_authentication_failure_is_one_line_that_says_what_to_do(claude: RealClaude) -> None:
     claude.api.play(failure(401))
     call = claude.invoke()
@@ -500,8 +485,6 @@ def test_authentication_failure_is_one_line_that_says_what_to_do(claude: RealCla
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: 'Not logged in · Please run /login' is streamed as if "
-                          "the model said it, and the error is not typed auth", strict=False)
 def test_not_logged_in_is_an_auth_error_not_an_answer(claude: RealClaude) -> None:
     claude.seal(api_key=None)
     call = claude.invoke()
@@ -514,8 +497,6 @@ def test_not_logged_in_is_an_auth_error_not_an_answer(claude: RealClaude) -> Non
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: system/api_retry lines are dropped; each retry must be "
-                          "an event as it happens, and the failure typed", strict=False)
 @pytest.mark.parametrize(("scenario", "error_type", "said"), [
     ("429", ErrorType.RUNNER_RATE_LIMITED, "429"),
     ("500", ErrorType.RUNNER_INVOCATION_FAILED, "500"),
@@ -542,9 +523,6 @@ def test_api_retries_are_reported_as_they_happen(
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: error subtypes carry errors[]; the runner reports "
-                          "'claude CLI reported an error (subtype: …)' and loses it",
-                   strict=False)
 def test_missing_session_error_keeps_the_cli_message(claude: RealClaude) -> None:
     call = claude.invoke(resume_session_id=MISSING_SESSION)
     error = call.failed()
@@ -553,8 +531,6 @@ def test_missing_session_error_keeps_the_cli_message(claude: RealClaude) -> None
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: error_max_turns needs its own error_type and the "
-                          "CLI's errors[] text", strict=False)
 def test_max_turns_error_is_typed(claude: RealClaude) -> None:
     claude.seal(CLAUDE_CODE_MAX_TURNS="1")
     claude.api.play(tool_then_text(str(claude.notes)))
@@ -565,8 +541,6 @@ def test_max_turns_error_is_typed(claude: RealClaude) -> None:
 
 @pytest.mark.timeout(60)
 @pytest.mark.skipif(not AS_ROOT, reason="the CLI refuses only root")
-@pytest.mark.xfail(reason="issue 10: as root the refusal must say how to proceed "
-                          "(non-root user, or IS_SANDBOX=1 on a sandbox)", strict=False)
 def test_root_refusal_says_how_to_proceed(claude: RealClaude) -> None:
     claude.seal(sandbox=False)
     call = claude.invoke(headless=True)
@@ -577,8 +551,6 @@ def test_root_refusal_says_how_to_proceed(claude: RealClaude) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: a tool use the CLI denied (is_error tool_result, "
-                          "result.permission_denials) leaves no mark", strict=False)
 def test_denied_tool_use_is_marked(claude: RealClaude) -> None:
     target = claude.project / "out.txt"
     claude.api.play(write_then_text(str(target)))
@@ -593,8 +565,6 @@ def test_denied_tool_use_is_marked(claude: RealClaude) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="issue 10: sub-agent lines (parent_tool_use_id) land in the "
-                          "step's own stream instead of under their tool call", strict=False)
 def test_subagent_activity_is_filed_under_its_tool_call(claude: RealClaude) -> None:
     with_subagent(claude.api, str(claude.notes))
     call = claude.invoke("Ask a sub-agent about notes.txt")
