@@ -32,24 +32,19 @@ set when a client hangs up mid-answer; ``delta_times`` holds when each delta was
 from __future__ import annotations
 
 import json
-import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from loopback_http import ClientGone, LoopbackHandler, LoopbackHttpServer
 
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 JSON_CHUNK_CHARS = 12
 """A tool's input JSON is streamed in ``input_json_delta`` pieces of this many characters."""
-
-
-class ClientGone(Exception):
-    """The client closed its connection (or the server is stopping)."""
 
 
 @dataclass(frozen=True)
@@ -256,19 +251,13 @@ class Recorded:
                 for b in m["content"] if b.get("type") == "tool_result"]
 
 
-class AnthropicApi(ThreadingHTTPServer):
-    """A threading HTTP server on 127.0.0.1 whose handler threads never block shutdown."""
-
-    daemon_threads = True
-    block_on_close = False
+class AnthropicApi(LoopbackHttpServer):
+    """The Messages API stand-in: the answers it plays and the requests it received."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.answers: list[Answer] = streamed_text()
         self.requests: list[Recorded] = []
-        self.disconnected = threading.Event()
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.delta_times: list[float] = []
         self._served = 0
         self._routes: list[tuple[str, list[Answer], list[int]]] = []
@@ -311,23 +300,6 @@ class AnthropicApi(ThreadingHTTPServer):
         with self.lock:
             self.requests.append(entry)
 
-    def start(self) -> threading.Thread:
-        """Serve on a daemon thread."""
-        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01})
-        thread.daemon = True
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        """Wake sleeping handlers, stop serving and close the listening socket."""
-        self.stopping.set()
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Client disconnects are expected here; stay quiet."""
-
-
 def _sse(kind: str, data: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
@@ -352,12 +324,8 @@ def _block_json(block: Block) -> dict[str, Any]:
     return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: AnthropicApi
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
 
     def _record(self, body: dict[str, Any]) -> None:
         self.server.record(Recorded(self.command, urlsplit(self.path).path,
@@ -473,27 +441,4 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, value: dict[str, Any],
                    headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(value).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, text in (headers or {}).items():
-            self.send_header(name, text)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _write(self, text: str) -> None:
-        self.wfile.write(text.encode("utf-8"))
-        self.wfile.flush()
-
-    def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds``, raising :class:`ClientGone` as soon as the client hangs up."""
-        deadline = time.monotonic() + seconds
-        conn: socket.socket = self.connection
-        while (left := deadline - time.monotonic()) > 0:
-            if self.server.stopping.is_set():
-                raise ClientGone
-            readable, _, _ = select.select([conn], [], [], min(left, 0.02))
-            if readable and not conn.recv(1, socket.MSG_PEEK):
-                raise ClientGone
+        self._send(status, "application/json", json.dumps(value), headers)

@@ -17,19 +17,13 @@ every request is recorded with its headers and JSON body. Modes:
 from __future__ import annotations
 
 import json
-import select
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from loopback_http import ClientGone, LoopbackHandler, LoopbackHttpServer
+
 CHAT_PATH = "/v1/chat/completions"
-
-
-class ClientGone(Exception):
-    """The client closed its connection (or the server is stopping)."""
 
 
 @dataclass
@@ -63,19 +57,13 @@ class Scenario:
     echo_auth: bool = False
 
 
-class LoopbackServer(ThreadingHTTPServer):
-    """A threading HTTP server on 127.0.0.1 whose handler threads never block shutdown."""
-
-    daemon_threads = True
-    block_on_close = False
+class LoopbackServer(LoopbackHttpServer):
+    """The OpenAI-compatible stand-in: its scenario and the requests it received."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.scenario = Scenario()
         self.requests: list[Recorded] = []
-        self.disconnected = threading.Event()
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.chunk_times: list[float] = []
 
     @property
@@ -90,29 +78,8 @@ class LoopbackServer(ThreadingHTTPServer):
                 f"    base_url: {self.base_url}\n    auth_token: {token}\n"
                 f"    input_cost_per_1k: 0.5\n    output_cost_per_1k: 1.5\npipeline:\n")
 
-    def start(self) -> threading.Thread:
-        """Serve on a daemon thread."""
-        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01})
-        thread.daemon = True
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        """Wake sleeping handlers, stop serving and close the listening socket."""
-        self.stopping.set()
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Client disconnects are expected here; stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: LoopbackServer
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -197,27 +164,3 @@ class _Handler(BaseHTTPRequestHandler):
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
         chunk = {"id": "c1", "model": self.server.scenario.model, "choices": [choice]}
         self._write(f"data: {json.dumps(chunk)}\n\n")
-
-    def _send(self, status: int, content_type: str, text: str) -> None:
-        data = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _write(self, text: str) -> None:
-        self.wfile.write(text.encode("utf-8"))
-        self.wfile.flush()
-
-    def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds``, raising :class:`ClientGone` as soon as the client hangs up."""
-        deadline = time.monotonic() + seconds
-        conn: socket.socket = self.connection
-        while (left := deadline - time.monotonic()) > 0:
-            if self.server.stopping.is_set():
-                raise ClientGone
-            readable, _, _ = select.select([conn], [], [], min(left, 0.02))
-            if readable and not conn.recv(1, socket.MSG_PEEK):
-                raise ClientGone
