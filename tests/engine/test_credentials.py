@@ -154,15 +154,20 @@ def test_only_a_possible_start_of_a_secret_is_held_until_the_next_other_event() 
     assert sink[-1] == {"type": "stream_delta", "text": TOKEN[:4]}
 
 
-@pytest.mark.timeout(30)
-def test_a_secret_split_across_stub_chunks_is_masked_in_the_events(run_pipeline) -> None:
-    response = f"first {TOKEN} then {TOKEN}."
-    run = run_pipeline(f"""
+WITH_TOKEN = f"""\
 version: "1"
 defaults:
   provider:
     auth_token: {TOKEN}
 pipeline:
+"""
+"""A pipeline whose provider's auth token is TOKEN; its steps follow."""
+
+
+@pytest.mark.timeout(30)
+def test_a_secret_split_across_stub_chunks_is_masked_in_the_events(run_pipeline) -> None:
+    response = f"first {TOKEN} then {TOKEN}."
+    run = run_pipeline(WITH_TOKEN + """
   - id: talk
     prompt: "say it"
 """, script={"steps": {"talk": {"response": response, "chunks": 12}}})
@@ -177,12 +182,7 @@ pipeline:
 
 @pytest.mark.timeout(30)
 def test_shell_output_masks_a_secret_written_in_pieces(run_pipeline) -> None:
-    run = run_pipeline(f"""
-version: "1"
-defaults:
-  provider:
-    auth_token: {TOKEN}
-pipeline:
+    run = run_pipeline(WITH_TOKEN + f"""
   - id: leak
     context:
       shell: "printf 'token=%s' '{TOKEN[:7]}'; printf '%s\\n' '{TOKEN[7:]}'"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from pilot_waits import start_run, until
 from textual.widgets import TabbedContent
 
 from ail_tui.tui.app import UI_SWITCH_INTERVAL, AilApp
@@ -33,20 +33,6 @@ PARALLEL = """
         depends_on: [quick, slow, after_quick]
         on_error: fail_fast
     """
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
-        await pilot.pause(0.05)
-
-
-async def start_run(pilot, app: AilApp) -> None:
-    """Wait for the first verdict, then press r."""
-    await until(pilot, lambda: app.pipeline is not None)
-    await pilot.press("r")
 
 
 def text_of(app: AilApp, selector: str) -> str:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilot_waits import start_run, until
 from processes import alive, gone_soon, tagged
-from tmux_session import Tmux
+from tmux_session import Tmux, needs_tmux
 
 from ail_tui.processes.marks import MARK_VARIABLE
 from ail_tui.tui import stop_signals
@@ -32,9 +33,6 @@ from ail_tui.tui.terminal import StopRequested
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_WITHIN = 2.0  # seconds from the signal to the dashboard's end
-
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None,
-                                reason="tmux is not installed (.ci/run installs it)")
 
 THREE_SLEEPS = """version: "1"
 pipeline:
@@ -257,16 +255,12 @@ async def test_stop_requested_cancels_the_run_and_exits(make_app: Callable[..., 
             context: {shell: "sleep 30"}
         """)
     async with app.run_test(size=(100, 30)) as pilot:
-        deadline = time.monotonic() + 10
-        while app.pipeline is None:
-            assert time.monotonic() < deadline
-            await pilot.pause(0.05)
-        await pilot.press("r")
-        while "long" not in app.view.rows or app.view.rows["long"].status != "running":
-            assert time.monotonic() < deadline
-            await pilot.pause(0.05)
+        await start_run(pilot, app)
+        await until(pilot, lambda: "long" in app.view.rows
+                    and app.view.rows["long"].status == "running")
 
         app.post_message(StopRequested("dashboard got SIGTERM"))
+        deadline = time.monotonic() + 10
         while app.is_running:
             assert time.monotonic() < deadline, "the dashboard did not exit"
             await asyncio.sleep(0.02)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from loopback_server import LoopbackServer
-from tmux_session import Tmux
+from tmux_session import Tmux, needs_tmux
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
-                                reason="tmux is not installed (.ci/run installs it)")
+pytestmark = needs_tmux
 
 VALID = """version: "1"
 pipeline:
