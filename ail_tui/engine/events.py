@@ -181,6 +181,32 @@ class HitlModifyReached(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PermissionRequested(Event):
+    """A runner asks whether a tool use may run; ``request_id`` is what answers it."""
+
+    type: ClassVar[str] = "permission_requested"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"tool_use_id"})
+    step_id: str
+    request_id: str
+    tool_name: str
+    tool_input: dict[str, Any] = field(default_factory=dict)
+    tool_use_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionAnswered(Event):
+    """A permission request was decided: ``once``, ``step`` (the tool for the step), ``deny``."""
+
+    type: ClassVar[str] = "permission_answered"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"reason"})
+    step_id: str
+    request_id: str
+    tool_name: str
+    decision: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunPaused(Event):
     """The run will start no new step until resumed."""
 

@@ -7,6 +7,7 @@ are thread-safe and return at once.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -48,6 +49,7 @@ from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.processes.guard import GUARD
 from ail_tui.runners.base import RunnerError
+from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
 from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.paths import project_hash, runs_dir
@@ -127,7 +129,9 @@ class Executor:
         self.run_id = str(uuid.uuid4())
         self.token = CancelToken(parent_token)
         self.state = RunState(self.run_id, self.options.prompt, self.options.cwd)
-        self.gates = Gates()
+        self.gates: Gates[GateAnswer] = Gates()
+        self.permission_requests: Gates[PermissionDecision] = Gates()
+        self._request_numbers = itertools.count(1)
         self.log_path: Path | None = None
         if self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
@@ -188,6 +192,10 @@ class Executor:
     def answer_gate(self, step_id: str, approved: bool = True, text: str | None = None) -> bool:
         """Answer a waiting human gate; returns False when none is waiting for that step."""
         return self.gates.answer(step_id, GateAnswer(approved, text))
+
+    def answer_permission(self, request_id: str, decision: PermissionDecision) -> bool:
+        """Decide a waiting tool-use permission request; False when none has that id."""
+        return self.permission_requests.answer(request_id, decision)
 
     # -- running -------------------------------------------------------------------------
 
@@ -570,6 +578,8 @@ class Executor:
             if model_only:
                 request = replace(request, model=self.options.model, system_prompt=None,
                                   append_system_prompts=(), sampling={})
+            if self.options.interactive:
+                request = replace(request, permissions=self._permission_asker(step_id, token))
             with SECRETS.masked_stream(  # a secret split across deltas is masked too
                 lambda event: self._emit(ev.RunnerEvent(step_id=step_id, event=event)),
             ) as emit:
@@ -589,6 +599,25 @@ class Executor:
             thinking=result.thinking, tool_events=result.tool_events,
             sampling=sampling or None, model=result.model or request.model,
         )
+
+    def _permission_asker(self, step_id: str, token: CancelToken) -> PermissionAsker:
+        """Asks whoever watches the run about a tool use of step ``step_id``."""
+
+        def ask(request: PermissionRequest) -> PermissionDecision:
+            request_id = f"{step_id}#{next(self._request_numbers)}"
+            self.permission_requests.open(request_id)
+            self._emit(ev.PermissionRequested(
+                step_id=step_id, request_id=request_id, tool_name=request.tool_name,
+                tool_input=request.input, tool_use_id=request.tool_use_id))
+            decision = self.permission_requests.wait(request_id, token)
+            if decision is None:
+                decision = PermissionDecision(allow=False, reason="The run was cancelled")
+            self._emit(ev.PermissionAnswered(
+                step_id=step_id, request_id=request_id, tool_name=request.tool_name,
+                decision=decision.scope, reason=decision.reason or None))
+            return decision
+
+        return ask
 
     def _shell(self, step: Step, step_id: str, index: int, total: int, token: CancelToken,
                branch: Branch | None, attempt: int) -> TurnEntry:

@@ -1,9 +1,11 @@
-"""Human gates: a run waits for an answer from whichever front end is watching."""
+"""Human gates and permission requests: a run waits for an answer from whichever front end
+is watching."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from ail_tui.cancel import CancelToken
 
@@ -16,39 +18,42 @@ class GateAnswer:
     text: str | None = None
 
 
+Answer = TypeVar("Answer")
+
+
 @dataclass
-class _Pending:
+class _Pending(Generic[Answer]):
     answered: threading.Event = field(default_factory=threading.Event)
-    answer: GateAnswer | None = None
+    answer: Answer | None = None
 
 
-class Gates:
-    """Pending gates of a run, keyed by step id. Thread-safe."""
+class Gates(Generic[Answer]):
+    """Questions of a run waiting for an answer, keyed by id (a gate's step id). Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, _Pending[Answer]] = {}
 
-    def open(self, step_id: str) -> None:
-        """Register a gate before announcing it, so an early answer is not lost."""
+    def open(self, key: str) -> None:
+        """Register a question before announcing it, so an early answer is not lost."""
         with self._lock:
-            self._pending.setdefault(step_id, _Pending())
+            self._pending.setdefault(key, _Pending())
 
-    def wait(self, step_id: str, cancel: CancelToken) -> GateAnswer | None:
-        """Block until the gate is answered (None if the run is cancelled first)."""
+    def wait(self, key: str, cancel: CancelToken) -> Answer | None:
+        """Block until the question is answered (None if the run is cancelled first)."""
         with self._lock:
-            pending = self._pending.setdefault(step_id, _Pending())
+            pending = self._pending.setdefault(key, _Pending())
         while not pending.answered.wait(0.1):
             if cancel.cancelled:
                 return None
         with self._lock:
-            self._pending.pop(step_id, None)
+            self._pending.pop(key, None)
         return pending.answer
 
-    def answer(self, step_id: str, answer: GateAnswer) -> bool:
-        """Answer a pending gate; returns False when no such gate is waiting."""
+    def answer(self, key: str, answer: Answer) -> bool:
+        """Answer a pending question; returns False when no such question is waiting."""
         with self._lock:
-            pending = self._pending.get(step_id)
+            pending = self._pending.get(key)
         if pending is None:
             return False
         pending.answer = answer
@@ -56,6 +61,6 @@ class Gates:
         return True
 
     def waiting(self) -> list[str]:
-        """Step ids of gates waiting for an answer."""
+        """Ids of the questions waiting for an answer."""
         with self._lock:
             return list(self._pending)

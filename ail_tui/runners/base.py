@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ail_tui.cancel import CancelToken
+from ail_tui.runners.permissions import PermissionAsker
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class RunnerRequest:
     input_cost_per_1k: float | None = None
     output_cost_per_1k: float | None = None
     cwd: str | None = None
+    permissions: PermissionAsker | None = None
+    """Who answers tool-use permission requests when not headless (None: nobody)."""
 
 
 @dataclass

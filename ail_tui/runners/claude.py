@@ -12,6 +12,7 @@ import queue
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from typing import IO, Any
 
 from ail_tui.cancel import CancelToken
@@ -27,6 +28,7 @@ from ail_tui.runners.base import (
 )
 from ail_tui.runners.claude_errors import exit_failure, stream_end_failure
 from ail_tui.runners.claude_stream import ClaudeStreamParser
+from ail_tui.runners.permission_relay import PermissionRelay
 
 EXIT_GRACE_SECONDS = 2.0
 """How long the CLI may take to exit on its own after its ``result`` line."""
@@ -61,11 +63,18 @@ def resume_dropped(request: RunnerRequest) -> bool:
     return bool(request.resume_session_id) and bool(request.base_url)
 
 
-def claude_argv(request: RunnerRequest, executable: str) -> list[str]:
-    """The claude CLI command line for ``request`` (the prompt is always last, after ``--``)."""
+def claude_argv(request: RunnerRequest, executable: str,
+                permission_flags: Sequence[str] = ()) -> list[str]:
+    """The claude CLI command line for ``request`` (the prompt is always last, after ``--``).
+
+    Headless runs skip permission checks; otherwise ``permission_flags`` (from a
+    :class:`PermissionRelay`) route the CLI's permission requests to the person.
+    """
     argv = [executable, "--output-format", "stream-json", "--verbose"]
     if request.headless:
         argv.append("--dangerously-skip-permissions")
+    else:
+        argv += permission_flags
     if request.resume_session_id and not resume_dropped(request):
         argv += ["--resume", request.resume_session_id]
     argv += _tool_flags(request)
@@ -197,9 +206,24 @@ class ClaudeCliRunner:
     def _invoke(
         self, request: RunnerRequest, emit: RunnerEventSink, cancel: CancelToken
     ) -> RunnerResult:
-        argv = claude_argv(request, self.resolve_executable())
+        executable = self.resolve_executable()
         if cancel.cancelled:
             raise _cancelled()
+        if request.headless or request.permissions is None:
+            return self._run(claude_argv(request, executable), request,
+                             ClaudeStreamParser(emit), cancel)
+        try:
+            relay = PermissionRelay(request.step_id, request.permissions).open()
+        except OSError as exc:  # its private folder or socket
+            raise _failed("Could not set up permission requests for the claude CLI: "
+                          f"{exc.strerror or exc}") from None
+        with relay:
+            return self._run(claude_argv(request, executable, relay.cli_flags()), request,
+                             ClaudeStreamParser(emit, relay.denied_tool_uses), cancel)
+
+    def _run(self, argv: list[str], request: RunnerRequest, parser: ClaudeStreamParser,
+             cancel: CancelToken) -> RunnerResult:
+        emit = parser.emit
         if resume_dropped(request):
             emit({"type": "warning",
                   "message": f"Not resuming claude session {request.resume_session_id}: "
@@ -212,10 +236,18 @@ class ClaudeCliRunner:
         child = _Child(started)
         unregister = cancel.on_cancel(child.kill)
         try:
-            return self._consume(child, ClaudeStreamParser(emit), cancel, emit)
+            return self._consume(child, parser, cancel, emit)
         finally:
             unregister()
             child.finish(0)
+
+    @staticmethod
+    def _completed(child: _Child, parser: ClaudeStreamParser, grace: float,
+                   emit: RunnerEventSink) -> RunnerResult:
+        child.finish(grace)
+        assert parser.result is not None
+        emit(completed_event(parser.result))
+        return parser.result
 
     def _consume(
         self, child: _Child, parser: ClaudeStreamParser, cancel: CancelToken,
@@ -227,14 +259,13 @@ class ClaudeCliRunner:
                 raise _cancelled()
             if item is _EOF:
                 break
-            if isinstance(item, str) and parser.feed(item):
-                child.finish(self.exit_grace)
-                assert parser.result is not None
-                emit(completed_event(parser.result))
-                return parser.result
+            if isinstance(item, str) and parser.feed(item) and not parser.more_results:
+                return self._completed(child, parser, self.exit_grace, emit)
         code = child.finish(self.exit_grace)
         if cancel.cancelled:
             raise _cancelled()
+        if parser.result is not None:  # the last of several results
+            return self._completed(child, parser, 0, emit)
         if code != 0:
             raise exit_failure(code, child.stderr_tail(), parser.signals)
         raise stream_end_failure(parser.signals)

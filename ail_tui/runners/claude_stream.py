@@ -13,6 +13,7 @@ one becomes a :class:`RunnerError` (:mod:`claude_errors`).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from ail_tui.pipeline.diagnostics import ErrorType
@@ -92,15 +93,18 @@ def info_event(data: dict[str, Any]) -> dict[str, Any] | None:
 class ClaudeStreamParser:
     """Turns stream-json lines into runner events and, at the ``result`` line, a result."""
 
-    def __init__(self, emit: RunnerEventSink) -> None:
-        self._emit = emit
+    def __init__(self, emit: RunnerEventSink, denied_by_person: Collection[str] = ()) -> None:
+        self.emit = emit
         self._text: list[str] = []
         self._thinking: list[str] = []
-        self._tools = ToolEvents(emit)
+        self._tools = ToolEvents(emit, denied_by_person)
         self._usage: dict[str, tuple[int, int]] = {}  # by message id: the latest seen
         self._model: str | None = None
         self.signals = FailureSignals()
         self.result: RunnerResult | None = None
+        self.more_results = False
+        """Whether the CLI reports again after the last ``result`` (background sub-agents:
+        it answers their notifications in new turns, each ending in a result)."""
 
     def feed(self, line: str) -> bool:
         """Handle one stdout line; returns True once the ``result`` line has been read.
@@ -132,11 +136,11 @@ class ClaudeStreamParser:
         elif kind == "system" and data.get("subtype") == "api_retry":
             retry = retry_event(data)
             self.signals.retry_status = retry["status"]
-            self._emit(retry)
+            self.emit(retry)
         elif kind == "system" and data.get("subtype") == "permission_denied":
             self._tools.deny(data.get("tool_use_id"))
         elif kind == "tool_progress":
-            self._emit({"type": "tool_progress", "tool_id": str(data.get("tool_use_id") or ""),
+            self.emit({"type": "tool_progress", "tool_id": str(data.get("tool_use_id") or ""),
                         "tool_name": str(data.get("tool_name") or ""),
                         "elapsed_s": _number(data.get("elapsed_time_seconds")) or 0.0,
                         **({"parent_tool_id": parent} if parent else {})})
@@ -145,10 +149,11 @@ class ClaudeStreamParser:
             message = error.get("message") if isinstance(error, dict) else error
             self.signals.error_line = one_line(str(message or line))
         elif kind == "result":
-            self.result = self._result(data)
+            self.result = self._result(data, self.result)
+            self.more_results = _background_work(data)
             return True
         elif (event := info_event(data)) is not None:
-            self._emit(event)
+            self.emit(event)
         return False
 
     def _assistant(self, data: dict[str, Any], parent: str | None) -> None:
@@ -173,10 +178,10 @@ class ClaudeStreamParser:
                 self._tools.subagent_text(text, parent)
             elif text:
                 self._text.append(text)
-                self._emit({"type": "stream_delta", "text": text})
+                self.emit({"type": "stream_delta", "text": text})
             elif kind == "thinking" and not parent and (thought := _text(block.get("thinking"))):
                 self._thinking.append(thought)
-                self._emit({"type": "thinking", "text": thought})
+                self.emit({"type": "thinking", "text": thought})
             elif kind == "tool_use":
                 self._tools.call(block, parent)
 
@@ -191,14 +196,16 @@ class ClaudeStreamParser:
                             _count(usage.get("output_tokens")))
         totals = self._totals()
         if totals != before:
-            self._emit({"type": "usage", "input_tokens": totals[0],
+            self.emit({"type": "usage", "input_tokens": totals[0],
                         "output_tokens": totals[1]})
 
     def _totals(self) -> tuple[int, int]:
         return (sum(pair[0] for pair in self._usage.values()),
                 sum(pair[1] for pair in self._usage.values()))
 
-    def _result(self, data: dict[str, Any]) -> RunnerResult:
+    def _result(self, data: dict[str, Any], before: RunnerResult | None) -> RunnerResult:
+        """The step's result as of this ``result`` line: its answer and cost (the cost is
+        the CLI's running total), with the tokens of every turn so far."""
         subtype = data.get("subtype")
         if data.get("is_error") is True or subtype not in (None, "success"):
             raise result_failure(data, self.signals)
@@ -206,10 +213,12 @@ class ClaudeStreamParser:
         usage = data.get("usage")
         tokens = ((_count(usage.get("input_tokens")), _count(usage.get("output_tokens")))
                   if isinstance(usage, dict) else self._totals())
+        if before is not None and isinstance(usage, dict):  # usage is the turn's own
+            tokens = (before.input_tokens + tokens[0], before.output_tokens + tokens[1])
         answer = data.get("result")
         session = data.get("session_id")
         return RunnerResult(
-            response=answer if isinstance(answer, str) else "".join(self._text),
+            response=answer if isinstance(answer, str) else "".join(self._text),  # the last
             cost_usd=_number(data.get("total_cost_usd")),
             session_id=session if isinstance(session, str) else None,
             input_tokens=tokens[0],
@@ -218,3 +227,9 @@ class ClaudeStreamParser:
             model=_text(data.get("model")) or self._model,
             tool_events=list(self._tools.events),
         )
+
+
+def _background_work(result: dict[str, Any]) -> bool:
+    """Whether the run behind a ``result`` line started sub-agents in the background."""
+    stats = result.get("subagent_stats")
+    return isinstance(stats, dict) and _count(stats.get("started_in_background")) > 0

@@ -8,6 +8,7 @@ Each event is recorded for the turn log (``event_type``, ``tool_name``, ``tool_i
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from ail_tui.runners.base import RunnerEventSink
@@ -43,8 +44,9 @@ def tool_summary(name: str, payload: Any) -> str:
 class ToolEvents:
     """Records tool events in order and emits each as a runner event."""
 
-    def __init__(self, emit: RunnerEventSink) -> None:
+    def __init__(self, emit: RunnerEventSink, denied_by_person: Collection[str] = ()) -> None:
         self._emit = emit
+        self._denied_by_person = denied_by_person
         self.events: list[dict[str, Any]] = []
         self._calls: dict[str, dict[str, Any]] = {}
 
@@ -88,7 +90,10 @@ class ToolEvents:
             call["denied"] = True
 
     def denied(self, denials: Any) -> None:
-        """``result.permission_denials``: marks each call and warns once, naming them."""
+        """``result.permission_denials``: marks each call and warns once, naming them.
+
+        Calls the person denied in the dashboard are marked but not warned about.
+        """
         if not isinstance(denials, list):
             return
         names: list[str] = []
@@ -98,6 +103,8 @@ class ToolEvents:
                 continue
             name = str(denial.get("tool_name") or "?")
             self.deny(denial.get("tool_use_id"))
+            if denial.get("tool_use_id") in self._denied_by_person:
+                continue
             summaries.append(tool_summary(name, denial.get("tool_input")))
             if name not in names:
                 names.append(name)

@@ -29,9 +29,10 @@ from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runne
 from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
+from ail_tui.tui.questions import Questions
 from ail_tui.tui.run_view import RunView
 from ail_tui.tui.runner_notes import retry_text
-from ail_tui.tui.screens.dialogs import GateDialog, HelpScreen, ModifyDialog, PromptDialog
+from ail_tui.tui.screens.dialogs import HelpScreen, PromptDialog
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
 from ail_tui.tui.widgets.details import Details, details_text
@@ -112,7 +113,7 @@ class AilApp(App[int]):
         self._streamed: dict[str, list[float]] = {}  # step -> [chunks, characters, first at]
         self.output_all = False
         self.event_filter = ""
-        self._gate_open: str | None = None
+        self.questions = Questions(self)
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
         self._last_tick = 0.0
@@ -371,9 +372,8 @@ class AilApp(App[int]):
             self.executor.pause()
 
     def action_answer_gate(self) -> None:
-        """Open the dialog of the oldest waiting human gate."""
-        if self.view.gates and self._gate_open is None:
-            self._open_gate(self.view.gates[0])
+        """Open the dialog of the oldest waiting gate or permission request."""
+        self.questions.show_oldest()
 
     def action_toggle_output(self) -> None:
         """Selected step's output, or every step's interleaved."""
@@ -544,8 +544,9 @@ class AilApp(App[int]):
                     event, ev.StepCompleted | ev.StepFailed | ev.StepCancelled):
                 lines.append(self._stream_line(step, origin))
             lines.append(event_line(event, origin))
-            if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
-                self._pending_gate(event)
+            if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
+                          | ev.PermissionRequested):
+                self.questions.arrived(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
         if finished:
             lines[-1:-1] = [self._stream_line(step, origin) for step in list(self._streamed)]
@@ -604,36 +605,6 @@ class AilApp(App[int]):
             self._show_output()
         elif shown == "tab-timeline":
             self.timeline.show(self.view)
-
-    def _pending_gate(self, event: ev.HitlGateReached | ev.HitlModifyReached) -> None:
-        if self._gate_open is None:
-            self._open_gate(event.step_id, event)
-        self.bell()
-
-    def _open_gate(self, step_id: str,
-                   event: ev.HitlGateReached | ev.HitlModifyReached | None = None) -> None:
-        self._gate_open = step_id
-        if isinstance(event, ev.HitlModifyReached):
-            self.push_screen(ModifyDialog(step_id, event.message, event.last_response or ""),
-                             lambda text: self._modified(step_id, text))
-        else:
-            message = event.message if isinstance(event, ev.HitlGateReached) else None
-            self.push_screen(GateDialog(step_id, message),
-                             lambda approved: self._gated(step_id, approved))
-
-    def _gated(self, step_id: str, approved: bool | None) -> None:
-        self._gate_open = None
-        if approved is None or self.executor is None:
-            return
-        self.executor.answer_gate(step_id, approved)
-        self.view.gate_answered(step_id)
-
-    def _modified(self, step_id: str, text: str | None) -> None:
-        self._gate_open = None
-        if self.executor is None:
-            return
-        self.executor.answer_gate(step_id, text is not None, text)
-        self.view.gate_answered(step_id)
 
     def _finished(self) -> None:
         view = self.view

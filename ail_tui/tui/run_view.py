@@ -16,6 +16,9 @@ from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.turnlog.reader import RunRecord
 
+Question = ev.HitlGateReached | ev.HitlModifyReached | ev.PermissionRequested
+"""Something a run asks the person, and waits for."""
+
 MAX_OUTPUT_LINES = 2_000
 MAX_NOTES = 50
 
@@ -32,6 +35,8 @@ GLYPH = {
     "retried": "↻",
 }
 FINISHED = frozenset({"done", "failed", "cancelled", "skipped", "interrupted"})
+PERMISSION_WORDS = {"once": "allowed once", "step": "allowed for this step",
+                    "deny": "denied"}
 ANSWERS = frozenset({"stream_delta", "thinking", "tool_use", "tool_result", "subagent_text",
                      "completed"})
 """Runner events that show the API answered (a pending API retry is over)."""
@@ -125,7 +130,8 @@ class RunView:
     finished_at: float | None = None
     error: str | None = None
     error_type: str | None = None
-    gates: list[str] = field(default_factory=list)
+    questions: dict[str, Question] = field(default_factory=dict)
+    """Gates (by step id) and tool permission requests (by request id) awaiting an answer."""
     interleaved: deque[tuple[str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
     interleaved_total: int = 0  # items ever added to ``interleaved``
@@ -186,6 +192,7 @@ class RunView:
             else:
                 self.state, self.error, self.error_type = (event.status, event.error,
                                                            event.error_type)
+            self.questions.clear()
             for row in self.rows.values():
                 if row.status in ("queued", "running", "waiting"):
                     row.status = "cancelled" if self.state == "cancelled" else "failed"
@@ -249,8 +256,16 @@ class RunView:
         elif isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
             row.status = "waiting"
             row.started_at = row.started_at or event.at
-            if row.step_id not in self.gates:
-                self.gates.append(row.step_id)
+            self.questions.setdefault(row.step_id, event)
+        elif isinstance(event, ev.PermissionRequested):
+            row.status = "waiting"
+            self.questions.setdefault(event.request_id, event)
+        elif isinstance(event, ev.PermissionAnswered):
+            self.answered(event.request_id)
+            mark = "✗" if event.decision == "deny" else "✓"
+            reason = f" ({event.reason})" if event.reason else ""
+            row.notes.append(f"{mark} {event.tool_name}: "
+                             f"{PERMISSION_WORDS.get(event.decision, event.decision)}{reason}")
 
     def _runner_event(self, row: StepRow, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -313,12 +328,14 @@ class RunView:
             out.extend((row.step_id, "output", line) for line in row.output)
         return out
 
-    def gate_answered(self, step_id: str) -> None:
-        """A gate was answered; the step goes on."""
-        if step_id in self.gates:
-            self.gates.remove(step_id)
-        row = self.rows.get(step_id)
-        if row is not None and row.status == "waiting":
+    def answered(self, key: str) -> None:
+        """A question was answered; its step goes on unless it still waits for another."""
+        question = self.questions.pop(key, None)
+        if question is None:
+            return
+        row = self.rows.get(question.step_id)
+        still = any(q.step_id == question.step_id for q in self.questions.values())
+        if row is not None and row.status == "waiting" and not still:
             row.status = "running"
 
     @classmethod

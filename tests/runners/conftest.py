@@ -12,6 +12,7 @@ import pytest
 from anthropic_api import AnthropicApi
 from claude_cli import claude_cli_or_skip
 from loopback_server import LoopbackServer
+from real_claude import RealClaude
 
 FAKE_CLAUDE = Path(__file__).with_name("fake_claude.py")
 HTTP_ENV = ("AIL_HTTP_BASE_URL", "AIL_HTTP_TOKEN", "AIL_HTTP_MODEL", "AIL_HTTP_THINK")
@@ -57,3 +58,10 @@ def anthropic_api() -> Iterator[AnthropicApi]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def claude(real_claude_cli: Path, anthropic_api: AnthropicApi, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> RealClaude:
+    """The real CLI, sealed, against the loopback API (see ``tests/support/real_claude.py``)."""
+    return RealClaude(real_claude_cli, anthropic_api, tmp_path, monkeypatch)

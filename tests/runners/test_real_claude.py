@@ -19,19 +19,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from anthropic_api import (
-    AnthropicApi,
     failure,
     refused_base_url,
     slow_text,
@@ -41,182 +34,26 @@ from anthropic_api import (
     with_subagent,
     write_then_text,
 )
-from claude_cli import (
-    DUMMY_KEY,
-    cli_variables,
-    recording_wrapper,
-    sealed_env,
-    the_line,
-    transcript_lines,
+from claude_cli import DUMMY_KEY, the_line
+from processes import none_tagged_within
+from real_claude import (
+    AS_ROOT,
+    MISSING_SESSION,
+    PROMPT,
+    Call,
+    RealClaude,
+    epoch,
+    left_behind,
+    ndjson,
+    wait_until,
 )
-from processes import none_tagged_within, tagged
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.runners.base import RunnerError, RunnerRequest, RunnerResult, ToolPolicyOptions
-from ail_tui.runners.claude import ClaudeCliRunner
-
-ROOT = Path(__file__).resolve().parents[2]
-PROMPT = "Say hello"
-MISSING_SESSION = "5f0c1e2a-8b7d-4c3e-9a61-2d4b7e9f0a13"
-AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-ONE_STEP = 'version: "1"\npipeline:\n  - id: ask\n    prompt: "Say hello"\n'
+from ail_tui.runners.base import RunnerError, ToolPolicyOptions
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(),
                                 reason="finds the CLI's processes through /proc")
-
-
-@dataclass
-class Call:
-    """One runner invocation: what it returned or raised, and what it emitted when."""
-
-    result: RunnerResult | None = None
-    error: RunnerError | None = None
-    events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    started: float = 0.0
-    ended: float = 0.0
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.events.append((time.monotonic(), event))
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [event for _, event in self.events if event.get("type") == kind]
-
-    def at(self, kind: str) -> list[float]:
-        return [when for when, event in self.events if event.get("type") == kind]
-
-    def streamed(self) -> str:
-        return "".join(event["text"] for event in self.of("stream_delta"))
-
-    def ok(self) -> RunnerResult:
-        assert self.error is None, f"{self.error.error_type}: {self.error.detail}"
-        assert self.result is not None
-        return self.result
-
-    def failed(self) -> RunnerError:
-        assert self.error is not None, f"expected an error, got {self.result}"
-        return self.error
-
-
-class RealClaude:
-    """The real CLI, sealed and pointed at the loopback API, run through ail-tui."""
-
-    def __init__(self, executable: Path, api: AnthropicApi, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> None:
-        self.executable = executable
-        self.api = api
-        self.monkeypatch = monkeypatch
-        self.home = tmp_path / "home"
-        self.project = tmp_path / "project"
-        self.ail_home = tmp_path / "ail-home"
-        for folder in (self.home, self.project, self.ail_home):
-            folder.mkdir()
-        self.notes = self.project / "notes.txt"
-        self.notes.write_text("hello from notes\n", encoding="utf-8")
-        self.tag = f"real-claude-{uuid.uuid4().hex}"
-        self.transcript = tmp_path / "cli-stdout.jsonl"
-        self.wrapper = recording_wrapper(tmp_path / "bin", executable, self.transcript)
-        self.bare_bin = tmp_path / "bare-bin"
-        self.bare_bin.mkdir()
-        (self.bare_bin / "claude").symlink_to(executable)
-        self.seal()
-
-    def seal(self, *, base_url: str | None = None, api_key: str | None = DUMMY_KEY,
-             sandbox: bool = True, max_retries: int | None = 0, **extra: str) -> None:
-        """Set this process's environment (which the runner passes on) for the CLI."""
-        changes = cli_variables(self.home, base_url or self.api.base_url, api_key=api_key,
-                                sandbox=sandbox, max_retries=max_retries, tag=self.tag)
-        changes.update(extra)
-        for name, value in changes.items():
-            if value is None:
-                self.monkeypatch.delenv(name, raising=False)
-            else:
-                self.monkeypatch.setenv(name, value)
-
-    def request(self, prompt: str = PROMPT, **fields: Any) -> RunnerRequest:
-        return RunnerRequest(step_id="ask", prompt=prompt, cwd=str(self.project), **fields)
-
-    def invoke(self, prompt: str = PROMPT, *, recorded: bool = True,
-               cancel: CancelToken | None = None, **fields: Any) -> Call:
-        """Run one prompt through :class:`ClaudeCliRunner` (``recorded``: via the wrapper)."""
-        runner = ClaudeCliRunner(str(self.wrapper if recorded else self.executable))
-        call = Call(started=time.monotonic())
-        try:
-            call.result = runner.invoke(self.request(prompt, **fields), call,
-                                        cancel or CancelToken())
-        except RunnerError as exc:
-            call.error = exc
-        call.ended = time.monotonic()
-        return call
-
-    def cli_lines(self) -> list[dict[str, Any]]:
-        """What the CLI printed on stdout in this test (through the wrapper)."""
-        return transcript_lines(self.transcript)
-
-    def headless(self, pipeline: str = ONE_STEP, *,
-                 recorded: bool = True) -> subprocess.Popen[str]:
-        """Start ``ail-tui run PIPELINE --headless --runner claude`` with ``claude`` on PATH."""
-        path = self.project / "ask.ail.yaml"
-        path.write_text(pipeline, encoding="utf-8")
-        bin_dir = self.wrapper.parent if recorded else self.bare_bin
-        python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-        env = sealed_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-                          "AIL_HOME": str(self.ail_home), "PYTHONPATH": python_path})
-        return subprocess.Popen(
-            [sys.executable, "-m", "ail_tui", "run", str(path), "--headless",
-             "--runner", "claude"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-            cwd=self.project)
-
-    def turn_entries(self) -> list[dict[str, Any]]:
-        """The step entries of the one turn log the run wrote."""
-        [log] = list(self.ail_home.rglob("*.jsonl"))
-        records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-        return [record for record in records if "type" not in record]
-
-
-@pytest.fixture
-def claude(real_claude_cli: Path, anthropic_api: AnthropicApi, tmp_path: Path,
-           monkeypatch: pytest.MonkeyPatch) -> RealClaude:
-    return RealClaude(real_claude_cli, anthropic_api, tmp_path, monkeypatch)
-
-
-def _ndjson(out: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def _wait_until(test: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not test():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-def _epoch(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _left_behind(tag: str, within: float) -> list[int]:
-    """The CLI's processes still alive after up to ``within`` seconds.
-
-    This process's own process watchdog is left out: it lives as long as pytest and
-    carries the tag when the first step process of the session started under it.
-    """
-    deadline = time.monotonic() + within
-    while True:
-        left = [pid for pid in tagged(tag) if not _our_watchdog(pid)]
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.05)
-
-
-def _our_watchdog(pid: int) -> bool:
-    try:
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError, IndexError):
-        return False
-    return parent == os.getpid() and b"ail_tui.processes.watchdog" in command
 
 
 # --- what the CLI itself does (the reasons for the runner's choices) --------------------------
@@ -279,7 +116,7 @@ def test_streamed_text_reaches_stream_delta_events(claude: RealClaude) -> None:
     assert sent.body["stream"] is True
     assert PROMPT in sent.texts()
     assert sent.headers["x-api-key"] == DUMMY_KEY
-    assert _left_behind(claude.tag, 2.0) == []
+    assert left_behind(claude.tag, 2.0) == []
 
 
 @pytest.mark.timeout(60)
@@ -354,8 +191,8 @@ def test_cancelling_mid_stream_ends_within_a_second_and_leaves_no_process(
         target=lambda: calls.append(claude.invoke(recorded=False, cancel=cancel)),
         name="real-claude-cancel", daemon=True)
     worker.start()
-    _wait_until(lambda: len(claude.api.delta_times) >= 3, 30, "the stream to start")
-    assert _left_behind(claude.tag, 0), "the CLI should be running"
+    wait_until(lambda: len(claude.api.delta_times) >= 3, 30, "the stream to start")
+    assert left_behind(claude.tag, 0), "the CLI should be running"
     sent = time.monotonic()
     cancel.cancel(Cancellation("user", "test"))
     worker.join(5)
@@ -363,7 +200,7 @@ def test_cancelling_mid_stream_ends_within_a_second_and_leaves_no_process(
     [call] = calls
     assert call.failed().error_type == ErrorType.RUNNER_CANCELLED
     assert call.ended - sent < 1.0
-    assert _left_behind(claude.tag, 1.0) == []
+    assert left_behind(claude.tag, 1.0) == []
     assert claude.api.disconnected.wait(1.0)
 
 
@@ -376,7 +213,7 @@ def test_headless_run_records_the_cli_tokens_cost_and_session(claude: RealClaude
     run = claude.headless()
     out, err = run.communicate(timeout=60)
     assert run.returncode == 0, err
-    events = _ndjson(out)
+    events = ndjson(out)
     deltas = [e["event"]["text"] for e in events
               if e["type"] == "runner_event" and e["event"]["type"] == "stream_delta"]
     assert "".join(deltas) == "Hello from the engine."
@@ -395,17 +232,17 @@ def test_headless_run_records_the_cli_tokens_cost_and_session(claude: RealClaude
 def test_headless_ctrl_c_mid_stream_ends_the_step_within_a_second(claude: RealClaude) -> None:
     claude.api.play(slow_text(chunks=120, delay=0.25))
     run = claude.headless(recorded=False)
-    _wait_until(lambda: len(claude.api.delta_times) >= 3, 30, "the stream to start")
+    wait_until(lambda: len(claude.api.delta_times) >= 3, 30, "the stream to start")
     sent = time.time()
     run.send_signal(signal.SIGINT)
     out, err = run.communicate(timeout=10)
     assert run.returncode == 130, err
-    events = _ndjson(out)
+    events = ndjson(out)
     ended = [e for e in events if e["type"] in ("step_cancelled", "step_failed",
                                                  "pipeline_error")]
     assert ended, events[-3:]
     assert ended[-1].get("error_type") in (None, ErrorType.RUNNER_CANCELLED)
-    assert _epoch(ended[0]["at"]) - sent < 1.0
+    assert epoch(ended[0]["at"]) - sent < 1.0
     assert none_tagged_within(claude.tag, 1.0) == []
 
 
@@ -575,3 +412,18 @@ def test_subagent_activity_is_filed_under_its_tool_call(claude: RealClaude) -> N
     results = {e["tool_id"]: e for e in call.of("tool_result")}
     assert results["toolu_02SubagentRead"].get("parent_tool_id") == "toolu_01Agent"
     assert "Read notes.txt" not in call.streamed()
+
+
+@pytest.mark.timeout(60)
+def test_background_subagent_the_step_ends_with_the_clis_last_result(
+        claude: RealClaude) -> None:
+    with_subagent(claude.api, str(claude.notes), background=True)
+    result = claude.invoke("Ask a sub-agent about notes.txt in the background").ok()
+    finals = [line for line in claude.cli_lines() if line.get("type") == "result"]
+    assert [line["result_index"] for line in finals] == [0, 1]
+    assert result.response == finals[-1]["result"] == "The sub-agent says the notes say hello."
+    # Each result's usage is its own turn's; the cost is the CLI's running total.
+    assert (result.input_tokens, result.output_tokens) == (
+        sum(line["usage"]["input_tokens"] for line in finals),
+        sum(line["usage"]["output_tokens"] for line in finals))
+    assert result.cost_usd == pytest.approx(finals[-1]["total_cost_usd"])

@@ -18,8 +18,9 @@ whose first user message contains the route's marker (the sub-agent's prompt) ta
 answers from the route instead.
 
 The ready-made scenarios (:func:`streamed_text`, :func:`two_text_blocks`,
-:func:`tool_then_text`, :func:`write_then_text`, :func:`slow_text`, :func:`failure`) return
-such lists (:func:`with_subagent` also sets a route);
+:func:`tool_then_text`, :func:`write_then_text`, :func:`writes_then_text`,
+:func:`slow_text`, :func:`failure`) return such lists (:func:`with_subagent` also sets a
+route);
 :func:`refused_base_url` is a port where nothing listens.
 
 Every request, whatever its path, is recorded with its headers and JSON body
@@ -158,6 +159,15 @@ def write_then_text(file_path: str) -> list[Answer]:
                        id="toolu_01LoopbackWrite"),), usage=(100, 12)),
         Reply((Text(("I could not write the file.",)),), usage=(140, 9)),
     ]
+
+
+def writes_then_text(*file_paths: str, answer: str = "Done.") -> list[Answer]:
+    """A ``Write`` of each of ``file_paths``, one answer each, then a text answer."""
+    writes: list[Answer] = [
+        Reply((ToolUse("Write", {"file_path": path, "content": f"line {number}\n"},
+                       id=f"toolu_0{number}LoopbackWrite"),), usage=(100 + 20 * number, 12))
+        for number, path in enumerate(file_paths, start=1)]
+    return [*writes, Reply((Text((answer,)),), usage=(100 + 20 * len(file_paths) + 40, 4))]
 
 
 SUBAGENT_PROMPT = "Read notes.txt and report what it says."

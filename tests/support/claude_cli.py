@@ -141,9 +141,9 @@ def recording_wrapper(bin_dir: Path, executable: Path, transcript: Path) -> Path
 
 
 def transcript_lines(transcript: Path) -> list[dict[str, Any]]:
-    """The JSON lines a recording wrapper saved."""
+    """The JSON lines a recording wrapper saved (``claude --version`` prints plain text)."""
     text = transcript.read_text(encoding="utf-8") if transcript.exists() else ""
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def the_line(lines: list[dict[str, Any]], kind: str, subtype: str | None = None) -> dict[str, Any]:

@@ -117,3 +117,17 @@ def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> 
     replay = RunView.replay(read_run(log), loaded.pipeline)
 
     assert snap_compare(_app(scene, replay), terminal_size=(120, 30), run_before=validated)
+
+
+def test_permission_dialog(snap_compare, scene: Path) -> None:
+    from ail_tui.tui.screens.dialogs import PermissionDialog
+
+    async def ask(pilot) -> None:
+        await validated(pilot)
+        await pilot.app.push_screen(PermissionDialog("test", "Bash", {
+            "command": "pytest -q tests/\n  --maxfail=1",
+            "description": "Run the tests [bold]as asked[/bold]",
+            "timeout": 120000}))
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=ask)

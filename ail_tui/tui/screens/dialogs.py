@@ -1,12 +1,20 @@
-"""Modal dialogs: human gates, modify_output, the invocation prompt, and help."""
+"""Modal dialogs: human gates, tool permissions, modify_output, the invocation prompt, help."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
+
+from ail_tui.runners.permissions import PermissionDecision
+
+MAX_TOOL_INPUT_CHARS = 4_000
 
 
 class GateDialog(ModalScreen[bool]):
@@ -37,6 +45,73 @@ class GateDialog(ModalScreen[bool]):
         self.dismiss(approved)
 
     def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+def tool_input_text(tool_input: dict[str, Any]) -> Text:
+    """A tool's input as ``key: value`` lines (plain text: nothing in it is markup)."""
+    lines: list[str] = []
+    for key, value in tool_input.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        head, *rest = shown.splitlines() or [""]
+        lines.append(f"{key}: {head}")
+        lines.extend(f"    {line}" for line in rest)
+    text = "\n".join(lines) or "(no input)"
+    if len(text) > MAX_TOOL_INPUT_CHARS:
+        hidden = len(text) - MAX_TOOL_INPUT_CHARS
+        text = f"{text[:MAX_TOOL_INPUT_CHARS]}\n… ({hidden:,} more characters)"
+    return Text(text)
+
+
+class PermissionDialog(ModalScreen[PermissionDecision | None]):
+    """A tool use waits for permission: allow once (a), for this step (s), or deny (d)."""
+
+    BINDINGS = [
+        Binding("a", "allow(False)", "Allow once", id="permission.allow_once"),
+        Binding("s", "allow(True)", "Allow for step", id="permission.allow_step"),
+        Binding("d", "deny", "Deny", id="permission.deny"),
+        Binding("escape", "later", "Later", id="permission.later"),
+    ]
+
+    def __init__(self, step_id: str, tool_name: str, tool_input: dict[str, Any]) -> None:
+        super().__init__()
+        self.step_id, self.tool_name, self.tool_input = step_id, tool_name, tool_input
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Text(f"⏸ Permission — step '{self.step_id}' asks to use {self.tool_name}"),
+                        id="dialog-title")
+            with VerticalScroll(id="permission-input"):
+                yield Static(tool_input_text(self.tool_input))
+            yield Input(placeholder="Reason, if you deny (the agent is told)", id="reason")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Allow once (a)", variant="success", id="once")
+                yield Button(Text(f"Allow {self.tool_name} for this step (s)"),
+                             variant="primary", id="step")
+                yield Button("Deny (d)", variant="error", id="deny")
+            yield Static("enter in the reason: deny with it   esc: answer later (g)",
+                         classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#deny", Button).focus()  # enter on its own never allows
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "deny":
+            self.action_deny()
+        else:
+            self.action_allow(event.button.id == "step")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_deny()
+
+    def action_allow(self, for_step: bool) -> None:
+        self.dismiss(PermissionDecision(allow=True, for_step=for_step))
+
+    def action_deny(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        self.dismiss(PermissionDecision(allow=False, reason=reason))
+
+    def action_later(self) -> None:
         self.dismiss(None)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from ail_tui.engine import events as ev
 from ail_tui.pipeline.loader import LoadResult
 from ail_tui.tui.run_view import GLYPH, RunView
 
@@ -45,8 +46,13 @@ def status_text(name: str, result: LoadResult | None, validated_at: float, view:
     if view.running and changed:
         text.append("  ⟳ pipeline changed since this run started — r re-runs it",
                     style="yellow")
-    if view.gates:
-        text.append(f"  ⏸ gate waiting ({view.gates[0]}) — g to answer", style="magenta")
+    if view.questions:
+        first = next(iter(view.questions.values()))
+        what = (f"permission for {first.tool_name}" if isinstance(first, ev.PermissionRequested)
+                else "gate")
+        more = f" +{len(view.questions) - 1}" if len(view.questions) > 1 else ""
+        text.append(f"  ⏸ {what} waiting ({first.step_id}){more} — g to answer",
+                    style="magenta")
     if missing and not view.running:
         text.append(f"  ⚠ unavailable runner: {', '.join(missing)} (see Plan)", style="yellow")
     return text

@@ -1,4 +1,4 @@
-"""The steps table: status, elapsed, attempts, cost, tokens, group, times — a line per step.
+"""The steps table: status, elapsed, attempts, cost, tokens, model, group, times — a line per step.
 
 Built on the line API: only the rows on screen are drawn, straight from the run view,
 so a run of hundreds of branches costs no more to show than a run of ten. The
@@ -7,6 +7,7 @@ selection is kept by step id, so it stays on its step as rows change.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from functools import lru_cache
@@ -25,10 +26,11 @@ from ail_tui.tui.runner_notes import retry_status
 from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 
 # What a glance needs first; the clock times are furthest right.
-COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "group", "launched",
-           "started", "done")
+COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "model", "group",
+           "launched", "started", "done")
 WIDTHS = {"status": 11, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
-          "elapsed": 7, "try": 3, "cost": 8, "tokens": 9}
+          "elapsed": 7, "try": 3, "cost": 8, "tokens": 9, "model": 17}
+_MODEL_DATE = re.compile(r"-\d{8}$")
 STATUS_STYLE = {
     "running": Style(color="cyan", bold=True),
     "queued": Style(dim=True),
@@ -65,6 +67,7 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
         str(row.attempts) if row.attempts else "",
         f"${row.cost_usd:.4f}" if row.cost_usd else "",
         tokens,
+        _MODEL_DATE.sub("", row.model or ""),  # the full name is in the details
         row.group or "",
         _clock(row.launched_at),
         _clock(row.started_at),

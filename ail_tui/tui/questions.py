@@ -1,0 +1,80 @@
+"""What a run asks the person (human gates, tool permissions): one dialog at a time.
+
+A question that arrives while no dialog is open opens one at once; otherwise it waits, the
+status bar says so, and it opens when the dialog before it is answered (or with ``g``).
+"Later" (escape) closes a dialog and leaves its question waiting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ail_tui.engine import events as ev
+from ail_tui.runners.permissions import PermissionDecision
+from ail_tui.tui.run_view import Question
+from ail_tui.tui.screens.dialogs import GateDialog, ModifyDialog, PermissionDialog
+
+if TYPE_CHECKING:
+    from ail_tui.tui.app import AilApp
+
+
+def question_key(question: Question) -> str:
+    """The id a question is answered by: the request id, or a gate's step id."""
+    return question.request_id if isinstance(question, ev.PermissionRequested) else (
+        question.step_id)
+
+
+class Questions:
+    """Opens the dialogs of the app's run questions and hands the answers to its run."""
+
+    def __init__(self, app: AilApp) -> None:
+        self.app = app
+        self.showing: str | None = None
+
+    def arrived(self, question: Question) -> None:
+        """A new question: ring, and show it unless another dialog is open."""
+        self.app.bell()
+        if self.showing is None:
+            self.show(question)
+
+    def show_oldest(self) -> None:
+        """Open the oldest waiting question (``g``)."""
+        questions = self.app.view.questions
+        if questions and self.showing is None:
+            self.show(next(iter(questions.values())))
+
+    def show(self, question: Question) -> None:
+        """Open the dialog that answers ``question``."""
+        key = question_key(question)
+        self.showing = key
+        if isinstance(question, ev.PermissionRequested):
+            self.app.push_screen(
+                PermissionDialog(question.step_id, question.tool_name, question.tool_input),
+                lambda decision: self._permission(key, decision))
+        elif isinstance(question, ev.HitlModifyReached):
+            self.app.push_screen(
+                ModifyDialog(key, question.message, question.last_response or ""),
+                lambda text: self._gate(key, text is not None, text))
+        else:
+            self.app.push_screen(GateDialog(key, question.message),
+                                 lambda approved: self._gate(key, approved, None))
+
+    def _permission(self, key: str, decision: PermissionDecision | None) -> None:
+        self.showing = None
+        executor = self.app.executor
+        if decision is None or executor is None:
+            return
+        executor.answer_permission(key, decision)
+        self._answered(key)
+
+    def _gate(self, key: str, approved: bool | None, text: str | None) -> None:
+        self.showing = None
+        executor = self.app.executor
+        if approved is None or executor is None:
+            return
+        executor.answer_gate(key, approved, text)
+        self._answered(key)
+
+    def _answered(self, key: str) -> None:
+        self.app.view.answered(key)
+        self.show_oldest()
