@@ -9,6 +9,7 @@ through the runner, the engine and the dashboard (Pilot), against the loopback A
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -20,14 +21,19 @@ from anthropic_api import write_then_text, writes_then_text
 from claude_cli import the_line
 from person import Person
 from pilot_waits import until
-from real_claude import RealClaude, left_behind, wait_until
+from real_claude import ROOT, RealClaude, left_behind, wait_until
+from tmux_session import Tmux, needs_tmux
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
 from ail_tui.engine.executor import Executor, RunOptions
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.loader import load_pipeline
-from ail_tui.runners.permissions import PermissionDecision, PermissionRequest
+from ail_tui.runners.permissions import (
+    DENIED_BY_PERSON,
+    PermissionDecision,
+    PermissionRequest,
+)
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.screens.dialogs import PermissionDialog
 
@@ -221,3 +227,33 @@ async def test_dashboard_dialog_denies_with_the_reason_typed(
     assert told["content"] == "not here"
     assert "✗ Write: denied (not here)" in details
     wait_until(lambda: left_behind(claude.tag, 0) == [], 2, "the CLI to exit")
+
+
+@needs_tmux
+@pytest.mark.timeout(90)
+def test_in_a_real_terminal_the_dialog_answers_the_cli(claude: RealClaude) -> None:
+    """The dashboard program in tmux: r, the dialog names the tool and file, d denies."""
+    claude.api.play(write_then_text(str(claude.project / "out.txt")))
+    (claude.project / "write.ail.yaml").write_text(WRITE_STEP, encoding="utf-8")
+    env = {"PATH": f"{claude.bare_bin}{os.pathsep}{os.environ['PATH']}",
+           "AIL_HOME": str(claude.ail_home), "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
+    exports = " ".join(f"{name}='{value}'" for name, value in env.items())
+    term = Tmux(claude.project)
+    try:
+        term.start(f"cd '{claude.project}' && env {exports} '{sys.executable}' -m ail_tui "
+                   "write.ail.yaml --runner claude", width=160, height=40)
+        term.wait_for("✓ valid")
+        term.keys("r")
+        screen = term.wait_for("asks to use Write", timeout=30)
+        assert "file_path: " in screen and "out.txt" in screen
+        term.keys("d")
+        term.wait_for("✓ done", timeout=30)
+        assert not (claude.project / "out.txt").exists()
+        [told] = claude.api.messages_requests()[-1].tool_results()
+        assert told["content"] == DENIED_BY_PERSON
+        term.keys("q")
+        wait_until(lambda: not term.alive() or "$" in term.screen().strip()[-2:], 10,
+                   "the dashboard to quit")
+    finally:
+        term.close()
+    assert left_behind(claude.tag, 2.0) == []
