@@ -179,6 +179,8 @@ async def _dashboard_run(claude: RealClaude, monkeypatch: pytest.MonkeyPatch,
         assert [c.available for c in app.runner_checks or []] == [True]
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, PermissionDialog), timeout=30)
+        # Ready once its safe default has the focus: enter alone never allows.
+        await until(pilot, lambda: getattr(app.focused, "id", None) == "deny")
         shown = str(app.screen.query_one("#permission-input").query_one("Static").render())
         assert "file_path: " + str(claude.project / "out.txt") in shown
         assert app.view.rows["write"].status == "waiting"
@@ -218,6 +220,7 @@ async def test_dashboard_dialog_denies_with_the_reason_typed(
         claude: RealClaude, monkeypatch: pytest.MonkeyPatch) -> None:
     async def deny_with_reason(pilot: Any) -> None:
         await pilot.click("#reason")
+        await until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "reason")
         await pilot.press(*"not here", "enter")
 
     app, details = await _dashboard_run(claude, monkeypatch, deny_with_reason)
