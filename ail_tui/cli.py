@@ -8,14 +8,20 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ail_tui import __version__
 from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path, is_unreadable, report_json, report_text
-from ail_tui.runners.registry import RunnerFactory
+
+if TYPE_CHECKING:
+    from ail_tui.runners.registry import RunnerFactory
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 SUBCOMMANDS = ("validate", "run", "log", "logs")
+READ_ONLY = frozenset({"validate", "log", "logs"})
+"""Commands that only read and print: once their output is flushed, nothing is left to
+tear down, so the process exits without the interpreter's finalization (tens of ms)."""
 _USAGE = "ail-tui PIPELINE [options]\n       ail-tui {validate,run,log,logs} ..."
 
 
@@ -44,6 +50,7 @@ def _runners(args: argparse.Namespace) -> tuple[str | None, RunnerFactory] | Non
     ``--stub-response`` or ``--stub-script`` make the stub the session runner unless
     ``--runner`` says otherwise.
     """
+    from ail_tui.runners.registry import RunnerFactory
     from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScriptError, load_stub_script
 
     script = None
@@ -261,6 +268,9 @@ def run() -> None:
     try:
         code = main()
         sys.stdout.flush()
+        sys.stderr.flush()
+        if sys.argv[1:2] and sys.argv[1] in READ_ONLY:
+            os._exit(code)
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:

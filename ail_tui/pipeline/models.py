@@ -41,7 +41,8 @@ Number = int | float
 class Node(BaseModel):
     """A model read from a YAML mapping; remembers where it came from."""
 
-    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True,
+                              defer_build=True)
 
     _marks: Marks | None = PrivateAttr(default=None)
     _items: dict[str, list[Position]] = PrivateAttr(default_factory=dict)
@@ -363,6 +364,3 @@ class PipelineFile(Node):
     providers: Any = None
 
 
-DoWhile.model_rebuild()
-ForEach.model_rebuild()
-Step.model_rebuild()

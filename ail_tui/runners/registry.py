@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import Runner, RunnerError
-from ail_tui.runners.claude import ClaudeCliRunner
-from ail_tui.runners.http import ConversationStore, HttpRunner
+from ail_tui.runners.http_history import ConversationStore
 from ail_tui.runners.stub import DEFAULT_RESPONSE, StubRunner, StubScript
 
 KNOWN = ("claude", "http", "ollama", "stub")
@@ -45,9 +44,14 @@ class RunnerFactory:
         key = name.strip().lower()
         if key == "stub":
             return StubRunner(self.stub_response, self.stub_script)
+        # Imported when chosen: a run that needs no HTTP runner never loads httpx.
         if key == "claude":
+            from ail_tui.runners.claude import ClaudeCliRunner
+
             return ClaudeCliRunner(self.claude_executable)
         if key in ("http", "ollama"):
+            from ail_tui.runners.http import HttpRunner
+
             return HttpRunner(self.conversations, ollama=key == "ollama")
         if key in UNSUPPORTED:
             raise RunnerError(ErrorType.RUNNER_NOT_FOUND,

@@ -7,9 +7,6 @@ import json
 from functools import cache, lru_cache
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.validation.findings import Findings
@@ -22,6 +19,9 @@ def _meta_validator(cls: Any) -> Any:
 
 @lru_cache(maxsize=1024)
 def _problem_of(text: str) -> str | None:
+    import jsonschema  # only pipelines with schemas pay for loading it
+    from jsonschema.exceptions import best_match
+
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     error = best_match(_meta_validator(cls).iter_errors(schema))
