@@ -68,7 +68,7 @@ def _runners(args: argparse.Namespace) -> tuple[str | None, RunnerFactory] | Non
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
-    from ail_tui.engine.executor import RunOptions
+    from ail_tui.engine.run_types import RunOptions
     from ail_tui.headless import run_headless
 
     result = check_file(args.pipeline)

@@ -1,4 +1,4 @@
-"""``ail-tui run --headless``: the executor's events as NDJSON on stdout."""
+"""``ail-tui run --headless``: a run's events as NDJSON on stdout."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import threading
 from typing import IO
 
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor, RunOptions, RunResult
+from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_types import RunOptions, RunResult
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.guard import GUARD
 
@@ -60,33 +61,32 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     cleanly, a second forces the exit. Returns the exit code (0, 1 or 130).
     """
     sink = NdjsonSink(stream or sys.stdout)
-    executor = Executor(pipeline, options, sink)
+    run = LocalRun(pipeline, options)
+    run.subscribe(sink)
     stopping = threading.Event()
-    thread = threading.Thread()
 
     def on_stop(signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
         if not stopping.is_set():
             stopping.set()
-            executor.cancel(f"interrupted ({name})", by="user")
+            run.cancel(f"interrupted ({name})", by="user")
             return
         # A second signal: the run's processes die now, whatever they are doing.
         GUARD.kill_all()
-        if thread.is_alive():
-            thread.join(FORCED_EXIT_SECONDS)
+        run.wait(FORCED_EXIT_SECONDS)
         sink.close(FORCED_EXIT_SECONDS)
         os._exit(EXIT_FOR_STATUS["cancelled"])
 
     previous = {sig: signal.signal(sig, on_stop) for sig in STOP_SIGNALS}
+    result: RunResult | None = None
     try:
-        thread = executor.start()
-        while thread.is_alive():
-            thread.join(0.2)
+        run.start()
+        while result is None:  # short waits, so the signal handlers get their turn
+            result = run.wait(0.2)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sink.close()
-    result: RunResult | None = executor.result
     if result is None:
         return 1
     return EXIT_FOR_STATUS.get(result.status, 1)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from timed_run import timed_run
 
-from ail_tui.engine.executor import RunOptions
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.runners.registry import RunnerFactory
 
 RECORDS_PER_STEP = 2

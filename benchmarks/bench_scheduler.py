@@ -21,7 +21,7 @@ from pathlib import Path
 
 from timed_run import timed_run
 
-from ail_tui.engine.executor import RunOptions
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.runners.stub import StubScript
 

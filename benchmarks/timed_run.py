@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ail_tui.engine.executor import Executor, RunOptions
+from ail_tui.engine.executor import Executor
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.validation import check_file
 
 

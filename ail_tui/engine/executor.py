@@ -1,19 +1,17 @@
 """The executor: a sequential cursor over the steps, and a scheduler for async branches.
 
-It runs on its own thread (or the caller's), emits typed events to a sink, and writes
-the turn log. Control calls (cancel, cancel one step, pause, resume, answer a gate)
-are thread-safe and return at once.
+It runs on the caller's thread (:class:`ail_tui.engine.local_run.LocalRun` gives it one
+of its own), emits typed events to a sink, and writes the turn log. Control calls
+(cancel, cancel one step, pause, resume, answer a gate) are thread-safe and return at once.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from ail_tui.cancel import Cancellation, CancelToken
@@ -31,6 +29,7 @@ from ail_tui.engine.gates import GateAnswer, Gates
 from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
 from ail_tui.engine.nested_steps import NestedSteps
 from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
+from ail_tui.engine.run_types import EventSink, RunOptions, RunResult
 from ail_tui.engine.scheduler import Branch, Scheduler
 from ail_tui.engine.shell import run_shell
 from ail_tui.engine.skills import skill_template
@@ -50,53 +49,12 @@ from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.processes.guard import GUARD
 from ail_tui.runners.base import RunnerError
 from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
-from ail_tui.runners.registry import RunnerFactory, session_default
+from ail_tui.runners.registry import session_default
 from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.paths import project_hash, runs_dir
 from ail_tui.turnlog.run_log import RunLog
 
 DEFAULT_SHELL_TIMEOUT = 120.0
-
-EventSink = Callable[[ev.Event], None]
-
-
-@dataclass
-class RunOptions:
-    """How to run: the invocation prompt, runners, logging, and who answers gates."""
-
-    prompt: str | None = None
-    runner: str | None = None
-    model: str | None = None
-    interactive: bool = False
-    runners: RunnerFactory = field(default_factory=RunnerFactory)
-    write_log: bool = True
-    sync_log: bool = True
-    log_dir: Path | None = None
-    cwd: str = field(default_factory=os.getcwd)
-    disabled: frozenset[str] = frozenset()
-    host_invocation: bool = True
-
-
-@dataclass
-class RunResult:
-    """How a run ended."""
-
-    run_id: str
-    status: str  # completed | break | aborted | failed | cancelled
-    error_type: str | None = None
-    error: str | None = None
-    step_id: str | None = None
-    log_path: Path | None = None
-    last_response: str | None = None
-    last_session_id: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        """Whether the run completed (or stopped at a break)."""
-        return self.status in ("completed", "break")
-
-
-
 
 def _aborted(result: RunResult, abort: RunAborted) -> None:
     """Record on ``result`` how ``abort`` ended the run."""
@@ -198,13 +156,6 @@ class Executor:
         return self.permission_requests.answer(request_id, decision)
 
     # -- running -------------------------------------------------------------------------
-
-    def start(self) -> threading.Thread:
-        """Run on a new thread; the result lands in :attr:`result`."""
-        thread = threading.Thread(target=self.run, name=f"ail-run-{self.run_id[:8]}",
-                                  daemon=True)
-        thread.start()
-        return thread
 
     def run(self) -> RunResult:
         """Run the pipeline to its end and return how it ended."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -21,7 +20,9 @@ from watchfiles import awatch
 
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor, RunOptions
+from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_handle import RunHandle
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
@@ -104,8 +105,8 @@ class AilApp(App[int]):
         self.validated_at: float | None = None
         self.view = replay or RunView()
         self.replaying = replay is not None
-        self.executor: Executor | None = None
-        self.run_thread: threading.Thread | None = None
+        self.current_run: RunHandle | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
         self.run_generation = 0
         self.events = EventSink()
         self.event_lines: list[str] = []
@@ -324,9 +325,11 @@ class AilApp(App[int]):
         self.event_log.clear()
         options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
                              interactive=True, runners=self.runners, log_dir=self.log_dir)
-        self.executor = Executor(self.pipeline, options, self.events.put)
+        self._unsubscribe()  # the last run's events no longer reach the screen
+        run = LocalRun(self.pipeline, options)
+        self._unsubscribe = run.subscribe(self.events.put)
+        self.current_run = run.start()
         self.run_generation = self.generation
-        self.run_thread = self.executor.start()
         self._dirty = set(self.view.rows)
         self._event_log_stale = False
         if self.tabs.active in ("tab-problems", "tab-plan"):
@@ -339,37 +342,36 @@ class AilApp(App[int]):
 
     async def _rerun(self) -> None:
         """Cancel the run (waiting for it off the UI thread), then start a new one."""
-        if self.executor is not None and self.view.running:
-            self.executor.cancel("re-run after a save (--watch-run)")
-            if self.run_thread is not None:
-                await asyncio.to_thread(self.run_thread.join, 5)
+        if self.current_run is not None and self.view.running:
+            self.current_run.cancel("re-run after a save (--watch-run)")
+            await asyncio.to_thread(self.current_run.wait, 5)
             self.drain()
         self.start_run(self.prompt)
 
     def action_cancel_run(self) -> None:
         """Cancel the whole run."""
-        if self.executor is not None and self.view.running:
-            self.executor.cancel()
+        if self.current_run is not None and self.view.running:
+            self.current_run.cancel()
             self.notify("Cancelling the run…")
 
     def action_cancel_step(self) -> None:
         """Cancel the selected step (a branch, or the running sequential step)."""
         step = self.table.selected_step
-        if self.executor is None or step is None or not self.view.running:
+        if self.current_run is None or step is None or not self.view.running:
             return
-        if self.executor.cancel_step(step):
+        if self.current_run.cancel_step(step):
             self.notify(f"Cancelling {step}…")
         else:
             self.notify(f"{step} is not running or queued.", severity="warning")
 
     def action_pause(self) -> None:
         """Pause or resume between steps."""
-        if self.executor is None or not self.view.running:
+        if self.current_run is None or not self.view.running:
             return
-        if self.executor.paused:
-            self.executor.resume()
+        if self.current_run.paused:
+            self.current_run.resume()
         else:
-            self.executor.pause()
+            self.current_run.pause()
 
     def action_answer_gate(self) -> None:
         """Open the dialog of the oldest waiting gate or permission request."""
@@ -491,10 +493,9 @@ class AilApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit; a running run is cancelled first and its processes are ended."""
-        if self.executor is not None and self.view.running:
-            self.executor.cancel("dashboard closed")
-            if self.run_thread is not None:
-                await asyncio.to_thread(self.run_thread.join, 5)
+        if self.current_run is not None and self.view.running:
+            self.current_run.cancel("dashboard closed")
+            await asyncio.to_thread(self.current_run.wait, 5)
         self.exit(0)
 
     @on(StopRequested)
@@ -505,11 +506,11 @@ class AilApp(App[int]):
     async def stop(self, reason: str) -> None:
         """Stop at a stop signal or a closed terminal: cancel the run, let it record its
         end, exit with 130 (a second signal meanwhile forces the exit, see stop_signals)."""
-        if self.executor is not None and self.run_thread is not None and (
-                self.run_thread.is_alive()):
+        run = self.current_run
+        if run is not None and run.wait(0) is None:
             self.notify(f"Stopping: {reason}; cancelling the run…")
-            self.executor.cancel(reason, by="user")
-            await run_ended(self.run_thread)
+            run.cancel(reason, by="user")
+            await run_ended(run)
         self.exit(EXIT_INTERRUPTED)
 
     # -- events --------------------------------------------------------------------------

@@ -61,18 +61,18 @@ class Questions:
 
     def _permission(self, key: str, decision: PermissionDecision | None) -> None:
         self.showing = None
-        executor = self.app.executor
-        if decision is None or executor is None:
+        run = self.app.current_run
+        if decision is None or run is None:
             return
-        executor.answer_permission(key, decision)
+        run.answer_permission(key, decision)
         self._answered(key)
 
     def _gate(self, key: str, approved: bool | None, text: str | None) -> None:
         self.showing = None
-        executor = self.app.executor
-        if approved is None or executor is None:
+        run = self.app.current_run
+        if approved is None or run is None:
             return
-        executor.answer_gate(key, approved, text)
+        run.answer_gate(key, approved, text)
         self._answered(key)
 
     def _answered(self, key: str) -> None:

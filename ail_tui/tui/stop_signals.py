@@ -23,6 +23,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn, Protocol
 
+from ail_tui.engine.run_handle import RunHandle
 from ail_tui.processes.guard import GUARD
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -117,18 +118,18 @@ class StopSignals:
         os._exit(EXIT_INTERRUPTED)
 
 
-async def run_ended(thread: threading.Thread) -> bool:
-    """Wait for a cancelled run's thread to end (it records the run's end itself); if it
-    is late, kill every step process and wait a moment more. Whether the run ended.
+async def run_ended(run: RunHandle) -> bool:
+    """Wait for a cancelled run to end (it records its end itself); if it is late, kill
+    every step process and wait a moment more. Whether the run ended.
     """
-    if await _joined(thread, RUN_END_SECONDS):
+    if await _ended(run, RUN_END_SECONDS):
         return True
     GUARD.kill_all()
-    return await _joined(thread, KILLED_RUN_SECONDS)
+    return await _ended(run, KILLED_RUN_SECONDS)
 
 
-async def _joined(thread: threading.Thread, within: float) -> bool:
+async def _ended(run: RunHandle, within: float) -> bool:
     deadline = time.monotonic() + within
-    while thread.is_alive() and time.monotonic() < deadline:
+    while run.wait(0) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
-    return not thread.is_alive()
+    return run.wait(0) is not None

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from event_recorder import Recorder
+
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor, RunOptions, RunResult
+from ail_tui.engine.executor import Executor
+from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_types import RunOptions, RunResult
 from ail_tui.pipeline.validation import check_file
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.runners.stub import StubScript
@@ -46,13 +50,25 @@ def load(tmp_path: Path, text: str, name: str = "p.ail.yaml"):
     return result.pipeline
 
 
+def stub_options(tmp_path: Path, script: dict | None, options: dict[str, Any]) -> RunOptions:
+    """Stub runs (with ``script``), unsynced logs under ``tmp_path/runs``, and ``options``."""
+    runners = RunnerFactory(stub_script=StubScript.model_validate(script) if script else None)
+    return RunOptions(runner="stub", runners=runners, log_dir=tmp_path / "runs",
+                      sync_log=False, cwd=str(tmp_path), **options)
+
+
 def make_executor(tmp_path: Path, text: str, *, script: dict | None = None,
                   sink: Callable[[ev.Event], None] | None = None, **options: Any) -> Executor:
-    pipeline = load(tmp_path, text)
-    runners = RunnerFactory(stub_script=StubScript.model_validate(script) if script else None)
-    opts = RunOptions(runner="stub", runners=runners, log_dir=tmp_path / "runs",
-                      sync_log=False, cwd=str(tmp_path), **options)
-    return Executor(pipeline, opts, sink)
+    return Executor(load(tmp_path, text), stub_options(tmp_path, script, options), sink)
+
+
+def start_run(tmp_path: Path, text: str, *, script: dict | None = None,
+              **options: Any) -> tuple[LocalRun, Recorder]:
+    """Start a stub run of ``text`` on its own thread; its events go to the recorder."""
+    run = LocalRun(load(tmp_path, text), stub_options(tmp_path, script, options))
+    recorder = Recorder()
+    run.subscribe(recorder)
+    return run.start(), recorder
 
 
 def read_records(path: Path | None) -> list[dict[str, Any]]:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
-from engine_helpers import make_executor, read_records
+import pytest
+from engine_helpers import make_executor, read_records, start_run
 from processes import alive
 
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.turnlog.timestamps import parse_timestamp
 
@@ -209,8 +208,7 @@ def test_fail_fast_kills_running_branches_and_their_processes(tmp_path: Path) ->
 
 
 def test_user_cancels_one_branch_and_the_join_sees_it(tmp_path: Path) -> None:
-    events: list[ev.Event] = []
-    executor = make_executor(tmp_path, """
+    run, seen = start_run(tmp_path, """
         version: "1"
         pipeline:
           - id: long
@@ -227,16 +225,12 @@ def test_user_cancels_one_branch_and_the_join_sees_it(tmp_path: Path) -> None:
             action: join
             depends_on: [long, child, other]
             on_error: wait_for_all
-        """, sink=events.append)
-    thread = executor.start()
-    deadline = time.monotonic() + 5
-    while not any(isinstance(e, ev.StepStarted) and e.step_id == "long" for e in list(events)):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    assert executor.cancel_step("long")
-    thread.join(5)
-    assert executor.result is not None and executor.result.status == "completed"
-    records = read_records(executor.result.log_path)
+        """)
+    seen.started("long")
+    assert run.cancel_step("long")
+    result = run.wait(5)
+    assert result is not None and result.status == "completed"
+    records = read_records(result.log_path)
     cancelled = {r["step_id"]: r for r in records if r.get("type") == "step_cancelled"}
     assert cancelled["long"]["cancelled_by"] == "user"
     assert cancelled["child"]["cancelled_by"] == "dependency"
@@ -288,7 +282,7 @@ def test_async_on_result_abort_cancels_everything(run_pipeline) -> None:
 
 
 def test_cancel_run_stops_everything(tmp_path: Path) -> None:
-    executor: Executor = make_executor(tmp_path, """
+    run, seen = start_run(tmp_path, """
         version: "1"
         pipeline:
           - id: a
@@ -301,43 +295,42 @@ def test_cancel_run_stops_everything(tmp_path: Path) -> None:
             action: join
             depends_on: [a, b]
         """, script={"steps": {"b": {"delay": 30}}})
-    thread = executor.start()
-    time.sleep(0.3)
+    seen.started("a")
+    seen.started("b")
     started = time.monotonic()
-    executor.cancel()
-    thread.join(5)
+    run.cancel()
+    result = run.wait(5)
     assert time.monotonic() - started < 1.5
-    assert executor.result is not None and executor.result.status == "cancelled"
-    records = read_records(executor.result.log_path)
+    assert result is not None and result.status == "cancelled"
+    records = read_records(result.log_path)
     assert {r["step_id"] for r in records if r.get("type") == "step_cancelled"} == {"a", "b"}
     assert records[-1]["status"] == "cancelled"
 
 
 def test_pause_holds_new_steps(tmp_path: Path) -> None:
-    events: list[ev.Event] = []
-    executor = make_executor(tmp_path, """
+    run, seen = start_run(tmp_path, """
         version: "1"
         pipeline:
           - id: a
             prompt: a
           - id: b
             prompt: b
-        """, script={"steps": {"a": {"delay": 0.3}}}, sink=events.append)
-    thread = executor.start()
-    time.sleep(0.05)
-    executor.pause()
-    time.sleep(0.6)
-    assert not any(isinstance(e, ev.StepStarted) and e.step_id == "b" for e in list(events))
-    executor.resume()
-    thread.join(5)
-    assert executor.result is not None and executor.result.status == "completed"
-    kinds = [type(e).__name__ for e in events]
-    assert "RunPaused" in kinds and "RunResumed" in kinds
+        """, script={"steps": {"a": {"delay": 0.3}}})
+    seen.started("a")
+    run.pause()
+    seen.wait_for(lambda e: isinstance(e, ev.StepCompleted) and e.step_id == "a")
+    with pytest.raises(AssertionError, match="timed out"):  # nothing starts while paused
+        seen.started("b", timeout=0.5)
+    run.resume()
+    result = run.wait(5)
+    assert result is not None and result.status == "completed"
+    kinds = [type(e).__name__ for e in seen.events]
+    assert kinds.index("RunPaused") < kinds.index("RunResumed")
+    assert seen.events.index(seen.started("b")) > kinds.index("RunResumed")
 
 
 def test_gates_answered_by_a_front_end(tmp_path: Path) -> None:
-    events: list[ev.Event] = []
-    executor = make_executor(tmp_path, """
+    run, seen = start_run(tmp_path, """
         version: "1"
         pipeline:
           - id: draft
@@ -348,24 +341,13 @@ def test_gates_answered_by_a_front_end(tmp_path: Path) -> None:
           - id: approve
             action: pause_for_human
             message: "Ship it?"
-        """, sink=events.append, interactive=True)
-
-    def answer() -> None:
-        while True:
-            seen = list(events)
-            if any(isinstance(e, ev.HitlModifyReached) for e in seen):
-                executor.answer_gate("edit", True, "edited text")
-                break
-            time.sleep(0.01)
-        while not any(isinstance(e, ev.HitlGateReached) for e in list(events)):
-            time.sleep(0.01)
-        executor.answer_gate("approve", False)
-
-    helper = threading.Thread(target=answer)
-    helper.start()
-    result = executor.run()
-    helper.join()
-    assert result.status == "aborted"
+        """, interactive=True)
+    seen.wait_for(lambda e: isinstance(e, ev.HitlModifyReached))
+    assert run.answer_gate("edit", True, "edited text")
+    seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
+    assert run.answer_gate("approve", False)
+    result = run.wait(10)
+    assert result is not None and result.status == "aborted"
     records = read_records(result.log_path)
     edit = next(r for r in records if r.get("step_id") == "edit")
     assert edit["modified"] == "edited text" and edit["prompt"] == "Edit the draft"
@@ -373,18 +355,15 @@ def test_gates_answered_by_a_front_end(tmp_path: Path) -> None:
 
 
 def test_error_type_of_cancelled_sequential_step(tmp_path: Path) -> None:
-    executor = make_executor(tmp_path, """
+    run, seen = start_run(tmp_path, """
         version: "1"
         pipeline:
           - id: long
             context: {shell: "sleep 30"}
         """)
-    thread = executor.start()
-    time.sleep(0.3)
-    assert executor.cancel_step("long")
-    thread.join(5)
-    assert executor.result is not None
-    assert executor.result.status == "cancelled"
-    assert executor.result.error_type == ErrorType.RUNNER_CANCELLED
-
-
+    seen.started("long")
+    assert run.cancel_step("long")
+    result = run.wait(5)
+    assert result is not None
+    assert result.status == "cancelled"
+    assert result.error_type == ErrorType.RUNNER_CANCELLED

@@ -26,7 +26,8 @@ from tmux_session import Tmux, needs_tmux
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor, RunOptions
+from ail_tui.engine.executor import Executor
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.loader import load_pipeline
 from ail_tui.runners.permissions import (

@@ -12,16 +12,17 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from event_recorder import Recorder
 from loopback_server import LoopbackServer
 
 from ail_tui.engine import events as ev
-from ail_tui.engine.executor import Executor, RunOptions
+from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.validation import check_file
 
 TOKEN = "sk-pipeline-secret-5150"
@@ -46,39 +47,17 @@ STEPS = """
 """
 
 
-class Recorder:
-    """Collects events from engine threads and lets a test wait for one."""
-
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event: ev.Event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def wait_for(self, test: Any, timeout: float = 10.0) -> ev.Event:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = next((e for e in self.events if test(e)), None)
-                if found is not None:
-                    return found
-                left = deadline - time.monotonic()
-                assert left > 0, "timed out waiting for an event"
-                self._changed.wait(left)
-
-
 def executor(tmp_path: Path, server: LoopbackServer, claude: str,
-             recorder: Recorder) -> Executor:
+             recorder: Recorder) -> LocalRun:
     path = tmp_path / "p.ail.yaml"
     steps = STEPS.lstrip("\n").format(claude=claude)
     path.write_text(server.pipeline_head(TOKEN) + steps, encoding="utf-8")
     loaded = check_file(path)
     assert loaded.pipeline is not None and loaded.valid, loaded.errors
     options = RunOptions(log_dir=tmp_path / "runs", cwd=str(tmp_path), sync_log=False)
-    return Executor(loaded.pipeline, options, recorder)
+    run = LocalRun(loaded.pipeline, options)
+    run.subscribe(recorder)
+    return run
 
 
 def records(path: Path | None) -> list[dict[str, Any]]:
@@ -98,8 +77,8 @@ def peers(fake_claude_bin: Path, http_server: LoopbackServer) -> LoopbackServer:
 def test_parallel_branches_stream_and_account_on_both_runners(
         tmp_path: Path, peers: LoopbackServer) -> None:
     recorder = Recorder()
-    result = executor(tmp_path, peers, "full", recorder).run()
-    assert result.status == "completed", result
+    result = executor(tmp_path, peers, "full", recorder).start().wait(60)
+    assert result is not None and result.status == "completed", result
 
     deltas: dict[str, str] = {}
     for event in recorder.events:
@@ -137,8 +116,7 @@ def test_cancelling_a_branch_mid_stream_stops_it_within_a_second(
     peers.scenario.chunks = [f"piece {i} " for i in range(100)]
     peers.scenario.chunk_delay = 0.2  # twenty seconds of stream
     recorder = Recorder()
-    run = executor(tmp_path, peers, "hang", recorder)
-    thread = run.start()
+    run = executor(tmp_path, peers, "hang", recorder).start()
     recorder.wait_for(lambda e: isinstance(e, ev.RunnerEvent) and e.step_id == branch
                       and e.event["type"] == "stream_delta")
     asked = time.monotonic()
@@ -149,8 +127,7 @@ def test_cancelling_a_branch_mid_stream_stops_it_within_a_second(
     assert took < 1.0, f"{branch} took {took:.2f} s to stop"
     assert cancelled.cancelled_by == "user"
     run.cancel()  # the other branches are still streaming
-    thread.join(10)
-    assert not thread.is_alive()
+    assert run.wait(10) is not None
     if branch == "ask_http":
         assert peers.disconnected.wait(1.0), "the server still has the connection"
     kinds = [r.get("type") for r in records(run.log_path)]
@@ -198,7 +175,8 @@ def test_a_resumed_http_step_continues_the_previous_conversation(
     loaded = check_file(path)
     assert loaded.pipeline is not None and loaded.valid
     options = RunOptions(log_dir=tmp_path / "runs", cwd=str(tmp_path), sync_log=False)
-    result = Executor(loaded.pipeline, options).run()
+    result = LocalRun(loaded.pipeline, options).start().wait(60)
+    assert result is not None
     assert result.status == "completed"
     first, second = (r.body["messages"] for r in http_server.requests)
     assert first == [{"role": "system", "content": "You are terse."},

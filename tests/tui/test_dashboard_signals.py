@@ -266,10 +266,10 @@ async def test_stop_requested_cancels_the_run_and_exits(make_app: Callable[..., 
             await asyncio.sleep(0.02)
 
     assert app.return_value == EXIT_INTERRUPTED
-    assert app.run_thread is not None and not app.run_thread.is_alive()
-    assert app.executor is not None and app.executor.result is not None
-    assert app.executor.result.status == "cancelled"
-    assert app.executor.result.error == "dashboard got SIGTERM"
+    assert app.current_run is not None
+    result = app.current_run.wait(0)  # ended before the dashboard exited
+    assert result is not None and result.status == "cancelled"
+    assert result.error == "dashboard got SIGTERM"
     log = next((tmp_path / "home").glob("projects/*/runs/*.jsonl"))
     last = json.loads(log.read_text().splitlines()[-1])
     assert (last["type"], last["status"]) == ("run_finished", "cancelled")

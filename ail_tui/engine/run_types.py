@@ -1,0 +1,50 @@
+"""What a run is given and what it ends with: :class:`RunOptions` and :class:`RunResult`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ail_tui.engine import events as ev
+from ail_tui.runners.registry import RunnerFactory
+
+EventSink = Callable[[ev.Event], None]
+"""Receives a run's events, one call each, in order."""
+
+
+@dataclass
+class RunOptions:
+    """How to run: the invocation prompt, runners, logging, and who answers gates."""
+
+    prompt: str | None = None
+    runner: str | None = None
+    model: str | None = None
+    interactive: bool = False
+    runners: RunnerFactory = field(default_factory=RunnerFactory)
+    write_log: bool = True
+    sync_log: bool = True
+    log_dir: Path | None = None
+    cwd: str = field(default_factory=os.getcwd)
+    disabled: frozenset[str] = frozenset()
+    host_invocation: bool = True
+
+
+@dataclass
+class RunResult:
+    """How a run ended."""
+
+    run_id: str
+    status: str  # completed | break | aborted | failed | cancelled
+    error_type: str | None = None
+    error: str | None = None
+    step_id: str | None = None
+    log_path: Path | None = None
+    last_response: str | None = None
+    last_session_id: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the run completed (or stopped at a break)."""
+        return self.status in ("completed", "break")
