@@ -12,11 +12,12 @@ from typing import IO
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
-from ail_tui.engine.run_types import RunOptions, RunResult
+from ail_tui.engine.run_types import RunOptions, RunResult, RunStatus
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.guard import GUARD
 
-EXIT_FOR_STATUS = {"completed": 0, "break": 0, "aborted": 1, "failed": 1, "cancelled": 130}
+EXIT_FOR_STATUS = {RunStatus.COMPLETED: 0, RunStatus.BREAK: 0, RunStatus.ABORTED: 1,
+                   RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
 
 
 class NdjsonSink:
@@ -75,7 +76,7 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
         GUARD.kill_all()
         run.wait(FORCED_EXIT_SECONDS)
         sink.close(FORCED_EXIT_SECONDS)
-        os._exit(EXIT_FOR_STATUS["cancelled"])
+        os._exit(EXIT_FOR_STATUS[RunStatus.CANCELLED])
 
     previous = {sig: signal.signal(sig, on_stop) for sig in STOP_SIGNALS}
     result: RunResult | None = None

@@ -16,6 +16,7 @@ from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
 from ail_tui.engine.state import Scope
+from ail_tui.engine.step_bodies import StepCall
 from ail_tui.engine.step_list import StepList, schema_problem
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Step
@@ -93,9 +94,9 @@ class BranchSteps:
         self.run._complete(entry)
         token = self.run._step_token(step_id)
         try:
-            fired = self.run._on_result(step, step_id, entry, lst.scope, None)
+            fired = self.run.results.evaluate(step, step_id, entry, lst.scope, None)
             if fired is not None:
-                self.run._act(fired, step, step_id, lst.scope, token, lst)
+                self.run.results.act(fired, step, step_id, lst.scope, token, lst)
         except StepCancelled as cancelled:
             self.run._record_cancel(step_id, cancelled.why)
             raise RunCancelled(cancelled.why) from None
@@ -116,8 +117,8 @@ class BranchSteps:
         scope = Scope(runner_name=self.run._session_runner)
         state = BranchState.FAILED
         try:
-            entry = self.run._attempts(step, step_id, branch.index, branch.total, scope,
-                                   branch.token, branch)
+            entry = self.run._attempts(StepCall(step, step_id, branch.index, branch.total,
+                                                scope, branch.token, branch))
             if entry is None:
                 entry = TurnEntry(step_id=step_id, prompt="", response="")
             entry.concurrent_group = branch.group
@@ -127,10 +128,10 @@ class BranchSteps:
             branch.completed_at = entry.completed_at
             branch.entry = entry
             self.run._complete(entry, group=branch.group)
-            fired = self.run._on_result(step, step_id, entry, scope, None)
+            fired = self.run.results.evaluate(step, step_id, entry, scope, None)
             self.run._chain(step, step_id, "then", scope, branch.token)
             if fired is not None:
-                self.run._act(fired, step, step_id, scope, branch.token, None)
+                self.run.results.act(fired, step, step_id, scope, branch.token, None)
             state = BranchState.DONE
         except StepCancelled as cancelled:
             branch.error_type = ErrorType.RUNNER_CANCELLED

@@ -7,7 +7,6 @@ of its own), emits typed events to a sink, and writes the turn log. Control call
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 import uuid
@@ -25,15 +24,13 @@ from ail_tui.engine.errors import (
     StepCancelled,
     StepError,
 )
-from ail_tui.engine.gates import GateAnswer, Gates
-from ail_tui.engine.matchers import Fired, MatchError, evaluate_on_result
+from ail_tui.engine.human_gates import HumanGates
 from ail_tui.engine.nested_steps import NestedSteps
-from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
-from ail_tui.engine.run_types import EventSink, RunOptions, RunResult
+from ail_tui.engine.result_actions import ResultActions
+from ail_tui.engine.run_types import EventSink, RunOptions, RunResult, RunStatus
 from ail_tui.engine.scheduler import Branch, Scheduler
-from ail_tui.engine.shell import run_shell
-from ail_tui.engine.skills import skill_template
 from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.step_bodies import StepBodies, StepCall
 from ail_tui.engine.step_list import StepList, new_group, schema_problem
 from ail_tui.gc_control import full_collections_deferred
 from ail_tui.pipeline.conditions import (
@@ -43,22 +40,21 @@ from ail_tui.pipeline.conditions import (
 )
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.loader import Pipeline
-from ail_tui.pipeline.models import Step, StepKind
+from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.processes.guard import GUARD
-from ail_tui.runners.base import RunnerError
-from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
+from ail_tui.runners.permissions import PermissionDecision
 from ail_tui.runners.registry import session_default
 from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.paths import project_hash, runs_dir
 from ail_tui.turnlog.run_log import RunLog
 
-DEFAULT_SHELL_TIMEOUT = 120.0
 
 def _aborted(result: RunResult, abort: RunAborted) -> None:
     """Record on ``result`` how ``abort`` ended the run."""
-    result.status = "aborted" if abort.error_type == ErrorType.PIPELINE_ABORTED else "failed"
+    result.status = (RunStatus.ABORTED if abort.error_type == ErrorType.PIPELINE_ABORTED
+                     else RunStatus.FAILED)
     result.error_type, result.error, result.step_id = (abort.error_type, abort.detail,
                                                       abort.step_id)
 
@@ -87,9 +83,6 @@ class Executor:
         self.run_id = str(uuid.uuid4())
         self.token = CancelToken(parent_token)
         self.state = RunState(self.run_id, self.options.prompt, self.options.cwd)
-        self.gates: Gates[GateAnswer] = Gates()
-        self.permission_requests: Gates[PermissionDecision] = Gates()
-        self._request_numbers = itertools.count(1)
         self.log_path: Path | None = None
         if self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
@@ -106,6 +99,9 @@ class Executor:
         self.result: RunResult | None = None
         self.branches = BranchSteps(self)
         self.nested = NestedSteps(self)
+        self.human = HumanGates(self)
+        self.bodies = StepBodies(self)
+        self.results = ResultActions(self)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
 
@@ -149,11 +145,11 @@ class Executor:
 
     def answer_gate(self, step_id: str, approved: bool = True, text: str | None = None) -> bool:
         """Answer a waiting human gate; returns False when none is waiting for that step."""
-        return self.gates.answer(step_id, GateAnswer(approved, text))
+        return self.human.answer_gate(step_id, approved, text)
 
     def answer_permission(self, request_id: str, decision: PermissionDecision) -> bool:
         """Decide a waiting tool-use permission request; False when none has that id."""
-        return self.permission_requests.answer(request_id, decision)
+        return self.human.answer_permission(request_id, decision)
 
     # -- running -------------------------------------------------------------------------
 
@@ -170,18 +166,18 @@ class Executor:
                                  log_path=str(self.log_path) if self.log_path else None))
         scope = Scope(runner_name=self._session_runner)
         main = StepList(list(pipeline.steps), scope)
-        result = RunResult(self.run_id, "completed", log_path=self.log_path)
+        result = RunResult(self.run_id, RunStatus.COMPLETED, log_path=self.log_path)
         try:
             self._host_invocation(scope)
             self._run_list(main)
             if self._break is not None:
-                result.status, result.step_id = "break", self._break
+                result.status, result.step_id = RunStatus.BREAK, self._break
         except PipelineBreak as stop:
-            result.status, result.step_id = "break", stop.step_id
+            result.status, result.step_id = RunStatus.BREAK, stop.step_id
         except RunAborted as abort:
             _aborted(result, abort)
         except RunCancelled as cancelled:
-            result.status = "cancelled"
+            result.status = RunStatus.CANCELLED
             result.error_type = ErrorType.RUNNER_CANCELLED
             result.error = cancelled.why.reason
         except StepError as error:
@@ -190,9 +186,9 @@ class Executor:
             _aborted(result, RunAborted(ErrorType.INTERNAL_ERROR,
                                         f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            if self._abort is not None and result.status != "failed":
+            if self._abort is not None and result.status != RunStatus.FAILED:
                 _aborted(result, self._abort)  # a branch's abort or a log failure wins
-            if result.status not in ("completed", "break"):
+            if not result.succeeded:
                 self._stop_branches(result)
             GUARD.end_run(self.run_id)  # what escaped its step's group
             self._finish(result)
@@ -203,12 +199,12 @@ class Executor:
         result.last_session_id = self.state.last_session_id()
         self.log.run_finished(result.status, result.error_type, result.error)
         self.log.close()
-        if self.log.failure is not None and result.status != "failed":
+        if self.log.failure is not None and result.status != RunStatus.FAILED:
             _aborted(result, self._log_failure(self.log.failure))
         if result.succeeded:
             self._emit(ev.PipelineCompleted(
-                outcome=result.status, step_id=result.step_id if result.status == "break"
-                else None))
+                outcome=result.status, step_id=result.step_id
+                if result.status == RunStatus.BREAK else None))
         else:
             self._emit(ev.PipelineError(error=result.error or "", error_type=result.error_type
                                         or ErrorType.PIPELINE_ABORTED, status=result.status))
@@ -228,7 +224,7 @@ class Executor:
 
     def _stop_branches(self, result: RunResult) -> None:
         """Cancel whatever is still running after the run ended early, and wait for it."""
-        reason = "run cancelled" if result.status == "cancelled" else (
+        reason = "run cancelled" if result.status == RunStatus.CANCELLED else (
             f"run {result.status}: {result.error}")
         self.token.cancel(Cancellation("run", reason))
         with self._lock:
@@ -265,8 +261,8 @@ class Executor:
             self._emit(ev.StepStarted(step_id="invocation", step_index=0,
                                       total_steps=len(steps) + 1))
             self.log.step_started("invocation", prompt)
-            entry = self._invoke_runner(host, "invocation", prompt, scope, token,
-                                        model_only=True)
+            entry = self.bodies.invoke_runner(host, "invocation", prompt, scope, token,
+                                              model_only=True)
         except StepError as error:
             self._emit(ev.StepFailed(step_id="invocation", error=error.detail,
                                      error_type=error.error_type))
@@ -360,10 +356,10 @@ class Executor:
         try:
             self._chain(step, step_id, "before", scope, token)
             if step.action == "pause_for_human":
-                self._pause_gate(step, step_id, token)
+                self.human.pause(step, step_id, token)
                 return
             if step.action == "modify_output":
-                self._modify_gate(step, step_id, token, launched)
+                self.human.modify(step, step_id, token, launched)
                 return
             if step.action == "reload_self":
                 raise RunAborted(ErrorType.RELOAD_FAILED,
@@ -372,16 +368,16 @@ class Executor:
             preceding = self.state.last_response()
             if not self._input_ok(step, step_id, preceding):
                 return
-            entry = self._attempts(step, step_id, index, len(lst.steps), scope, token, None)
+            entry = self._attempts(StepCall(step, step_id, index, len(lst.steps), scope, token))
             if entry is None:
                 return
             entry.launched_at = launched
             entry.completed_at = entry.completed_at or time.time()
             self._complete(entry)
-            fired = self._on_result(step, step_id, entry, scope, preceding)
+            fired = self.results.evaluate(step, step_id, entry, scope, preceding)
             self._chain(step, step_id, "then", scope, token)
             if fired is not None:
-                self._act(fired, step, step_id, scope, token, lst)
+                self.results.act(fired, step, step_id, scope, token, lst)
         except StepCancelled as cancelled:
             self._record_cancel(step_id, cancelled.why)
             raise RunCancelled(cancelled.why) from None
@@ -405,15 +401,15 @@ class Executor:
             return False
         raise RunAborted(ErrorType.INPUT_VALIDATION_FAILED, detail, step_id)
 
-    def _attempts(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                  token: CancelToken, branch: Branch | None) -> TurnEntry | None:
+    def _attempts(self, call: StepCall) -> TurnEntry | None:
         """Run the body with on_error: retry / continue / abort / pause_for_human."""
+        step, step_id, token = call.step, call.step_id, call.token
         mode = step.on_error or "abort_pipeline"
         retries = (step.max_retries or 0) if mode == "retry" else 0
         attempt = 1
         while True:
             try:
-                entry = self._body(step, step_id, index, total, scope, token, branch, attempt)
+                entry = self.bodies.run_body(replace(call, attempt=attempt))
                 if step.output_schema is not None and not step.is_join:
                     problem = schema_problem(entry.response, step.output_schema)
                     if problem is not None:
@@ -438,160 +434,18 @@ class Executor:
                     self.log.step_error(step_id, error.error_type, error.detail,
                                         "abort_pipeline", retries + 1, retries)
                 elif mode == "continue" or (mode == "pause_for_human"
-                                            and self._error_gate(step_id, error, token)):
+                                            and self.human.on_error(step_id, error, token)):
                     self.log.step_error(step_id, error.error_type, error.detail, "continue")
                     self._emit(ev.StepErrorContinued(step_id=step_id, error=error.detail,
                                                      error_type=error.error_type))
                     return None
                 raise RunAborted(error.error_type, error.detail, step_id) from None
 
-    def _error_gate(self, step_id: str, error: StepError, token: CancelToken) -> bool:
-        """on_error: pause_for_human — ask in the dashboard; warn and go on headless."""
-        if not self.options.interactive:
-            self._emit(ev.Warning_(step_id=step_id, message=(
-                f"on_error: pause_for_human has no one to ask in a headless run; continuing "
-                f"past the failure of '{step_id}'")))
-            return True
-        self.gates.open(step_id)
-        self._emit(ev.HitlGateReached(step_id=step_id, message=(
-            f"Step '{step_id}' failed: {error.detail}. Approve to continue, reject to abort.")))
-        answer = self.gates.wait(step_id, token)
-        if answer is None:
-            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
-        return answer.approved
-
-    # -- step bodies ---------------------------------------------------------------------
-
-    def _body(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-              token: CancelToken, branch: Branch | None, attempt: int) -> TurnEntry:
-        with GUARD.step(self.run_id):  # every process the step starts carries its mark
-            return self._step_body(step, step_id, index, total, scope, token, branch, attempt)
-
-    def _step_body(self, step: Step, step_id: str, index: int, total: int, scope: Scope,
-                   token: CancelToken, branch: Branch | None, attempt: int) -> TurnEntry:
-        group = branch.group if branch is not None else None
-        kind = step.kind
-        if kind in (StepKind.PROMPT, StepKind.SKILL):
-            if kind is StepKind.SKILL:
-                template = skill_template(step.skill or "")
-                if template is None:
-                    raise StepError(ErrorType.SKILL_UNKNOWN, f"Step '{step_id}': unknown skill "
-                                    f"'{step.skill}'")
-            else:
-                template = read_prompt_source(step.prompt or "", self.pipeline.directory,
-                                              step_id)
-            prompt = self._render(template, scope)
-            self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
-                                      resolved_prompt=prompt, concurrent_group=group,
-                                      attempt=attempt))
-            self._log_started(step_id, prompt, branch)
-            return self._invoke_runner(step, step_id, prompt, scope, token)
-        if kind is StepKind.CONTEXT:
-            assert step.context is not None
-            if step.context.shell is None:
-                raise StepError(ErrorType.VALIDATION_FAILED,
-                                f"Step '{step_id}': context.spec is not supported by ail-tui")
-            return self._shell(step, step_id, index, total, token, branch, attempt)
-        if kind is StepKind.PIPELINE:
-            return self.nested.sub_pipeline(step, step_id, index, total, scope, token, group)
-        if kind is StepKind.DO_WHILE:
-            return self.nested.do_while(step, step_id, index, total, scope, token)
-        if kind is StepKind.FOR_EACH:
-            return self.nested.for_each(step, step_id, index, total, scope, token)
-        raise StepError(ErrorType.VALIDATION_FAILED,
-                        f"Step '{step_id}' has no body that can run here ({step.action})")
-
-    def _log_started(self, step_id: str, prompt: str, branch: Branch | None) -> None:
-        if branch is None:
-            self.log.step_started(step_id, prompt)
-        else:
-            self.log.step_started(step_id, prompt, group=branch.group,
-                                  launched_at=branch.launched_at)
-
     def _render(self, text: str, scope: Scope) -> str:
         try:
             return self.state.render(text, scope)
         except (UnresolvedVariable, TemplateSyntaxError) as exc:
             raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
-
-    def _invoke_runner(self, step: Step, step_id: str, prompt: str, scope: Scope,
-                       token: CancelToken, model_only: bool = False) -> TurnEntry:
-        runner_name = step.runner or self._session_runner
-        defaults = self.pipeline.defaults
-        try:
-            runner = self.options.runners.create(runner_name)
-            request = build_request(
-                step, step_id, prompt, defaults=defaults, state=self.state,
-                scope=scope.with_runner(runner_name), cancel=token,
-                base_dir=self.pipeline.directory, cli_model=self.options.model,
-                headless=not self.options.interactive, cwd=self.options.cwd,
-            )
-            if model_only:
-                request = replace(request, model=self.options.model, system_prompt=None,
-                                  append_system_prompts=(), sampling={})
-            if self.options.interactive:
-                request = replace(request, permissions=self._permission_asker(step_id, token))
-            with SECRETS.masked_stream(  # a secret split across deltas is masked too
-                lambda event: self._emit(ev.RunnerEvent(step_id=step_id, event=event)),
-            ) as emit:
-                result = runner.invoke(request, emit, token)
-        except (UnresolvedVariable, TemplateSyntaxError) as exc:
-            raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
-        except RunnerError as error:
-            if error.error_type == ErrorType.RUNNER_CANCELLED or token.cancelled:
-                raise StepCancelled(token.cancellation
-                                    or Cancellation("user", error.detail)) from None
-            raise StepError(error.error_type, error.detail) from None
-        sampling = effective_sampling(defaults, step) if not model_only else {}
-        return TurnEntry(
-            step_id=step_id, prompt=prompt, response=result.response,
-            cost_usd=result.cost_usd, input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens, runner_session_id=result.session_id,
-            thinking=result.thinking, tool_events=result.tool_events,
-            sampling=sampling or None, model=result.model or request.model,
-        )
-
-    def _permission_asker(self, step_id: str, token: CancelToken) -> PermissionAsker:
-        """Asks whoever watches the run about a tool use of step ``step_id``."""
-
-        def ask(request: PermissionRequest) -> PermissionDecision:
-            request_id = f"{step_id}#{next(self._request_numbers)}"
-            self.permission_requests.open(request_id)
-            self._emit(ev.PermissionRequested(
-                step_id=step_id, request_id=request_id, tool_name=request.tool_name,
-                tool_input=request.input, tool_use_id=request.tool_use_id))
-            decision = self.permission_requests.wait(request_id, token)
-            if decision is None:
-                decision = PermissionDecision(allow=False, reason="The run was cancelled")
-            self._emit(ev.PermissionAnswered(
-                step_id=step_id, request_id=request_id, tool_name=request.tool_name,
-                decision=decision.scope, reason=decision.reason or None))
-            return decision
-
-        return ask
-
-    def _shell(self, step: Step, step_id: str, index: int, total: int, token: CancelToken,
-               branch: Branch | None, attempt: int) -> TurnEntry:
-        assert step.context is not None and step.context.shell is not None
-        command = step.context.shell
-        self._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
-                                  resolved_prompt=None,
-                                  concurrent_group=branch.group if branch else None,
-                                  attempt=attempt))
-        self._log_started(step_id, command, branch)
-        timeout = float(step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
-        result = run_shell(
-            command, token, timeout=timeout, cwd=self.options.cwd,
-            on_line=lambda stream, text: self._emit(
-                ev.StepOutput(step_id=step_id, stream=stream, text=text)),
-        )
-        if result.cancelled:
-            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
-        if result.timed_out:
-            raise StepError(ErrorType.RUNNER_INVOCATION_FAILED,
-                            f"Step '{step_id}' shell command timed out after {timeout:g} s")
-        return TurnEntry(step_id=step_id, prompt=command, stdout=result.stdout,
-                         stderr=result.stderr, exit_code=result.exit_code)
 
     # -- chains, gates, actions ----------------------------------------------------------
 
@@ -601,109 +455,14 @@ class Executor:
             chain_step = Step.model_validate({"prompt": item}) if isinstance(item, str) else item
             chain_id = f"{step_id}::{which}::{number}"
             try:
-                entry = self._body(chain_step, chain_id, number, 0, scope, token, None, 1)
+                entry = self.bodies.run_body(
+                    StepCall(chain_step, chain_id, number, 0, scope, token))
             except StepError as error:
                 self._emit(ev.StepFailed(step_id=chain_id, error=error.detail,
                                          error_type=error.error_type))
                 raise RunAborted(error.error_type, error.detail, chain_id) from None
             entry.completed_at = time.time()
             self._complete(entry)
-
-    def _pause_gate(self, step: Step, step_id: str, token: CancelToken,
-                    message: str | None = None) -> None:
-        message = message if message is not None else step.message
-        if not self.options.interactive:
-            self._emit(ev.Warning_(step_id=step_id, message=(
-                f"pause_for_human at '{step_id}' has no one to ask in a headless run; "
-                "continuing")))
-            self._emit(ev.StepCompleted(step_id=step_id))
-            return
-        self.gates.open(step_id)
-        self._emit(ev.HitlGateReached(step_id=step_id, message=message))
-        answer = self.gates.wait(step_id, token)
-        if answer is None:
-            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
-        if not answer.approved:
-            detail = f"Step '{step_id}' was rejected at the human gate"
-            self._emit(ev.StepFailed(step_id=step_id, error=detail,
-                                     error_type=ErrorType.PIPELINE_ABORTED))
-            raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
-        self._emit(ev.StepCompleted(step_id=step_id))
-
-    def _modify_gate(self, step: Step, step_id: str, token: CancelToken,
-                     launched: float) -> None:
-        last = self.state.last_response()
-        prompt = step.message or "modify_output"
-        if self.options.interactive:
-            self.gates.open(step_id)
-            self._emit(ev.HitlModifyReached(step_id=step_id, message=step.message,
-                                            last_response=last))
-            answer = self.gates.wait(step_id, token)
-            if answer is None:
-                raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
-            if not answer.approved:
-                detail = f"Step '{step_id}' was rejected at the modify_output gate"
-                raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
-            text = answer.text if answer.text is not None else (last or "")
-        else:
-            mode = step.on_headless or "skip"
-            if mode == "skip":
-                self._emit(ev.StepSkipped(step_id=step_id, reason="headless"))
-                return
-            if mode == "abort":
-                raise RunAborted(ErrorType.PIPELINE_ABORTED,
-                                 f"Step '{step_id}' (modify_output) aborts in a headless run",
-                                 step_id)
-            text = step.default_value or ""
-        entry = TurnEntry(step_id=step_id, prompt=prompt, modified=text, launched_at=launched,
-                          completed_at=time.time())
-        self._complete(entry)
-
-    def _on_result(self, step: Step, step_id: str, entry: TurnEntry, scope: Scope,
-                   preceding: str | None) -> Fired | None:
-        try:
-            return evaluate_on_result(step, entry, self.state.renderer(scope), preceding,
-                                      is_join=step.is_join)
-        except (MatchError, UnresolvedVariable, TemplateSyntaxError) as exc:
-            detail = str(exc)
-            self._emit(ev.StepFailed(step_id=step_id, error=detail,
-                                     error_type=ErrorType.CONDITION_INVALID))
-            raise RunAborted(ErrorType.CONDITION_INVALID, detail, step_id) from None
-
-    def _act(self, fired: Fired, step: Step, step_id: str, scope: Scope, token: CancelToken,
-             lst: StepList | None) -> None:
-        action = fired.action
-        if action == "continue":
-            return
-        if action == "break":
-            if lst is None:
-                self._break = step_id
-                return
-            raise PipelineBreak(step_id)
-        if action == "abort_pipeline":
-            detail = f"Step '{step_id}' on_result fired abort_pipeline"
-            raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
-        if action == "pause_for_human":
-            self._pause_gate(step, step_id, token,
-                             fired.message if fired.message is not None
-                             else step.message if not scope.loops else None)
-            return
-        if action.startswith("pipeline:"):
-            target = action[len("pipeline:"):].strip()
-            try:
-                prompt = self._render(fired.prompt, scope) if fired.prompt is not None else (
-                    self.state.last_response())
-                child, recorded = self.nested.load_child(step_id, self._render(target, scope))
-                entry = self.nested.run_child(f"{step_id}__on_result", child, recorded, prompt,
-                                              token)
-            except StepError as error:
-                self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
-                                         error_type=error.error_type))
-                raise RunAborted(error.error_type, error.detail, step_id) from None
-            entry.completed_at = time.time()
-            self._complete(entry)
-
-    # -- joins and branches --------------------------------------------------------------
 
     # -- bookkeeping ---------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ail_tui.pipeline.conditions import evaluate, parse_condition
 from ail_tui.pipeline.models import ResultBranch, ResultSwitch, Step
@@ -12,13 +13,33 @@ from ail_tui.pipeline.regex_literal import parse_regex_literal
 from ail_tui.turnlog.entry import TurnEntry
 
 
+class ResultAction(StrEnum):
+    """What an ``on_result`` branch does (``pipeline: PATH`` is PIPELINE with a target)."""
+
+    CONTINUE = "continue"
+    BREAK = "break"
+    ABORT_PIPELINE = "abort_pipeline"
+    PAUSE_FOR_HUMAN = "pause_for_human"
+    PIPELINE = "pipeline"
+
+
 @dataclass(frozen=True)
 class Fired:
     """The action an ``on_result`` chose, with its optional prompt and message."""
 
-    action: str
+    action: ResultAction
+    target: str | None = None
+    """The pipeline a ``pipeline:`` action runs."""
     prompt: str | None = None
     message: str | None = None
+
+
+def fired(action: str | None, prompt: str | None, message: str | None) -> Fired:
+    """The action as written (default ``continue``), parsed."""
+    text = action or ResultAction.CONTINUE
+    if text.startswith("pipeline:"):
+        return Fired(ResultAction.PIPELINE, text[len("pipeline:"):].strip(), prompt, message)
+    return Fired(ResultAction(text), None, prompt, message)
 
 
 class MatchError(Exception):
@@ -78,7 +99,7 @@ def evaluate_on_result(
     if isinstance(spec, list):
         for branch in spec:
             if _matches(branch, step, entry, render):
-                return Fired(branch.action or "continue", branch.prompt, branch.message)
+                return fired(branch.action, branch.prompt, branch.message)
         return None
     if "field" in spec.model_fields_set:
         matched = False
@@ -96,4 +117,4 @@ def evaluate_on_result(
     arm = spec.if_true if matched else spec.if_false
     if arm is None:
         return None
-    return Fired(arm.action or "continue", arm.prompt, arm.message)
+    return fired(arm.action, arm.prompt, arm.message)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
 from ail_tui.engine.errors import PipelineBreak, RunAborted, StepCancelled, StepError
+from ail_tui.engine.run_types import RunStatus
 from ail_tui.engine.state import LoopFrame, Scope
 from ail_tui.engine.step_list import StepList
 from ail_tui.pipeline.conditions import evaluate, parse_exit_when
@@ -78,7 +79,7 @@ class NestedSteps:
         executor = type(self.run)(child, options, None, depth=self.run.depth + 1,
                                   parent_token=token)
         result = executor.run()
-        if result.status == "cancelled":
+        if result.status == RunStatus.CANCELLED:
             raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
         if not result.succeeded:
             raise StepError(result.error_type or ErrorType.PIPELINE_ABORTED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ail_tui.engine import events as ev
@@ -31,12 +32,22 @@ class RunOptions:
     host_invocation: bool = True
 
 
+class RunStatus(StrEnum):
+    """How a run ended (the turn log's ``run_finished.status``)."""
+
+    COMPLETED = "completed"
+    BREAK = "break"
+    ABORTED = "aborted"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 @dataclass
 class RunResult:
     """How a run ended."""
 
     run_id: str
-    status: str  # completed | break | aborted | failed | cancelled
+    status: RunStatus
     error_type: str | None = None
     error: str | None = None
     step_id: str | None = None
@@ -47,4 +58,4 @@ class RunResult:
     @property
     def succeeded(self) -> bool:
         """Whether the run completed (or stopped at a break)."""
-        return self.status in ("completed", "break")
+        return self.status in (RunStatus.COMPLETED, RunStatus.BREAK)

@@ -159,7 +159,7 @@ def test_the_engine_asks_whoever_watches_and_records_the_answer(
         "write", "Write", "toolu_01LoopbackWrite")
     assert requested.tool_input["file_path"] == str(target)
     assert (answered.request_id, answered.decision) == (requested.request_id, "once")
-    assert not executor.permission_requests.waiting()
+    assert not executor.human.permissions.waiting()
 
 
 async def _dashboard_run(claude: RealClaude, monkeypatch: pytest.MonkeyPatch,

@@ -1,0 +1,172 @@
+"""Step bodies: what one attempt of a step does (a prompt, a shell command, a nested run).
+
+:class:`StepCall` carries what every body needs about the attempt; :class:`StepBodies`
+runs it and returns the step's turn entry, raising :class:`StepError` or
+:class:`StepCancelled`. Every process a body starts carries the run's mark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.credentials import SECRETS
+from ail_tui.engine import events as ev
+from ail_tui.engine.errors import StepCancelled, StepError
+from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
+from ail_tui.engine.scheduler import Branch
+from ail_tui.engine.shell import run_shell
+from ail_tui.engine.skills import skill_template
+from ail_tui.engine.state import Scope
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.models import Step, StepKind
+from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
+from ail_tui.processes.guard import GUARD
+from ail_tui.runners.base import RunnerError
+from ail_tui.turnlog.entry import TurnEntry
+
+if TYPE_CHECKING:
+    from ail_tui.engine.executor import Executor
+
+DEFAULT_SHELL_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """One attempt of one step: the step, its place in its list, its scope and token."""
+
+    step: Step
+    step_id: str
+    index: int
+    total: int
+    scope: Scope
+    token: CancelToken
+    branch: Branch | None = None
+    attempt: int = 1
+
+    @property
+    def group(self) -> str | None:
+        """The concurrent group of a branch (None for a sequential step)."""
+        return self.branch.group if self.branch is not None else None
+
+    def started(self, resolved_prompt: str | None) -> ev.StepStarted:
+        """The ``step_started`` event of this attempt."""
+        return ev.StepStarted(step_id=self.step_id, step_index=self.index,
+                              total_steps=self.total, resolved_prompt=resolved_prompt,
+                              concurrent_group=self.group, attempt=self.attempt)
+
+
+class StepBodies:
+    """Runs step bodies for one run."""
+
+    def __init__(self, run: Executor) -> None:
+        self.run = run
+
+    def run_body(self, call: StepCall) -> TurnEntry:
+        """One attempt of ``call``'s step."""
+        with GUARD.step(self.run.run_id):  # every process the step starts carries its mark
+            return self._body(call)
+
+    def _body(self, call: StepCall) -> TurnEntry:
+        step, step_id, kind = call.step, call.step_id, call.step.kind
+        if kind in (StepKind.PROMPT, StepKind.SKILL):
+            if kind is StepKind.SKILL:
+                template = skill_template(step.skill or "")
+                if template is None:
+                    raise StepError(ErrorType.SKILL_UNKNOWN, f"Step '{step_id}': unknown skill "
+                                    f"'{step.skill}'")
+            else:
+                template = read_prompt_source(step.prompt or "", self.run.pipeline.directory,
+                                              step_id)
+            prompt = self.run._render(template, call.scope)
+            self.run._emit(call.started(prompt))
+            self._log_started(call, prompt)
+            return self.invoke_runner(step, step_id, prompt, call.scope, call.token)
+        if kind is StepKind.CONTEXT:
+            assert step.context is not None
+            if step.context.shell is None:
+                raise StepError(ErrorType.VALIDATION_FAILED,
+                                f"Step '{step_id}': context.spec is not supported by ail-tui")
+            return self._shell(call, step.context.shell)
+        nested = self.run.nested
+        if kind is StepKind.PIPELINE:
+            return nested.sub_pipeline(step, step_id, call.index, call.total, call.scope,
+                                       call.token, call.group)
+        if kind is StepKind.DO_WHILE:
+            return nested.do_while(step, step_id, call.index, call.total, call.scope,
+                                   call.token)
+        if kind is StepKind.FOR_EACH:
+            return nested.for_each(step, step_id, call.index, call.total, call.scope,
+                                   call.token)
+        raise StepError(ErrorType.VALIDATION_FAILED,
+                        f"Step '{step_id}' has no body that can run here ({step.action})")
+
+    def _log_started(self, call: StepCall, prompt: str) -> None:
+        branch = call.branch
+        if branch is None:
+            self.run.log.step_started(call.step_id, prompt)
+        else:
+            self.run.log.step_started(call.step_id, prompt, group=branch.group,
+                                      launched_at=branch.launched_at)
+
+    def invoke_runner(self, step: Step, step_id: str, prompt: str, scope: Scope,
+                      token: CancelToken, model_only: bool = False) -> TurnEntry:
+        """Send ``prompt`` to the step's runner; its answer as a turn entry.
+
+        ``model_only``: the host invocation, which takes only the session's model.
+        """
+        run = self.run
+        runner_name = step.runner or run._session_runner
+        defaults = run.pipeline.defaults
+        options = run.options
+        try:
+            runner = options.runners.create(runner_name)
+            request = build_request(
+                step, step_id, prompt, defaults=defaults, state=run.state,
+                scope=scope.with_runner(runner_name), cancel=token,
+                base_dir=run.pipeline.directory, cli_model=options.model,
+                headless=not options.interactive, cwd=options.cwd,
+            )
+            if model_only:
+                request = replace(request, model=options.model, system_prompt=None,
+                                  append_system_prompts=(), sampling={})
+            if options.interactive:
+                request = replace(request, permissions=run.human.permission_asker(step_id, token))
+            with SECRETS.masked_stream(  # a secret split across deltas is masked too
+                lambda event: run._emit(ev.RunnerEvent(step_id=step_id, event=event)),
+            ) as emit:
+                result = runner.invoke(request, emit, token)
+        except (UnresolvedVariable, TemplateSyntaxError) as exc:
+            raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
+        except RunnerError as error:
+            if error.error_type == ErrorType.RUNNER_CANCELLED or token.cancelled:
+                raise StepCancelled(token.cancellation
+                                    or Cancellation("user", error.detail)) from None
+            raise StepError(error.error_type, error.detail) from None
+        sampling = effective_sampling(defaults, step) if not model_only else {}
+        return TurnEntry(
+            step_id=step_id, prompt=prompt, response=result.response,
+            cost_usd=result.cost_usd, input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens, runner_session_id=result.session_id,
+            thinking=result.thinking, tool_events=result.tool_events,
+            sampling=sampling or None, model=result.model or request.model,
+        )
+
+    def _shell(self, call: StepCall, command: str) -> TurnEntry:
+        step_id, token = call.step_id, call.token
+        self.run._emit(call.started(None))
+        self._log_started(call, command)
+        timeout = float(call.step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
+        result = run_shell(
+            command, token, timeout=timeout, cwd=self.run.options.cwd,
+            on_line=lambda stream, text: self.run._emit(
+                ev.StepOutput(step_id=step_id, stream=stream, text=text)),
+        )
+        if result.cancelled:
+            raise StepCancelled(token.cancellation or Cancellation("user", "cancelled"))
+        if result.timed_out:
+            raise StepError(ErrorType.RUNNER_INVOCATION_FAILED,
+                            f"Step '{step_id}' shell command timed out after {timeout:g} s")
+        return TurnEntry(step_id=step_id, prompt=command, stdout=result.stdout,
+                         stderr=result.stderr, exit_code=result.exit_code)
