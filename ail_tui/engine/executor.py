@@ -73,8 +73,9 @@ class Executor:
     ) -> None:
         self.pipeline = pipeline
         self.options = options or RunOptions()
-        sink = emit or (lambda event: None)
-        self._emit: EventSink = lambda event: sink(ev.redact_event(event, SECRETS))
+        self._sink: EventSink = emit or (lambda event: None)
+        self._emitting = threading.RLock()
+        self._held: list[ev.Event] = []  # announced once the records they report are durable
         SECRETS.add_environment()
         provider = pipeline.defaults.provider
         if provider is not None:
@@ -102,6 +103,32 @@ class Executor:
         self.human = HumanGates(self)
         self.bodies = StepBodies(self)
         self.results = ResultActions(self)
+
+    # -- events --------------------------------------------------------------------------
+
+    def _emit(self, event: ev.Event) -> None:
+        """Announce ``event``, after the records written so far are on disk and the events
+        held until then are announced (so nothing is reported before it is durable)."""
+        with self._emitting:
+            self._release()
+            self._sink(ev.redact_event(event, SECRETS))
+
+    def _release(self) -> None:
+        """Put deferred records on disk (one sync for all), then announce the held events."""
+        with self._emitting:
+            if self.log.deferred:
+                self.log.flush()
+            held, self._held = self._held, []
+            for event in held:
+                self._sink(ev.redact_event(event, SECRETS))
+
+    def _announce_start(self, event: ev.StepStarted, prompt: str, group: str | None = None,
+                        launched_at: float | None = None) -> None:
+        """Record that a step's body begins, then announce it: the record and those still
+        deferred share one sync, made before the body (and its side effects) starts."""
+        self.log.step_started(event.step_id, prompt, group=group, launched_at=launched_at,
+                              defer=True)
+        self._emit(event)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
 
@@ -239,6 +266,8 @@ class Executor:
 
     def _checkpoint(self) -> None:
         """Between steps: honour an abort from a branch, cancellation, and pause."""
+        if not self._resume.is_set():
+            self._release()  # what finished before the pause is durable and shown
         while True:
             if self._abort is not None:
                 raise self._abort
@@ -258,9 +287,8 @@ class Executor:
         host = Step.model_validate({"id": "invocation", "prompt": prompt})
         token = self._step_token("invocation")
         try:
-            self._emit(ev.StepStarted(step_id="invocation", step_index=0,
-                                      total_steps=len(steps) + 1))
-            self.log.step_started("invocation", prompt)
+            self._announce_start(ev.StepStarted(step_id="invocation", step_index=0,
+                                                total_steps=len(steps) + 1), prompt)
             entry = self.bodies.invoke_runner(host, "invocation", prompt, scope, token,
                                               model_only=True)
         except StepError as error:
@@ -279,7 +307,8 @@ class Executor:
         if parallel and lst.scheduler is None:
             lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
                                       self.branches.start_branch,
-                                      self.branches.branch_never_started, lambda: self.paused)
+                                      self.branches.branch_never_started, lambda: self.paused,
+                                      before_wait=self._release)
             with self._lock:
                 self._schedulers.append(lst.scheduler)
         for index, step in enumerate(lst.steps):
@@ -373,7 +402,7 @@ class Executor:
                 return
             entry.launched_at = launched
             entry.completed_at = entry.completed_at or time.time()
-            self._complete(entry)
+            self._complete(entry, hold=True)
             fired = self.results.evaluate(step, step_id, entry, scope, preceding)
             self._chain(step, step_id, "then", scope, token)
             if fired is not None:
@@ -409,7 +438,8 @@ class Executor:
         attempt = 1
         while True:
             try:
-                entry = self.bodies.run_body(replace(call, attempt=attempt))
+                entry = self.bodies.run_body(
+                    call if attempt == call.attempt else replace(call, attempt=attempt))
                 if step.output_schema is not None and not step.is_join:
                     problem = schema_problem(entry.response, step.output_schema)
                     if problem is not None:
@@ -476,19 +506,27 @@ class Executor:
         with self._lock:
             self._step_tokens.pop(step_id, None)
 
-    def _complete(self, entry: TurnEntry, group: str | None = None) -> None:
-        """Record an entry (memory, then disk) and announce it."""
+    def _complete(self, entry: TurnEntry, group: str | None = None, hold: bool = False) -> None:
+        """Record an entry (memory, then disk) and announce it.
+
+        ``hold`` (the sequential cursor, which always writes or announces something next):
+        the record waits for the next sync, and its announcement for that sync.
+        """
         if entry.completed_at is None:
             entry.completed_at = time.time()
         if entry.launched_at is None:
             entry.launched_at = entry.completed_at
         self.state.append(entry)
-        self.log.entry(entry)
-        self._emit(ev.StepCompleted(step_id=entry.step_id, cost_usd=entry.cost_usd,
-                                    input_tokens=entry.input_tokens,
-                                    output_tokens=entry.output_tokens, response=entry.response,
-                                    model=entry.model, concurrent_group=group,
-                                    exit_code=entry.exit_code))
+        completed = ev.StepCompleted(
+            step_id=entry.step_id, cost_usd=entry.cost_usd, input_tokens=entry.input_tokens,
+            output_tokens=entry.output_tokens, response=entry.response, model=entry.model,
+            concurrent_group=group, exit_code=entry.exit_code)
+        with self._emitting:
+            self.log.entry(entry, defer=True)
+            if hold:
+                self._held.append(completed)
+            else:
+                self._emit(completed)
 
     def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None,
                        launched_at: float | None = None) -> None:

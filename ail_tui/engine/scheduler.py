@@ -84,8 +84,11 @@ class Scheduler:
         start: Callable[[Branch], None],
         never_started: Callable[[Branch, Cancellation], None],
         paused: Callable[[], bool],
+        before_wait: Callable[[], None] = lambda: None,
     ) -> None:
+        """``before_wait`` is called before :meth:`wait_for` blocks (outside the lock)."""
         self.cap = cap if cap and cap > 0 else None
+        self._before_wait = before_wait
         self._start = start
         self._never_started = never_started
         self._paused = paused
@@ -141,6 +144,7 @@ class Scheduler:
     def wait_for(self, ids: Iterable[str], stop: Callable[[list[Branch]], bool] | None = None,
                  cancel: CancelToken | None = None) -> list[Branch]:
         """Block until every branch in ``ids`` has finished (or ``stop`` says enough)."""
+        self._before_wait()
         with self.changed:
             wanted = [self.branches[i] for i in ids if i in self.branches]
             while True:

@@ -80,8 +80,7 @@ class StepBodies:
                 template = read_prompt_source(step.prompt or "", self.run.pipeline.directory,
                                               step_id)
             prompt = self.run._render(template, call.scope)
-            self.run._emit(call.started(prompt))
-            self._log_started(call, prompt)
+            self._announce(call, prompt, prompt)
             return self.invoke_runner(step, step_id, prompt, call.scope, call.token)
         if kind is StepKind.CONTEXT:
             assert step.context is not None
@@ -102,13 +101,12 @@ class StepBodies:
         raise StepError(ErrorType.VALIDATION_FAILED,
                         f"Step '{step_id}' has no body that can run here ({step.action})")
 
-    def _log_started(self, call: StepCall, prompt: str) -> None:
+    def _announce(self, call: StepCall, recorded: str, resolved_prompt: str | None) -> None:
+        """The attempt begins: ``recorded`` is the prompt its turn-log record keeps."""
         branch = call.branch
-        if branch is None:
-            self.run.log.step_started(call.step_id, prompt)
-        else:
-            self.run.log.step_started(call.step_id, prompt, group=branch.group,
-                                      launched_at=branch.launched_at)
+        self.run._announce_start(call.started(resolved_prompt), recorded,
+                                 branch.group if branch else None,
+                                 branch.launched_at if branch else None)
 
     def invoke_runner(self, step: Step, step_id: str, prompt: str, scope: Scope,
                       token: CancelToken, model_only: bool = False) -> TurnEntry:
@@ -155,8 +153,7 @@ class StepBodies:
 
     def _shell(self, call: StepCall, command: str) -> TurnEntry:
         step_id, token = call.step_id, call.token
-        self.run._emit(call.started(None))
-        self._log_started(call, command)
+        self._announce(call, command, None)
         timeout = float(call.step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
         result = run_shell(
             command, token, timeout=timeout, cwd=self.run.options.cwd,

@@ -27,13 +27,28 @@ class RunLog:
         self._writer = TurnLogWriter(path, sync=sync) if path is not None else None
         self._on_failure = on_failure
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any], defer: bool = False) -> None:
         if self._writer is None:
             return
-        self._writer.write(SECRETS.redact_value(record))
-        if self._writer.failed is not None and self._on_failure is not None:
+        self._writer.write(SECRETS.redact_value(record), defer=defer)
+        self._check()
+
+    def _check(self) -> None:
+        if self._writer is not None and self._writer.failed is not None and (
+                self._on_failure is not None):
             tell, self._on_failure = self._on_failure, None
             tell(self._writer.failed)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether records written with ``defer`` still wait for :meth:`flush`."""
+        return self._writer is not None and self._writer.deferred
+
+    def flush(self) -> None:
+        """Put every record written so far on disk (one sync for all of them)."""
+        if self._writer is not None:
+            self._writer.flush()
+            self._check()
 
     @property
     def failure(self) -> str | None:
@@ -46,19 +61,22 @@ class RunLog:
                      "project_hash": project_hash, "type": "run_started"})
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
-                     launched_at: float | None = None) -> None:
-        """A step's body began (ours adds ``at`` and, for branches, group and launch time)."""
+                     launched_at: float | None = None, defer: bool = False) -> None:
+        """A step's body began (ours adds ``at`` and, for branches, group and launch time).
+
+        ``defer``: on disk at the next write or :meth:`flush`.
+        """
         record: dict[str, Any] = {"at": _now(), "prompt": prompt, "step_id": step_id,
                                   "type": "step_started"}
         if group is not None:
             record["concurrent_group"] = group
         if launched_at is not None:
             record["launched_at"] = format_timestamp(launched_at)
-        self._write(record)
+        self._write(record, defer)
 
-    def entry(self, entry: TurnEntry) -> None:
-        """A completed step."""
-        self._write(entry.to_record())
+    def entry(self, entry: TurnEntry, *, defer: bool = False) -> None:
+        """A completed step (``defer``: on disk at the next write or :meth:`flush`)."""
+        self._write(entry.to_record(), defer)
 
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
                    retry_attempt: int | None = None, max_retries: int | None = None) -> None:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from functools import lru_cache
+
+
+@lru_cache(maxsize=256)
+def _second(whole_seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.`` of one second (records come many to a second)."""
+    return datetime.fromtimestamp(whole_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def format_timestamp(epoch_seconds: float) -> str:
     """Format seconds since the epoch with millisecond precision and a ``Z``."""
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    fraction, whole = math.modf(epoch_seconds)
+    micros = round(fraction * 1e6)  # as datetime rounds: to the microsecond, half to even
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    return f"{_second(int(whole))}{micros // 1000:03d}Z"
 
 
 def parse_timestamp(text: str) -> float | None:

@@ -2,7 +2,9 @@
 
 Safe to call from many branch threads; each record is on disk (``fdatasync``) before
 :meth:`TurnLogWriter.write` returns, so a crash never loses a step that went on.
-Records written at the same moment by several threads share one sync (group commit).
+Records written at the same moment by several threads share one sync (group commit),
+and so do records written with ``defer=True``: they wait, in order, for the next write
+or :meth:`TurnLogWriter.flush`, which its caller makes before anything depends on them.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ _DIR_MODE = 0o700
 _FILE_MODE = 0o600
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""Made once: ``json.dumps`` with options builds a new encoder on every call."""
+
+
 def encode_record(record: dict[str, Any]) -> bytes:
     """The record's bytes as Rust writes them: sorted keys, compact, raw UTF-8, newline."""
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8") + b"\n"
+    return _ENCODER.encode(record).encode("utf-8") + b"\n"
 
 
 class TurnLogWriter:
@@ -52,28 +57,46 @@ class TurnLogWriter:
         liveness.hold(fd)
         return fd
 
-    def write(self, record: dict[str, Any]) -> None:
-        """Append ``record`` and sync it; a failure is kept in :attr:`failed`, never raised."""
+    def write(self, record: dict[str, Any], *, defer: bool = False) -> None:
+        """Append ``record`` and sync it (``defer``: at the next write or flush).
+
+        A failure is kept in :attr:`failed`, never raised.
+        """
         data = encode_record(record)
         with self._cond:
             self._pending.append(data)
             self._queued += 1
-            mine = self._queued
-            while self._durable < mine:
-                if self._flushing:
-                    self._cond.wait()
-                    continue
-                batch, self._pending = self._pending, []
-                upto = self._queued
-                self._flushing = True
-                self._cond.release()
-                try:
-                    self._flush(b"".join(batch))
-                finally:
-                    self._cond.acquire()
-                    self._flushing = False
-                    self._durable = upto
-                    self._cond.notify_all()
+            if not defer:
+                self._sync_upto(self._queued)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether records written with ``defer`` are not on disk yet."""
+        with self._cond:
+            return self._durable < self._queued
+
+    def flush(self) -> None:
+        """Put every record written so far on disk."""
+        with self._cond:
+            self._sync_upto(self._queued)
+
+    def _sync_upto(self, mine: int) -> None:
+        """With the lock held: return once the first ``mine`` records are on disk."""
+        while self._durable < mine:
+            if self._flushing:
+                self._cond.wait()
+                continue
+            batch, self._pending = self._pending, []
+            upto = self._queued
+            self._flushing = True
+            self._cond.release()
+            try:
+                self._flush(b"".join(batch))
+            finally:
+                self._cond.acquire()
+                self._flushing = False
+                self._durable = upto
+                self._cond.notify_all()
 
     def _flush(self, data: bytes) -> None:
         try:
@@ -105,8 +128,9 @@ class TurnLogWriter:
                 os.write(self._fd, b"\n")
 
     def close(self) -> None:
-        """Close the file; later writes reopen it."""
+        """Put deferred records on disk and close the file; later writes reopen it."""
         with self._cond:
+            self._sync_upto(self._queued)
             while self._flushing:
                 self._cond.wait()
             if self._fd is not None:

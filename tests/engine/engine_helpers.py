@@ -53,8 +53,9 @@ def load(tmp_path: Path, text: str, name: str = "p.ail.yaml"):
 def stub_options(tmp_path: Path, script: dict | None, options: dict[str, Any]) -> RunOptions:
     """Stub runs (with ``script``), unsynced logs under ``tmp_path/runs``, and ``options``."""
     runners = RunnerFactory(stub_script=StubScript.model_validate(script) if script else None)
-    return RunOptions(runner="stub", runners=runners, log_dir=tmp_path / "runs",
-                      sync_log=False, cwd=str(tmp_path), **options)
+    settings: dict[str, Any] = {"runner": "stub", "runners": runners, "sync_log": False,
+                                "log_dir": tmp_path / "runs", "cwd": str(tmp_path)}
+    return RunOptions(**{**settings, **options})
 
 
 def make_executor(tmp_path: Path, text: str, *, script: dict | None = None,
