@@ -107,27 +107,27 @@ class Executor:
     # -- events --------------------------------------------------------------------------
 
     def _emit(self, event: ev.Event) -> None:
-        """Announce ``event``, after the records written so far are on disk and the events
-        held until then are announced (so nothing is reported before it is durable)."""
+        """Announce ``event``, after the events held until their records are on disk."""
         with self._emitting:
-            self._release()
+            if self._held:
+                self._release()
             self._sink(ev.redact_event(event, SECRETS))
 
     def _release(self) -> None:
-        """Put deferred records on disk (one sync for all), then announce the held events."""
+        """Put a held entry on disk (if no later write has), then announce held events."""
         with self._emitting:
-            if self.log.deferred:
-                self.log.flush()
+            if not self._held:
+                return
+            self.log.flush()  # at once when a later record's sync took it along
             held, self._held = self._held, []
             for event in held:
                 self._sink(ev.redact_event(event, SECRETS))
 
     def _announce_start(self, event: ev.StepStarted, prompt: str, group: str | None = None,
                         launched_at: float | None = None) -> None:
-        """Record that a step's body begins, then announce it: the record and those still
-        deferred share one sync, made before the body (and its side effects) starts."""
-        self.log.step_started(event.step_id, prompt, group=group, launched_at=launched_at,
-                              defer=True)
+        """Record that a step's body begins, on disk before it (and its side effects)
+        starts, then announce it. A held entry shares that sync (group commit)."""
+        self.log.step_started(event.step_id, prompt, group=group, launched_at=launched_at)
         self._emit(event)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
@@ -521,12 +521,13 @@ class Executor:
             step_id=entry.step_id, cost_usd=entry.cost_usd, input_tokens=entry.input_tokens,
             output_tokens=entry.output_tokens, response=entry.response, model=entry.model,
             concurrent_group=group, exit_code=entry.exit_code)
-        with self._emitting:
-            self.log.entry(entry, defer=True)
-            if hold:
+        if hold:
+            with self._emitting:
+                self.log.entry(entry, defer=True)
                 self._held.append(completed)
-            else:
-                self._emit(completed)
+        else:
+            self.log.entry(entry)
+            self._emit(completed)
 
     def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None,
                        launched_at: float | None = None) -> None:

@@ -31,6 +31,7 @@ from ail_tui.runners.registry import RunnerFactory, session_default
 from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.questions import Questions
+from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_view import RunView
 from ail_tui.tui.runner_notes import retry_text
 from ail_tui.tui.screens.dialogs import HelpScreen, PromptDialog
@@ -103,15 +104,7 @@ class AilApp(App[int]):
         self.pipeline: Pipeline | None = None  # the last good version
         self.generation = 0  # bumps on every valid save
         self.validated_at: float | None = None
-        self.view = replay or RunView()
-        self.replaying = replay is not None
-        self.current_run: RunHandle | None = None
-        self._unsubscribe: Callable[[], None] = lambda: None
-        self.run_generation = 0
-        self.events = EventSink()
-        self.event_lines: list[str] = []
-        self._unwritten: list[str] = []  # event-log lines not yet written to the pane
-        self._streamed: dict[str, list[float]] = {}  # step -> [chunks, characters, first at]
+        self.session = RunSession(replay or RunView(), replaying=replay is not None)
         self.output_all = False
         self.event_filter = ""
         self.questions = Questions(self)
@@ -121,6 +114,42 @@ class AilApp(App[int]):
         self._watched: set[Path] = set()
         self._seen: dict[Path, float | None] = {}
         self.drained = 0
+
+    # -- the run on screen -----------------------------------------------------------------
+
+    @property
+    def view(self) -> RunView:
+        """The state of the run on screen."""
+        return self.session.view
+
+    @property
+    def replaying(self) -> bool:
+        """Whether the run on screen is a replay of a turn log."""
+        return self.session.replaying
+
+    @property
+    def current_run(self) -> RunHandle | None:
+        """The live run on screen, if any."""
+        return self.session.run
+
+    @property
+    def events(self) -> EventSink:
+        """Events of the run on screen, waiting for the next tick."""
+        return self.session.events
+
+    @property
+    def event_lines(self) -> list[str]:
+        """The Events pane's lines."""
+        return self.session.event_lines
+
+    def _begin(self, session: RunSession) -> None:
+        """Show ``session`` instead of the last one, from empty panes."""
+        self.session.close()
+        self.session = session
+        self.table.clear()
+        self.event_log.clear()
+        self._event_log_stale = False
+        self._dirty = set(session.view.rows)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -221,7 +250,7 @@ class AilApp(App[int]):
             self.pipeline = result.pipeline
             self.generation += 1
             if not self.view.running and not self.replaying:
-                self.view = RunView.planned(self.pipeline)
+                self.session.view = RunView.planned(self.pipeline)
                 self._dirty = set(self.view.rows)
                 self.table.clear()
         self._watch(set(result.files) | {self.pipeline_path} if self.pipeline_path else set())
@@ -238,7 +267,7 @@ class AilApp(App[int]):
         elif self.autorun:
             self.autorun = False
             self.action_run()
-        elif self.watch_run and self.run_generation and self.generation > self.run_generation:
+        elif self.watch_run and 0 < self.session.generation < self.generation:
             self._restart_run()
 
     def _check_runners(self) -> None:
@@ -315,23 +344,11 @@ class AilApp(App[int]):
     def start_run(self, prompt: str | None) -> None:
         """Start a run of the last good pipeline, on a snapshot of it."""
         assert self.pipeline is not None
-        self.replaying = False
-        self.events = EventSink()
-        self.view = RunView.planned(self.pipeline)
-        self.event_lines = []
-        self._unwritten = []
-        self._streamed = {}
-        self.table.clear()
-        self.event_log.clear()
         options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
                              interactive=True, runners=self.runners, log_dir=self.log_dir)
-        self._unsubscribe()  # the last run's events no longer reach the screen
         run = LocalRun(self.pipeline, options)
-        self._unsubscribe = run.subscribe(self.events.put)
-        self.current_run = run.start()
-        self.run_generation = self.generation
-        self._dirty = set(self.view.rows)
-        self._event_log_stale = False
+        self._begin(RunSession(RunView.planned(self.pipeline), generation=self.generation))
+        self.session.follow(run.start())
         if self.tabs.active in ("tab-problems", "tab-plan"):
             self.tabs.active = "tab-timeline"  # the panes of a run; others stay as chosen
         self._refresh_all()
@@ -416,9 +433,7 @@ class AilApp(App[int]):
 
     def open_replay(self, view: RunView) -> None:
         """Show a finished run in the same panes."""
-        self.view, self.replaying = view, True
-        self.table.clear()
-        self._dirty = set(view.rows)
+        self._begin(RunSession(view, replaying=True))
         self._refresh_all()
 
     def action_search(self) -> None:
@@ -536,12 +551,12 @@ class AilApp(App[int]):
                 self._dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
             if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
-                counts = self._streamed.setdefault(event.step_id, [0, 0, event.at])
+                counts = self.session.streamed.setdefault(event.step_id, [0, 0, event.at])
                 counts[0] += int(event.event.get("chunks", 1))
                 counts[1] += len(str(event.event.get("text", "")))
                 continue
             step = getattr(event, "step_id", None)
-            if step in self._streamed and isinstance(
+            if step in self.session.streamed and isinstance(
                     event, ev.StepCompleted | ev.StepFailed | ev.StepCancelled):
                 lines.append(self._stream_line(step, origin))
             lines.append(event_line(event, origin))
@@ -550,10 +565,10 @@ class AilApp(App[int]):
                 self.questions.arrived(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
         if finished:
-            lines[-1:-1] = [self._stream_line(step, origin) for step in list(self._streamed)]
+            lines[-1:-1] = [self._stream_line(step, origin) for step in list(self.session.streamed)]
         self.event_lines.extend(lines)
         del self.event_lines[:-EVENT_LOG_LINES]
-        self._unwritten.extend(lines)
+        self.session.unwritten.extend(lines)
         self._redraw_due = True
         # Events are applied at every drain; the screen is redrawn at most every
         # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
@@ -563,7 +578,7 @@ class AilApp(App[int]):
             self._finished()
 
     def _redraw(self) -> None:
-        lines, self._unwritten = self._unwritten, []
+        lines, self.session.unwritten = self.session.unwritten, []
         with self.batch_update():
             self._write_event_lines(lines)
             self._refresh_running(force=True)
@@ -571,7 +586,7 @@ class AilApp(App[int]):
         self._redraw_due = False
 
     def _stream_line(self, step: str, origin: float | None) -> str:
-        chunks, chars, first = self._streamed.pop(step)
+        chunks, chars, first = self.session.streamed.pop(step)
         return stream_line(step, int(chunks), int(chars), first, origin)
 
     def _write_event_lines(self, lines: list[str]) -> None:
@@ -587,7 +602,7 @@ class AilApp(App[int]):
 
     def _rebuild_event_log(self) -> None:
         self._event_log_stale = False
-        self._unwritten = []
+        self.session.unwritten = []
         self.event_log.clear()
         self._write_event_lines(self.event_lines)
 
@@ -694,7 +709,7 @@ class AilApp(App[int]):
         missing = tuple(c.name for c in self.runner_checks or () if not c.available)
         self.status.show(status_text(
             name, self.result, self.validated_at or self.clock(), self.view, self.clock(),
-            changed=self.generation > self.run_generation, missing=missing))
+            changed=self.generation > self.session.generation, missing=missing))
 
 
 def run_dashboard(path: str | None, **options: Any) -> int:

@@ -39,11 +39,6 @@ class RunLog:
             tell, self._on_failure = self._on_failure, None
             tell(self._writer.failed)
 
-    @property
-    def deferred(self) -> bool:
-        """Whether records written with ``defer`` still wait for :meth:`flush`."""
-        return self._writer is not None and self._writer.deferred
-
     def flush(self) -> None:
         """Put every record written so far on disk (one sync for all of them)."""
         if self._writer is not None:
@@ -61,18 +56,15 @@ class RunLog:
                      "project_hash": project_hash, "type": "run_started"})
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
-                     launched_at: float | None = None, defer: bool = False) -> None:
-        """A step's body began (ours adds ``at`` and, for branches, group and launch time).
-
-        ``defer``: on disk at the next write or :meth:`flush`.
-        """
+                     launched_at: float | None = None) -> None:
+        """A step's body began (ours adds ``at`` and, for branches, group and launch time)."""
         record: dict[str, Any] = {"at": _now(), "prompt": prompt, "step_id": step_id,
                                   "type": "step_started"}
         if group is not None:
             record["concurrent_group"] = group
         if launched_at is not None:
             record["launched_at"] = format_timestamp(launched_at)
-        self._write(record, defer)
+        self._write(record)
 
     def entry(self, entry: TurnEntry, *, defer: bool = False) -> None:
         """A completed step (``defer``: on disk at the next write or :meth:`flush`)."""

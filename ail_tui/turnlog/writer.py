@@ -69,12 +69,6 @@ class TurnLogWriter:
             if not defer:
                 self._sync_upto(self._queued)
 
-    @property
-    def deferred(self) -> bool:
-        """Whether records written with ``defer`` are not on disk yet."""
-        with self._cond:
-            return self._durable < self._queued
-
     def flush(self) -> None:
         """Put every record written so far on disk."""
         with self._cond:

@@ -276,6 +276,11 @@ async def test_history_search_details_and_copy(make_app) -> None:
         assert app.view.run_id == first_run
         assert app.view.rows["greet"].status == "done"
         assert "hello needle world" in list(app.view.rows["greet"].output)
+        # Nothing of the newer run stays on screen: its event lines went with it.
+        assert app.event_lines == [] and app.current_run is None
+        app.tabs.active = "tab-events"
+        await pilot.pause()
+        assert app.event_log.line_count == 0
 
 
 async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:

@@ -1,0 +1,49 @@
+"""The run on screen, live or replayed: everything the dashboard keeps about it.
+
+A new run or replay gets a new :class:`RunSession`, replacing the last one whole, so
+nothing of one run (its queued events, its event-log lines, its subscription) can leak
+into the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ail_tui.engine.run_handle import RunHandle
+from ail_tui.tui.event_sink import EventSink
+from ail_tui.tui.run_view import RunView
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class RunSession:
+    """One run as the dashboard shows it."""
+
+    view: RunView
+    run: RunHandle | None = None
+    """The live run (None: a replay, or no run yet)."""
+    replaying: bool = False
+    generation: int = 0
+    """The pipeline generation the run started from (0: none)."""
+    events: EventSink = field(default_factory=EventSink)
+    """Events from the run's threads, taken by the dashboard at each tick."""
+    event_lines: list[str] = field(default_factory=list)
+    unwritten: list[str] = field(default_factory=list)
+    """Event-log lines not yet written to the pane."""
+    streamed: dict[str, list[float]] = field(default_factory=dict)
+    """Per step: streamed chunks, characters, and when the first came."""
+    unsubscribe: Callable[[], None] = _nothing
+
+    def follow(self, run: RunHandle) -> None:
+        """Show ``run``: its events, from the first, go to :attr:`events`."""
+        self.run = run
+        self.unsubscribe = run.subscribe(self.events.put)
+
+    def close(self) -> None:
+        """Stop taking the run's events (the run itself goes on)."""
+        self.unsubscribe()
+        self.unsubscribe = _nothing
