@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from ail_tui.cancel import Cancellation
 from ail_tui.engine import events as ev
-from ail_tui.engine import workers
 from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
@@ -107,7 +106,7 @@ class BranchSteps:
         return any(s.id == dep and s.output_schema is not None for s in lst.steps)
 
     def start_branch(self, branch: Branch) -> None:
-        workers.submit(lambda: self._run_branch(branch))
+        self.run.backend.submit(lambda: self._run_branch(branch))
 
     def _run_branch(self, branch: Branch) -> None:
         scheduler = self._scheduler_of(branch)

@@ -30,6 +30,7 @@ from ail_tui.engine.result_actions import ResultActions
 from ail_tui.engine.run_types import EventSink, RunOptions, RunResult, RunStatus
 from ail_tui.engine.scheduler import Branch, Scheduler
 from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.step_backend import LocalSteps
 from ail_tui.engine.step_bodies import StepBodies, StepCall
 from ail_tui.engine.step_list import StepList, new_group, schema_problem
 from ail_tui.gc_control import full_collections_deferred
@@ -101,6 +102,7 @@ class Executor:
         self.branches = BranchSteps(self)
         self.nested = NestedSteps(self)
         self.human = HumanGates(self)
+        self.backend = self.options.backend or LocalSteps(self.options.runners)
         self.bodies = StepBodies(self)
         self.results = ResultActions(self)
 

@@ -7,9 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ail_tui.engine import events as ev
 from ail_tui.runners.registry import RunnerFactory
+
+if TYPE_CHECKING:
+    from ail_tui.engine.step_backend import StepBackend
 
 EventSink = Callable[[ev.Event], None]
 """Receives a run's events, one call each, in order."""
@@ -30,6 +34,8 @@ class RunOptions:
     cwd: str = field(default_factory=os.getcwd)
     disabled: frozenset[str] = frozenset()
     host_invocation: bool = True
+    backend: StepBackend | None = None
+    """Where step bodies run (None: in this process, with ``runners``)."""
 
 
 class RunStatus(StrEnum):

@@ -16,7 +16,6 @@ from ail_tui.engine import events as ev
 from ail_tui.engine.errors import StepCancelled, StepError
 from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
 from ail_tui.engine.scheduler import Branch
-from ail_tui.engine.shell import run_shell
 from ail_tui.engine.skills import skill_template
 from ail_tui.engine.state import Scope
 from ail_tui.pipeline.diagnostics import ErrorType
@@ -119,7 +118,7 @@ class StepBodies:
         defaults = run.pipeline.defaults
         options = run.options
         try:
-            runner = options.runners.create(runner_name)
+            options.runners.create(runner_name)  # an unknown runner fails before the request
             request = build_request(
                 step, step_id, prompt, defaults=defaults, state=run.state,
                 scope=scope.with_runner(runner_name), cancel=token,
@@ -134,7 +133,7 @@ class StepBodies:
             with SECRETS.masked_stream(  # a secret split across deltas is masked too
                 lambda event: run._emit(ev.RunnerEvent(step_id=step_id, event=event)),
             ) as emit:
-                result = runner.invoke(request, emit, token)
+                result = run.backend.run_prompt(runner_name, request, emit, token)
         except (UnresolvedVariable, TemplateSyntaxError) as exc:
             raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
         except RunnerError as error:
@@ -155,8 +154,8 @@ class StepBodies:
         step_id, token = call.step_id, call.token
         self._announce(call, command, None)
         timeout = float(call.step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
-        result = run_shell(
-            command, token, timeout=timeout, cwd=self.run.options.cwd,
+        result = self.run.backend.run_shell(
+            command, cwd=self.run.options.cwd, timeout=timeout, cancel=token,
             on_line=lambda stream, text: self.run._emit(
                 ev.StepOutput(step_id=step_id, stream=stream, text=text)),
         )
