@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pilot_waits import until
 
 from ail_tui.pipeline.validation import check_file
 from ail_tui.runners.registry import RunnerFactory
@@ -68,12 +69,16 @@ def _app(path: Path, replay: RunView | None = None) -> AilApp:
 
 
 async def validated(pilot) -> None:
-    """Wait for the first verdict and runner check (worker threads), then settle."""
-    for _ in range(200):
-        if pilot.app.result is not None and pilot.app.runner_checks is not None:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.2)
+    """Wait for the first verdict and, for a valid file, its runner check (worker threads);
+    then let the screen take in every message they posted."""
+    app = pilot.app
+
+    def settled() -> bool:
+        result = app.result
+        return result is not None and (not result.valid or app.runner_checks is not None)
+
+    await until(pilot, settled)
+    await pilot.pause()
 
 
 def test_plan_screen(snap_compare, scene: Path) -> None:
