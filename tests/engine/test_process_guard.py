@@ -28,8 +28,8 @@ def test_a_process_that_left_its_group_ends_with_the_run(run_pipeline,  # type: 
         """)
     assert run.result.status == "completed"
     assert run.entries()["after"]["stdout"] == "after\n"
+    assert gone_soon(int(pids.read_text()), within=2.0)  # killed at the run's end
     assert marked_pids(GUARD.run_mark(run.result.run_id)) == []
-    assert gone_soon(int(pids.read_text()), within=2.0)
 
 
 def test_marks_name_the_guard_the_run_and_the_step() -> None:
