@@ -8,15 +8,15 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Log, TabbedContent, TabPane
-from watchfiles import awatch
+from textual.worker import Worker, WorkerState
 
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
@@ -24,12 +24,13 @@ from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
-from ail_tui.pipeline.validation import check_file
 from ail_tui.report import display_path
-from ail_tui.runners.availability import RunnerCheck, check_runner, needed_runners
-from ail_tui.runners.registry import RunnerFactory, session_default
+from ail_tui.runners.availability import RunnerCheck
+from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.event_lines import event_line, stream_line
 from ail_tui.tui.event_sink import EventSink
+from ail_tui.tui.messages import PipelineChecked, RunnersChecked, RunRead
+from ail_tui.tui.pipeline_watch import PipelineWatcher
 from ail_tui.tui.questions import Questions
 from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_view import RunView
@@ -44,6 +45,9 @@ from ail_tui.tui.widgets.problems import Problems, render_problems
 from ail_tui.tui.widgets.status_bar import StatusBar, status_text
 from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from ail_tui.turnlog.store import RunSummary
 
 DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
@@ -97,7 +101,8 @@ class AilApp(App[int]):
         self.prompt, self.runner, self.model = prompt, runner, model
         self.runners = runners or RunnerFactory()
         self.watch_run = watch_run
-        self.watch_files_enabled = watch_files
+        self.watcher = PipelineWatcher(self, self.pipeline_path, watch=watch_files)
+        self.needs_prompt = False  # the last good version reads {{ step.invocation.prompt }}
         self.log_dir = log_dir
         self.result: LoadResult | None = None
         self.runner_checks: list[RunnerCheck] | None = None  # None: not checked yet
@@ -111,8 +116,6 @@ class AilApp(App[int]):
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
         self._last_tick = 0.0
-        self._watched: set[Path] = set()
-        self._seen: dict[Path, float | None] = {}
         self.drained = 0
 
     # -- the run on screen -----------------------------------------------------------------
@@ -212,36 +215,29 @@ class AilApp(App[int]):
     # -- validation and watching ---------------------------------------------------------
 
     def validate_now(self) -> None:
-        """Validate the pipeline off the UI thread; the verdict comes back by callback."""
-        if self.pipeline_path is None:
+        """Validate the pipeline off the UI thread; the verdict comes back as a message."""
+        self.watcher.validate_now()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure becomes visible (never a silent absence)."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
             return
-        self.run_worker(self._validate, thread=True, group="validate", exclusive=True,
-                        exit_on_error=False, description="validate pipeline")
+        error = worker.error
+        what = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+        if worker.group == "validate":
+            self.problems.update(f"✗ Could not validate {self.pipeline_path}: {what}\n"
+                                 "(save the file again to retry)")
+            self.tabs.active = "tab-problems"
+        self.notify(f"{worker.description or worker.group} failed: {what}",
+                    title="internal error", severity="error", timeout=10)
 
-    def _validate(self) -> None:
-        assert self.pipeline_path is not None
-        stamps = self._stamps(self._watched | {self.pipeline_path})
-        result = check_file(self.pipeline_path)
-        self._seen = {**stamps, **self._stamps(set(result.files) - set(stamps))}
-        self.call_from_thread(self._validated, result)
-
-    @staticmethod
-    def _stamps(files: set[Path]) -> dict[Path, float | None]:
-        out: dict[Path, float | None] = {}
-        for path in files:
-            try:
-                out[Path(path)] = Path(path).stat().st_mtime_ns
-            except OSError:
-                out[Path(path)] = None
-        return out
-
-    def _check_stamps(self) -> None:
-        """A backstop for file events the watcher missed (or a filesystem without them)."""
-        if self.pipeline_path is None or not self._seen:
-            return
-        if self._stamps(set(self._seen)) != self._seen:
-            self._seen = {}
-            self.validate_now()
+    @on(PipelineChecked)
+    def _pipeline_checked(self, message: PipelineChecked) -> None:
+        if message.result.valid:
+            self.needs_prompt = message.needs_prompt
+        self._validated(message.result)
 
     def _validated(self, result: LoadResult) -> None:
         self.result = result
@@ -253,13 +249,12 @@ class AilApp(App[int]):
                 self.session.view = RunView.planned(self.pipeline)
                 self._dirty = set(self.view.rows)
                 self.table.clear()
-        self._watch(set(result.files) | {self.pipeline_path} if self.pipeline_path else set())
+        self.watcher.watch(set(result.files) | {self.pipeline_path} if self.pipeline_path
+                           else set())
         self.problems.update(render_problems(result, str(self.pipeline_path)))
-        if result.valid:
+        if result.valid and self.pipeline is not None:
             self.runner_checks = None
-            self.run_worker(self._check_runners, thread=True, group="runners",
-                            exclusive=True, exit_on_error=False,
-                            description="check runners")
+            self.watcher.check_runners(self.pipeline)
         self.plan.update(render_plan(self.pipeline, self.runner_checks))
         self._refresh_all()
         if not result.valid:
@@ -270,17 +265,9 @@ class AilApp(App[int]):
         elif self.watch_run and 0 < self.session.generation < self.generation:
             self._restart_run()
 
-    def _check_runners(self) -> None:
-        pipeline = self.pipeline
-        if pipeline is None:
-            return
-        names = needed_runners(pipeline, session_default(self.runner),
-                               invocation=self.prompt is not None)
-        checks = [check_runner(name, pipeline.defaults.provider,
-                               claude=self.runners.claude_executable) for name in names]
-        self.call_from_thread(self._runners_checked, pipeline, checks)
-
-    def _runners_checked(self, pipeline: Pipeline, checks: list[RunnerCheck]) -> None:
+    @on(RunnersChecked)
+    def _runners_checked(self, message: RunnersChecked) -> None:
+        pipeline, checks = message.pipeline, message.checks
         if pipeline is not self.pipeline:
             return  # a newer save is being checked
         self.runner_checks = checks
@@ -291,37 +278,7 @@ class AilApp(App[int]):
             self.notify("\n".join(f"✗ {c.name}: {c.detail}" for c in missing),
                         title="runners unavailable", severity="warning", timeout=8)
 
-    def _watch(self, files: set[Path]) -> None:
-        files = {Path(f).resolve() for f in files}
-        if not self.watch_files_enabled or files == self._watched:
-            return
-        self._watched = files
-        self.watch_sources(files)
-
-    @work(exclusive=True, group="watch", exit_on_error=False, description="watch files")
-    async def watch_sources(self, files: set[Path]) -> None:
-        """Re-validate when the pipeline or a file it uses is saved, deleted or recreated."""
-        folders = sorted({str(f.parent) for f in files if f.parent.exists()})
-        if not folders:
-            return
-        names = {str(f) for f in files}
-        async for changes in awatch(*folders, debounce=400, step=30,
-                                    rust_timeout=1000, yield_on_timeout=False):
-            if any(str(Path(path).resolve()) in names for _, path in changes):
-                self.validate_now()
-
     # -- running -------------------------------------------------------------------------
-
-    def _needs_prompt(self) -> bool:
-        if self.pipeline is None:
-            return False
-        for path in self.result.files if self.result else []:
-            try:
-                if "step.invocation.prompt" in Path(path).read_text(encoding="utf-8"):
-                    return True
-            except (OSError, UnicodeDecodeError):
-                continue
-        return False
 
     def action_run(self) -> None:
         """Run the last good version of the pipeline (asks for a prompt when it needs one)."""
@@ -331,7 +288,7 @@ class AilApp(App[int]):
         if self.view.running:
             self.notify("A run is in progress: c cancels it first.", severity="warning")
             return
-        if self.prompt is None and self._needs_prompt():
+        if self.prompt is None and self.needs_prompt:
             self.push_screen(PromptDialog(), self._prompt_given)
             return
         self.start_run(self.prompt)
@@ -407,11 +364,20 @@ class AilApp(App[int]):
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
 
     def action_history(self) -> None:
-        """List this project's runs; open one for inspection."""
-        from ail_tui.tui.screens.history import HistoryScreen
+        """List this project's runs (read off the UI thread); open one for inspection."""
+        self.run_worker(self._list_runs, thread=True, group="history", exclusive=True,
+                        exit_on_error=False, description="list runs")
+
+    def _list_runs(self) -> None:
         from ail_tui.turnlog.store import list_runs
 
-        self.push_screen(HistoryScreen(list_runs()), self._open_run)
+        runs = list_runs()
+        self.call_from_thread(self._show_history, runs)
+
+    def _show_history(self, runs: list[RunSummary]) -> None:
+        from ail_tui.tui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(runs), self._open_run)
 
     def _open_run(self, path: Path | None) -> None:
         if path is None:
@@ -420,12 +386,22 @@ class AilApp(App[int]):
             self.notify("A run is in progress; cancel it before opening another.",
                         severity="warning")
             return
+        self.run_worker(lambda: self._read_run(path), thread=True, group="history",
+                        exclusive=True, exit_on_error=False, description="read a run")
+
+    def _read_run(self, path: Path) -> None:
         from ail_tui.turnlog.reader import read_run
 
         try:
-            record = read_run(path)
+            self.post_message(RunRead(path, read_run(path)))
         except OSError as exc:
-            self.notify(f"Cannot read {path}: {exc}", severity="error")
+            self.post_message(RunRead(path, None, str(exc)))
+
+    @on(RunRead)
+    def _run_read(self, message: RunRead) -> None:
+        record = message.record
+        if record is None:
+            self.notify(f"Cannot read {message.path}: {message.error}", severity="error")
             return
         same = self.pipeline is not None and record.pipeline_source == str(
             self.pipeline.source)
@@ -641,7 +617,7 @@ class AilApp(App[int]):
     # -- drawing -------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        self._check_stamps()
+        self.watcher.check_stamps()
         self._refresh_status()
 
     def _refresh_all(self) -> None:

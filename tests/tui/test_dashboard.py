@@ -386,3 +386,20 @@ async def test_the_interface_thread_gets_longer_time_slices_while_open(make_app)
         await pilot.pause()  # mounted
         assert sys.getswitchinterval() == pytest.approx(UI_SWITCH_INTERVAL)
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+async def test_a_crashed_validation_is_shown_not_silent(
+        make_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ail_tui.tui.pipeline_watch as pipeline_watch
+
+    def crash(path: object) -> None:
+        raise RuntimeError("the validator broke")
+
+    monkeypatch.setattr(pipeline_watch, "check_file", crash)
+    app = make_app(PARALLEL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "Could not validate" in text_of(app, "#problems"))
+        assert "RuntimeError: the validator broke" in text_of(app, "#problems")
+        assert app.tabs.active == "tab-problems"
+        assert any("the validator broke" in str(n.message) for n in app._notifications)
+        assert app.result is None  # no verdict was made up

@@ -1,0 +1,42 @@
+"""Results from the dashboard's worker threads, posted to the app as typed messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+from ail_tui.pipeline.loader import LoadResult, Pipeline
+from ail_tui.runners.availability import RunnerCheck
+from ail_tui.turnlog.reader import RunRecord
+
+
+class PipelineChecked(Message):
+    """A validation of the pipeline file finished (after a save, or at start).
+
+    ``needs_prompt``: whether its files read ``{{ step.invocation.prompt }}``.
+    """
+
+    def __init__(self, result: LoadResult, needs_prompt: bool = False) -> None:
+        super().__init__()
+        self.result = result
+        self.needs_prompt = needs_prompt
+
+
+class RunnersChecked(Message):
+    """Whether the runners ``pipeline`` needs can run here."""
+
+    def __init__(self, pipeline: Pipeline, checks: list[RunnerCheck]) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        self.checks = checks
+
+
+class RunRead(Message):
+    """A turn log chosen in the history was read (``record`` None: it could not be)."""
+
+    def __init__(self, path: Path, record: RunRecord | None, error: str = "") -> None:
+        super().__init__()
+        self.path = path
+        self.record = record
+        self.error = error
