@@ -27,11 +27,12 @@ from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.report import display_path
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
-from ail_tui.tui.event_lines import event_line, stream_line
+from ail_tui.tui.event_log_pane import EVENT_LOG_LINES, EventLogPane
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.messages import PipelineChecked, RunnersChecked, RunRead
 from ail_tui.tui.pipeline_watch import PipelineWatcher
 from ail_tui.tui.questions import Questions
+from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_view import RunView
 from ail_tui.tui.runner_notes import retry_text
@@ -53,7 +54,6 @@ DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
 UI_SWITCH_INTERVAL = 0.02  # seconds a thread may hold the interpreter lock (default 0.005)
 MAX_EVENTS_PER_TICK = 20_000
-EVENT_LOG_LINES = 20_000
 
 
 class AilApp(App[int]):
@@ -111,7 +111,6 @@ class AilApp(App[int]):
         self.validated_at: float | None = None
         self.session = RunSession(replay or RunView(), replaying=replay is not None)
         self.output_all = False
-        self.event_filter = ""
         self.questions = Questions(self)
         self._dirty: set[str] = set()
         self._last_timeline = 0.0
@@ -150,8 +149,7 @@ class AilApp(App[int]):
         self.session.close()
         self.session = session
         self.table.clear()
-        self.event_log.clear()
-        self._event_log_stale = False
+        self.event_pane.clear()
         self._dirty = set(session.view.rows)
 
     # -- layout ------------------------------------------------------------------------
@@ -184,15 +182,13 @@ class AilApp(App[int]):
         self.timeline = self.query_one(Timeline)
         self.output_view = self.query_one(OutputView)
         self.event_log = self.query_one("#event-log", Log)
+        self.event_pane = EventLogPane(self, self.event_log)
         self.problems = self.query_one(Problems)
         self.plan = self.query_one(Plan)
         self.tabs = self.query_one(TabbedContent)
         self.status = self.query_one(StatusBar)
         self.details = self.query_one(Details)
-        self.search_box = self.query_one("#search", Input)
-        self.search_box.display = False
-        self.matches: list[tuple[str, str, str]] = []
-        self.match_index = -1
+        self.search = RunSearch(self, self.query_one("#search", Input))
         self.table.focus()
         if self.pipeline_path is not None:
             self.validate_now()
@@ -414,37 +410,19 @@ class AilApp(App[int]):
 
     def action_search(self) -> None:
         """Search every text of the run."""
-        self.search_box.display = True
-        self.search_box.focus()
+        self.search.open()
 
     @on(Input.Submitted, "#search")
     def _search(self, event: Input.Submitted) -> None:
-        needle = event.value.strip().lower()
-        self.search_box.display = False
-        self.table.focus()
-        if not needle:
-            return
-        self.matches = [m for m in self.view.searchable() if needle in m[2].lower()]
-        self.match_index = -1
-        if not self.matches:
-            self.notify(f"No match for '{event.value.strip()}'.", severity="warning")
-            return
-        self.action_search_next()
+        self.search.find(event.value)
 
     def action_search_next(self, step: int = 1) -> None:
         """Go to the next (or previous) match: select its step and show its details."""
-        if not self.matches:
-            return
-        self.match_index = (self.match_index + step) % len(self.matches)
-        step_id, field, line = self.matches[self.match_index]
-        self.table.select_step(step_id)
-        self.tabs.active = "tab-details"
-        self.notify(f"match {self.match_index + 1}/{len(self.matches)} · {step_id} · "
-                    f"{field}: {line[:120]}")
+        self.search.next(step)
 
     def action_search_previous(self) -> None:
         """Go to the previous match."""
-        self.action_search_next(-1)
+        self.search.next(-1)
 
     def action_copy(self) -> None:
         """Copy the selected step's details to the clipboard."""
@@ -517,7 +495,6 @@ class AilApp(App[int]):
             return
         self.drained += len(batch)
         origin = self.view.started_at
-        lines: list[str] = []
         finished = False
         for event in batch:
             changed = self.view.apply(event)
@@ -526,25 +503,14 @@ class AilApp(App[int]):
                     or event.event.get("type") in ("retry", "usage")):
                 self._dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
-            if isinstance(event, ev.RunnerEvent) and event.event.get("type") == "stream_delta":
-                counts = self.session.streamed.setdefault(event.step_id, [0, 0, event.at])
-                counts[0] += int(event.event.get("chunks", 1))
-                counts[1] += len(str(event.event.get("text", "")))
-                continue
-            step = getattr(event, "step_id", None)
-            if step in self.session.streamed and isinstance(
-                    event, ev.StepCompleted | ev.StepFailed | ev.StepCancelled):
-                lines.append(self._stream_line(step, origin))
-            lines.append(event_line(event, origin))
+            self.event_pane.add(event, origin)
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
                           | ev.PermissionRequested):
                 self.questions.arrived(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
         if finished:
-            lines[-1:-1] = [self._stream_line(step, origin) for step in list(self.session.streamed)]
-        self.event_lines.extend(lines)
-        del self.event_lines[:-EVENT_LOG_LINES]
-        self.session.unwritten.extend(lines)
+            self.event_pane.end_streams(origin)
+        self.event_pane.commit()
         self._redraw_due = True
         # Events are applied at every drain; the screen is redrawn at most every
         # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
@@ -554,45 +520,22 @@ class AilApp(App[int]):
             self._finished()
 
     def _redraw(self) -> None:
-        lines, self.session.unwritten = self.session.unwritten, []
         with self.batch_update():
-            self._write_event_lines(lines)
+            self.event_pane.write_pending()
             self._refresh_running(force=True)
         self._last_redraw = time.time()
         self._redraw_due = False
 
-    def _stream_line(self, step: str, origin: float | None) -> str:
-        chunks, chars, first = self.session.streamed.pop(step)
-        return stream_line(step, int(chunks), int(chars), first, origin)
-
-    def _write_event_lines(self, lines: list[str]) -> None:
-        # A hidden pane is not written to (each write re-lays out the screen); it is
-        # rebuilt from ``event_lines`` when it is shown.
-        if self.tabs.active != "tab-events":
-            self._event_log_stale = True
-            return
-        wanted = [line for line in lines if self.event_filter in line] if (
-            self.event_filter) else lines
-        if wanted:
-            self.event_log.write_lines(wanted)
-
-    def _rebuild_event_log(self) -> None:
-        self._event_log_stale = False
-        self.session.unwritten = []
-        self.event_log.clear()
-        self._write_event_lines(self.event_lines)
-
     @on(Input.Changed, "#event-filter")
     def _filter_events(self, event: Input.Changed) -> None:
-        self.event_filter = event.value.strip()
-        self._rebuild_event_log()
+        self.event_pane.set_filter(event.value)
 
     @on(TabbedContent.TabActivated, "#panes")
     def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
         """Panes are only drawn while shown: bring the one now shown up to date."""
         shown = event.pane.id
-        if shown == "tab-events" and self._event_log_stale:
-            self._rebuild_event_log()
+        if shown == "tab-events" and self.event_pane.stale:
+            self.event_pane.rebuild()
         elif shown in ("tab-output", "tab-details"):
             self._show_output()
         elif shown == "tab-timeline":
@@ -650,7 +593,6 @@ class AilApp(App[int]):
 
     _last_redraw = 0.0
     _redraw_due = False
-    _event_log_stale = False
     _switch_interval = 0.005
 
     def _show_output(self) -> None:
