@@ -27,6 +27,7 @@ from ail_tui.engine.errors import (
 from ail_tui.engine.human_gates import HumanGates
 from ail_tui.engine.nested_steps import NestedSteps
 from ail_tui.engine.result_actions import ResultActions
+from ail_tui.engine.run_recorder import RunRecorder
 from ail_tui.engine.run_types import EventSink, RunOptions, RunResult, RunStatus
 from ail_tui.engine.scheduler import Branch, Scheduler
 from ail_tui.engine.state import RunState, Scope
@@ -74,9 +75,6 @@ class Executor:
     ) -> None:
         self.pipeline = pipeline
         self.options = options or RunOptions()
-        self._sink: EventSink = emit or (lambda event: None)
-        self._emitting = threading.RLock()
-        self._held: list[ev.Event] = []  # announced once the records they report are durable
         SECRETS.add_environment()
         provider = pipeline.defaults.provider
         if provider is not None:
@@ -90,6 +88,11 @@ class Executor:
             base = self.options.log_dir or runs_dir(self.options.cwd)
             self.log_path = base / f"{self.run_id}.jsonl"
         self.log = RunLog(self.log_path, sync=self.options.sync_log, on_failure=self._log_failed)
+        self.recorder = RunRecorder(self.log, self.state, emit or (lambda event: None))
+        self._emit: EventSink = self.recorder.emit
+        self._announce_start = self.recorder.started
+        self._complete = self.recorder.completed
+        self._record_cancel = self.recorder.cancelled
         self._lock = threading.Lock()
         self._schedulers: list[Scheduler] = []
         self._step_tokens: dict[str, CancelToken] = {}
@@ -105,32 +108,6 @@ class Executor:
         self.backend = self.options.backend or LocalSteps(self.options.runners)
         self.bodies = StepBodies(self)
         self.results = ResultActions(self)
-
-    # -- events --------------------------------------------------------------------------
-
-    def _emit(self, event: ev.Event) -> None:
-        """Announce ``event``, after the events held until their records are on disk."""
-        with self._emitting:
-            if self._held:
-                self._release()
-            self._sink(ev.redact_event(event, SECRETS))
-
-    def _release(self) -> None:
-        """Put a held entry on disk (if no later write has), then announce held events."""
-        with self._emitting:
-            if not self._held:
-                return
-            self.log.flush()  # at once when a later record's sync took it along
-            held, self._held = self._held, []
-            for event in held:
-                self._sink(ev.redact_event(event, SECRETS))
-
-    def _announce_start(self, event: ev.StepStarted, prompt: str, group: str | None = None,
-                        launched_at: float | None = None) -> None:
-        """Record that a step's body begins, on disk before it (and its side effects)
-        starts, then announce it. A held entry shares that sync (group commit)."""
-        self.log.step_started(event.step_id, prompt, group=group, launched_at=launched_at)
-        self._emit(event)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
 
@@ -269,7 +246,7 @@ class Executor:
     def _checkpoint(self) -> None:
         """Between steps: honour an abort from a branch, cancellation, and pause."""
         if not self._resume.is_set():
-            self._release()  # what finished before the pause is durable and shown
+            self.recorder.release()  # what finished before the pause is durable and shown
         while True:
             if self._abort is not None:
                 raise self._abort
@@ -310,7 +287,7 @@ class Executor:
             lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
                                       self.branches.start_branch,
                                       self.branches.branch_never_started, lambda: self.paused,
-                                      before_wait=self._release)
+                                      before_wait=self.recorder.release)
             with self._lock:
                 self._schedulers.append(lst.scheduler)
         for index, step in enumerate(lst.steps):
@@ -507,33 +484,3 @@ class Executor:
     def _drop_token(self, step_id: str) -> None:
         with self._lock:
             self._step_tokens.pop(step_id, None)
-
-    def _complete(self, entry: TurnEntry, group: str | None = None, hold: bool = False) -> None:
-        """Record an entry (memory, then disk) and announce it.
-
-        ``hold`` (the sequential cursor, which always writes or announces something next):
-        the record waits for the next sync, and its announcement for that sync.
-        """
-        if entry.completed_at is None:
-            entry.completed_at = time.time()
-        if entry.launched_at is None:
-            entry.launched_at = entry.completed_at
-        self.state.append(entry)
-        completed = ev.StepCompleted(
-            step_id=entry.step_id, cost_usd=entry.cost_usd, input_tokens=entry.input_tokens,
-            output_tokens=entry.output_tokens, response=entry.response, model=entry.model,
-            concurrent_group=group, exit_code=entry.exit_code)
-        if hold:
-            with self._emitting:
-                self.log.entry(entry, defer=True)
-                self._held.append(completed)
-        else:
-            self.log.entry(entry)
-            self._emit(completed)
-
-    def _record_cancel(self, step_id: str, why: Cancellation, group: str | None = None,
-                       launched_at: float | None = None) -> None:
-        self.log.step_cancelled(step_id, why.by, why.reason, group=group,
-                                launched_at=launched_at)
-        self._emit(ev.StepCancelled(step_id=step_id, cancelled_by=why.by, reason=why.reason,
-                                    concurrent_group=group))
