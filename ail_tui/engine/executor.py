@@ -252,7 +252,8 @@ class Executor:
                 raise self._abort
             if self.token.cancelled:
                 raise RunCancelled(self.token.cancellation or Cancellation("user", "cancelled"))
-            if self._resume.wait(0.1) and self._abort is None and not self.token.cancelled:
+            if (self._resume.is_set() or self._resume.wait(0.1)) and (
+                    self._abort is None and not self.token.cancelled):
                 return
 
     def _host_invocation(self, scope: Scope) -> None:

@@ -118,7 +118,7 @@ class StepBodies:
         defaults = run.pipeline.defaults
         options = run.options
         try:
-            options.runners.create(runner_name)  # an unknown runner fails before the request
+            options.runners.check(runner_name)  # an unknown runner fails before the request
             request = build_request(
                 step, step_id, prompt, defaults=defaults, state=run.state,
                 scope=scope.with_runner(runner_name), cancel=token,

@@ -39,8 +39,22 @@ class RunnerFactory:
     claude_executable: str = "claude"
     conversations: ConversationStore = field(default_factory=ConversationStore)
 
+    @staticmethod
+    def check(name: str) -> None:
+        """Raise ``ail:runner/not-found`` unless ``name`` is a runner ail-tui can run."""
+        key = name.strip().lower()
+        if key in UNSUPPORTED:
+            raise RunnerError(ErrorType.RUNNER_NOT_FOUND,
+                              f"Runner '{key}': {UNSUPPORTED[key]}")
+        if key not in KNOWN:
+            raise RunnerError(
+                ErrorType.RUNNER_NOT_FOUND,
+                f"Runner '{name}' is not recognized; known runners are {', '.join(KNOWN)}",
+            )
+
     def create(self, name: str) -> Runner:
         """A runner for ``name`` (trimmed, lowercased); raise ``ail:runner/not-found``."""
+        self.check(name)
         key = name.strip().lower()
         if key == "stub":
             return StubRunner(self.stub_response, self.stub_script)
@@ -49,15 +63,7 @@ class RunnerFactory:
             from ail_tui.runners.claude import ClaudeCliRunner
 
             return ClaudeCliRunner(self.claude_executable)
-        if key in ("http", "ollama"):
-            from ail_tui.runners.http import HttpRunner
+        from ail_tui.runners.http import HttpRunner
 
-            return HttpRunner(self.conversations, ollama=key == "ollama")
-        if key in UNSUPPORTED:
-            raise RunnerError(ErrorType.RUNNER_NOT_FOUND,
-                              f"Runner '{key}': {UNSUPPORTED[key]}")
-        raise RunnerError(
-            ErrorType.RUNNER_NOT_FOUND,
-            f"Runner '{name}' is not recognized; known runners are {', '.join(KNOWN)}",
-        )
+        return HttpRunner(self.conversations, ollama=key == "ollama")
 

@@ -131,7 +131,8 @@ class StubRunner:
         pieces = _split(plan.response, plan.chunks) if plan.error is None else []
         slices = max(len(pieces), 1)
         for index in range(slices):
-            if cancel.wait(plan.delay / slices):
+            stop = cancel.wait(plan.delay / slices) if plan.delay > 0 else cancel.cancelled
+            if stop:
                 raise RunnerError(ErrorType.RUNNER_CANCELLED, "Stub runner cancelled")
             if index < len(pieces) and len(pieces) > 1:
                 emit({"type": "stream_delta", "text": pieces[index]})
