@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Log, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent
 from textual.worker import Worker, WorkerState
 
 from ail_tui import gc_control
@@ -24,10 +23,9 @@ from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
-from ail_tui.report import display_path
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
-from ail_tui.tui.event_log_pane import EVENT_LOG_LINES, EventLogPane
+from ail_tui.tui.event_log_pane import EventLogPane
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.messages import PipelineChecked, RunnersChecked, RunRead
 from ail_tui.tui.pipeline_watch import PipelineWatcher
@@ -35,17 +33,14 @@ from ail_tui.tui.questions import Questions
 from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_view import RunView
-from ail_tui.tui.runner_notes import retry_text
 from ail_tui.tui.screens.dialogs import HelpScreen, PromptDialog
+from ail_tui.tui.screens.main import MainScreen, binding_rows
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
-from ail_tui.tui.widgets.details import Details, details_text
-from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
-from ail_tui.tui.widgets.plan import Plan, render_plan
-from ail_tui.tui.widgets.problems import Problems, render_problems
-from ail_tui.tui.widgets.status_bar import StatusBar, status_text
-from ail_tui.tui.widgets.steps_table import StepsTable
-from ail_tui.tui.widgets.timeline import Timeline
+from ail_tui.tui.widgets.details import details_text
+from ail_tui.tui.widgets.output_view import OutputView
+from ail_tui.tui.widgets.plan import render_plan
+from ail_tui.tui.widgets.problems import render_problems
 
 if TYPE_CHECKING:
     from ail_tui.turnlog.store import RunSummary
@@ -61,24 +56,8 @@ class AilApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ail-tui"
-    BINDINGS = [
-        Binding("r", "run", "Run", id="app.run"),
-        Binding("c", "cancel_run", "Cancel run", id="app.cancel_run"),
-        Binding("x", "cancel_step", "Cancel step", id="app.cancel_step"),
-        Binding("p", "pause", "Pause", id="app.pause"),
-        Binding("g", "answer_gate", "Gate", id="app.gate"),
-        Binding("o", "toggle_output", "All output", id="app.output_all"),
-        Binding("h", "history", "History", id="app.history"),
-        Binding("slash", "search", "Search", id="app.search"),
-        Binding("n", "search_next", "Next match", show=False, id="app.search_next"),
-        Binding("N", "search_previous", "Previous match", show=False,
-                id="app.search_previous"),
-        Binding("y", "copy", "Copy step", show=False, id="app.copy"),
-        Binding("t", "next_tab", "Next pane", id="app.next_tab"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-    ]
-
+    _last_redraw = 0.0
+    _switch_interval = 0.005
     def __init__(
         self,
         pipeline_path: str | Path | None,
@@ -112,9 +91,7 @@ class AilApp(App[int]):
         self.session = RunSession(replay or RunView(), replaying=replay is not None)
         self.output_all = False
         self.questions = Questions(self)
-        self._dirty: set[str] = set()
-        self._last_timeline = 0.0
-        self._last_tick = 0.0
+        self.redraw_due = False
         self.drained = 0
 
     # -- the run on screen -----------------------------------------------------------------
@@ -150,51 +127,29 @@ class AilApp(App[int]):
         self.session = session
         self.table.clear()
         self.event_pane.clear()
-        self._dirty = set(session.view.rows)
+        self.main.dirty = set(session.view.rows)
 
     # -- layout ------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        with Horizontal(id="body"):
-            yield StepsTable(id="steps")
-            with TabbedContent(id="panes", initial="tab-timeline"):
-                with TabPane("Timeline", id="tab-timeline"):
-                    yield Timeline(id="timeline")
-                with TabPane("Output", id="tab-output"):
-                    yield OutputView(id="output")
-                with TabPane("Details", id="tab-details"), VerticalScroll():
-                    yield Details(id="details")
-                with TabPane("Events", id="tab-events"), Vertical():
-                    yield Input(placeholder="filter events by step or type", id="event-filter")
-                    yield Log(id="event-log", max_lines=EVENT_LOG_LINES, highlight=False)
-                with TabPane("Problems", id="tab-problems"), VerticalScroll():
-                    yield Problems(id="problems")
-                with TabPane("Plan", id="tab-plan"), VerticalScroll():
-                    yield Plan(id="plan")
-        yield Input(placeholder="search the run (enter: find, n/N: next/previous)",
-                    id="search")
-        yield Footer()
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen: the panes and their keys."""
+        return MainScreen(self)
 
-    def on_mount(self) -> None:
-        # Widgets of the main screen, kept so that updates work while a dialog is open.
-        self.table = self.query_one(StepsTable)
-        self.timeline = self.query_one(Timeline)
-        self.output_view = self.query_one(OutputView)
-        self.event_log = self.query_one("#event-log", Log)
+    def main_mounted(self, main: MainScreen) -> None:
+        """The main screen is up: keep its widgets (updates go on while a dialog is open)
+        and start validating, draining events and ticking."""
+        self.main = main
+        self.table, self.timeline, self.tabs = main.table, main.timeline, main.tabs
+        self.output_view, self.details = main.output_view, main.details
+        self.status = main.status
+        self.problems, self.plan, self.event_log = main.problems, main.plan, main.event_log
         self.event_pane = EventLogPane(self, self.event_log)
-        self.problems = self.query_one(Problems)
-        self.plan = self.query_one(Plan)
-        self.tabs = self.query_one(TabbedContent)
-        self.status = self.query_one(StatusBar)
-        self.details = self.query_one(Details)
-        self.search = RunSearch(self, self.query_one("#search", Input))
-        self.table.focus()
+        self.search = RunSearch(self, main.query_one("#search", Input))
         if self.pipeline_path is not None:
             self.validate_now()
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
         self.set_interval(1.0, self._tick, name="tick")
-        self._refresh_all()
+        self.main.refresh_all()
         gc_control.set_aside_startup_objects()
         # The interface thread is the one thread that computes for long (a frame); the
         # engine's threads mostly wait on pipes, sockets and timers. Longer time slices
@@ -243,7 +198,7 @@ class AilApp(App[int]):
             self.generation += 1
             if not self.view.running and not self.replaying:
                 self.session.view = RunView.planned(self.pipeline)
-                self._dirty = set(self.view.rows)
+                self.main.dirty = set(self.view.rows)
                 self.table.clear()
         self.watcher.watch(set(result.files) | {self.pipeline_path} if self.pipeline_path
                            else set())
@@ -252,7 +207,7 @@ class AilApp(App[int]):
             self.runner_checks = None
             self.watcher.check_runners(self.pipeline)
         self.plan.update(render_plan(self.pipeline, self.runner_checks))
-        self._refresh_all()
+        self.main.refresh_all()
         if not result.valid:
             self.tabs.active = "tab-problems"
         elif self.autorun:
@@ -268,7 +223,7 @@ class AilApp(App[int]):
             return  # a newer save is being checked
         self.runner_checks = checks
         self.plan.update(render_plan(pipeline, checks))
-        self._refresh_status()
+        self.main.refresh_status()
         missing = [check for check in checks if not check.available]
         if missing:
             self.notify("\n".join(f"✗ {c.name}: {c.detail}" for c in missing),
@@ -304,7 +259,7 @@ class AilApp(App[int]):
         self.session.follow(run.start())
         if self.tabs.active in ("tab-problems", "tab-plan"):
             self.tabs.active = "tab-timeline"  # the panes of a run; others stay as chosen
-        self._refresh_all()
+        self.main.refresh_all()
 
     def _restart_run(self) -> None:
         self.run_worker(self._rerun(), group="rerun", exclusive=True,
@@ -350,7 +305,7 @@ class AilApp(App[int]):
     def action_toggle_output(self) -> None:
         """Selected step's output, or every step's interleaved."""
         self.output_all = not self.output_all
-        self._show_output()
+        self.main.show_output()
 
     def action_next_tab(self) -> None:
         """Cycle the right-hand panes."""
@@ -406,7 +361,7 @@ class AilApp(App[int]):
     def open_replay(self, view: RunView) -> None:
         """Show a finished run in the same panes."""
         self._begin(RunSession(view, replaying=True))
-        self._refresh_all()
+        self.main.refresh_all()
 
     def action_search(self) -> None:
         """Search every text of the run."""
@@ -436,26 +391,15 @@ class AilApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists every dashboard binding beside Textual's commands."""
         yield from super().get_system_commands(screen)
-        for binding in self._binding_rows():
+        for binding in binding_rows():
             key, description, ident, action = binding
             yield SystemCommand(f"{description} [{key}]", f"binding {ident}",
                                 partial(self.run_action, action))
 
-    def _binding_rows(self) -> list[tuple[str, str, str, str]]:
-        rows = []
-        for owner in (self.BINDINGS, StepsTable.BINDINGS):
-            for binding in owner:
-                if isinstance(binding, Binding):
-                    action = binding.action
-                    if owner is StepsTable.BINDINGS:
-                        action = f"focused.{action}"
-                    rows.append((binding.key, binding.description, binding.id or "", action))
-        return rows
-
     def action_help(self) -> None:
         """Show every binding."""
         rows = [(key, description, ident) for key, description, ident, _ in
-                self._binding_rows()]
+                binding_rows()]
         rows += [(b.key, f"{b.description} (output pane)", b.id or "")
                  for b in OutputView.BINDINGS if isinstance(b, Binding)]
         self.push_screen(HelpScreen(rows))
@@ -489,8 +433,8 @@ class AilApp(App[int]):
         batch = self.events.take(MAX_EVENTS_PER_TICK)
         if not batch:
             now = time.time()
-            if (self._redraw_due and now - self._last_redraw >= REDRAW_SECONDS) or (
-                    self.view.running and now - self._last_timeline > 0.25):
+            if (self.redraw_due and now - self._last_redraw >= REDRAW_SECONDS) or (
+                    self.view.running and self.main.timeline_due()):
                 self._redraw()
             return
         self.drained += len(batch)
@@ -501,7 +445,7 @@ class AilApp(App[int]):
             if changed and not isinstance(event, ev.StepOutput) and (
                     not isinstance(event, ev.RunnerEvent)
                     or event.event.get("type") in ("retry", "usage")):
-                self._dirty.add(changed)  # streamed text changes no table cell
+                self.main.dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
             self.event_pane.add(event, origin)
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
@@ -511,20 +455,20 @@ class AilApp(App[int]):
         if finished:
             self.event_pane.end_streams(origin)
         self.event_pane.commit()
-        self._redraw_due = True
+        self.redraw_due = True
         # Events are applied at every drain; the screen is redrawn at most every
         # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
         if finished or time.time() - self._last_redraw >= REDRAW_SECONDS:
             self._redraw()
         if finished:
-            self._finished()
+            self.main.run_ended()
 
     def _redraw(self) -> None:
         with self.batch_update():
             self.event_pane.write_pending()
-            self._refresh_running(force=True)
+            self.main.refresh_running(force=True)
         self._last_redraw = time.time()
-        self._redraw_due = False
+        self.redraw_due = False
 
     @on(Input.Changed, "#event-filter")
     def _filter_events(self, event: Input.Changed) -> None:
@@ -537,97 +481,13 @@ class AilApp(App[int]):
         if shown == "tab-events" and self.event_pane.stale:
             self.event_pane.rebuild()
         elif shown in ("tab-output", "tab-details"):
-            self._show_output()
+            self.main.show_output()
         elif shown == "tab-timeline":
             self.timeline.show(self.view)
 
-    def _finished(self) -> None:
-        view = self.view
-        bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
-        table = self.table
-        failed = next((r for r in bad if r.status == "failed"), None)
-        if failed is not None:
-            table.select_step(failed.step_id)
-            self._show_output()
-        if view.state in ("completed", "break"):
-            self.notify(f"Run {view.state}.", title="ail-tui")
-        else:
-            summary = "\n".join(f"{r.glyph} {r.step_id}: {r.error or r.status}"
-                                for r in bad[:8])
-            self.notify(f"Run {view.state}: {view.error or ''}\n{summary}",
-                        title="ail-tui", severity="error", timeout=15)
-
-    # -- drawing -------------------------------------------------------------------------
-
     def _tick(self) -> None:
         self.watcher.check_stamps()
-        self._refresh_status()
-
-    def _refresh_all(self) -> None:
-        self.table.show(self.view, None)
-        self._dirty = set()
-        self.timeline.show(self.view)
-        self._show_output()
-        self._refresh_status()
-
-    def _refresh_running(self, force: bool = False) -> None:
-        now = time.time()
-        self.table.show(self.view, self._dirty, tick=now - self._last_tick > 1.0)
-        if now - self._last_tick > 1.0:
-            self._last_tick = now
-        self._dirty = set()
-        # Big runs redraw the timeline less often; every lane is redrawn each time.
-        every = 0.25 if len(self.view.rows) < 100 else 1.0
-        if now - self._last_timeline > every or (force and not self.view.running):
-            if self.tabs.active == "tab-timeline":  # hidden, it is drawn when shown
-                self.timeline.show(self.view)
-            self._last_timeline = now
-        self._show_output()
-        self._refresh_status()
-
-    @on(StepsTable.Highlighted)
-    def _selection_moved(self) -> None:
-        # Shown at the next redraw: holding a key down redraws the pane once per frame,
-        # not once per row passed.
-        self._redraw_due = True
-
-    _last_redraw = 0.0
-    _redraw_due = False
-    _switch_interval = 0.005
-
-    def _show_output(self) -> None:
-        """Bring the output or details pane, whichever is shown, up to date."""
-        active = self.tabs.active
-        if active == "tab-output":
-            self.output_view.show(self._output_source())
-        elif active == "tab-details":
-            step = self.table.selected_step
-            row = self.view.rows.get(step) if step else None
-            if row is not None:
-                self.details.show(row)
-
-    def _output_source(self) -> OutputSource | None:
-        view = self.view
-        if self.output_all:
-            return OutputSource("*", "all steps, interleaved (o: selected step)",
-                                PrefixedLines(view.interleaved),
-                                lambda: view.interleaved_total)
-        step = self.table.selected_step
-        row = view.rows.get(step) if step else None
-        if row is None:
-            return None
-        title = f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"
-        if row.api_retry:
-            title += f" · {retry_text(row.api_retry)}"
-        return OutputSource(f"{id(view)}:{row.step_id}", title, row.output,
-                            lambda: row.lines_total, notice=row.error or "")
-
-    def _refresh_status(self) -> None:
-        name = display_path(self.pipeline_path) if self.pipeline_path else "(log)"
-        missing = tuple(c.name for c in self.runner_checks or () if not c.available)
-        self.status.show(status_text(
-            name, self.result, self.validated_at or self.clock(), self.view, self.clock(),
-            changed=self.generation > self.session.generation, missing=missing))
+        self.main.refresh_status()
 
 
 def run_dashboard(path: str | None, **options: Any) -> int:
