@@ -77,9 +77,7 @@ class BranchSteps:
                                     f"Join step '{step_id}' merged output does not match "
                                     f"output_schema: {problem}")
         except JoinError as error:
-            self.run._emit(ev.StepFailed(step_id=step_id, error=error.detail,
-                                     error_type=error.error_type))
-            raise RunAborted(error.error_type, error.detail, step_id) from None
+            raise self.run._step_failed(step_id, error) from None
         done = [o.entry for o in outcomes if o.entry is not None]
         entry = TurnEntry(
             step_id=step_id, prompt=join_prompt([d for d in step.depends_on or ()]),

@@ -272,9 +272,7 @@ class Executor:
             entry = self.bodies.invoke_runner(host, "invocation", prompt, scope, token,
                                               model_only=True)
         except StepError as error:
-            self._emit(ev.StepFailed(step_id="invocation", error=error.detail,
-                                     error_type=error.error_type))
-            raise RunAborted(error.error_type, error.detail, "invocation") from None
+            raise self._step_failed("invocation", error) from None
         except StepCancelled as cancelled:
             self._record_cancel("invocation", cancelled.why)
             raise RunCancelled(cancelled.why) from None
@@ -459,6 +457,12 @@ class Executor:
 
     # -- chains, gates, actions ----------------------------------------------------------
 
+    def _step_failed(self, step_id: str, error: StepError) -> RunAborted:
+        """Announce that ``step_id`` failed for good; the abort that ends the run."""
+        self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
+                                 error_type=error.error_type))
+        return RunAborted(error.error_type, error.detail, step_id)
+
     def _chain(self, step: Step, step_id: str, which: str, scope: Scope,
                token: CancelToken) -> None:
         for number, item in enumerate(getattr(step, which) or ()):
@@ -468,9 +472,7 @@ class Executor:
                 entry = self.bodies.run_body(
                     StepCall(chain_step, chain_id, number, 0, scope, token))
             except StepError as error:
-                self._emit(ev.StepFailed(step_id=chain_id, error=error.detail,
-                                         error_type=error.error_type))
-                raise RunAborted(error.error_type, error.detail, chain_id) from None
+                raise self._step_failed(chain_id, error) from None
             entry.completed_at = time.time()
             self._complete(entry)
 

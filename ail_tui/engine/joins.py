@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ail_tui.engine.errors import StepError
 from ail_tui.turnlog.entry import TurnEntry
 
 
@@ -24,13 +25,8 @@ class DepOutcome:
         return self.entry is not None
 
 
-class JoinError(Exception):
+class JoinError(StepError):
     """A join that cannot produce its merged output."""
-
-    def __init__(self, error_type: str, detail: str) -> None:
-        super().__init__(detail)
-        self.error_type = error_type
-        self.detail = detail
 
 
 def string_join(deps: list[DepOutcome]) -> str:

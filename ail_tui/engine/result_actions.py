@@ -67,8 +67,6 @@ class ResultActions:
             entry = run.nested.run_child(f"{step_id}__on_result", child, recorded, prompt,
                                          token)
         except StepError as error:
-            run._emit(ev.StepFailed(step_id=step_id, error=error.detail,
-                                    error_type=error.error_type))
-            raise RunAborted(error.error_type, error.detail, step_id) from None
+            raise run._step_failed(step_id, error) from None
         entry.completed_at = time.time()
         run._complete(entry)
