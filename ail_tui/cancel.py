@@ -19,7 +19,8 @@ class CancelToken:
     """A thread-safe cancel flag with callbacks; children are cancelled with their parent."""
 
     def __init__(self, parent: CancelToken | None = None) -> None:
-        self._event = threading.Event()
+        self._set = False
+        self._event: threading.Event | None = None  # made by the first wait()
         self._lock = threading.Lock()
         self._callbacks: list[Callable[[], None]] = []
         self.cancellation: Cancellation | None = None
@@ -35,15 +36,17 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         """Whether cancel() has been called."""
-        return self._event.is_set()
+        return self._set
 
     def cancel(self, why: Cancellation) -> bool:
         """Set the flag and run the callbacks once; returns False if already cancelled."""
         with self._lock:
-            if self._event.is_set():
+            if self._set:
                 return False
             self.cancellation = why
-            self._event.set()
+            self._set = True
+            if self._event is not None:
+                self._event.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
@@ -52,7 +55,7 @@ class CancelToken:
     def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Run ``callback`` when cancelled (at once if already); returns an unregister function."""
         with self._lock:
-            if not self._event.is_set():
+            if not self._set:
                 self._callbacks.append(callback)
 
                 def remove() -> None:
@@ -66,4 +69,10 @@ class CancelToken:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Sleep up to ``timeout`` seconds or until cancelled; returns whether cancelled."""
-        return self._event.wait(timeout)
+        with self._lock:
+            if self._set:
+                return True
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        return event.wait(timeout)

@@ -140,7 +140,8 @@ class BranchSteps:
             branch.error_type, branch.error = abort.error_type, abort.detail
             branch.completed_at = time.time()
             # Rust writes nothing for a failed branch; the reader needs to know why.
-            self.run.log.step_error(step_id, abort.error_type, abort.detail, "abort_pipeline")
+            self.run._emit(ev.StepAborted(step_id=step_id, error=abort.detail,
+                                          error_type=abort.error_type))
             if "on_result fired abort_pipeline" in abort.detail:
                 self._abort_from_branch(abort)
         except Exception as exc:  # a bug must not hang the run: fail the branch visibly

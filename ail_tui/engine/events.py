@@ -7,11 +7,19 @@ front end; :meth:`Event.to_json` is their NDJSON form (``run --headless``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar
+from dataclasses import Field, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ail_tui.credentials import SecretSet
 from ail_tui.turnlog.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from ail_tui.turnlog.entry import TurnEntry
+
+RECORD_ONLY = {"record_only": True}
+"""Field metadata: what the turn log keeps of an event and its JSON form leaves out."""
+
+_PUBLIC: dict[type[Event], tuple[Field[Any], ...]] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,14 +28,19 @@ class Event:
 
     type: ClassVar[str] = "event"
     omit_when_none: ClassVar[frozenset[str]] = frozenset()
+    journal_only: ClassVar[bool] = False
+    """Only the turn log takes it: it is never announced."""
     at: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         """The event as a JSON object (``at`` as a turn-log timestamp)."""
         out: dict[str, Any] = {"type": self.type, "at": format_timestamp(self.at)}
-        for item in fields(self):
-            if item.name == "at":
-                continue
+        public = _PUBLIC.get(type(self))
+        if public is None:
+            public = _PUBLIC[type(self)] = tuple(
+                item for item in fields(self)
+                if item.name != "at" and not item.metadata.get("record_only"))
+        for item in public:
             value = getattr(self, item.name)
             if value is None and item.name in self.omit_when_none:
                 continue
@@ -68,6 +81,10 @@ class StepStarted(Event):
     resolved_prompt: str | None = None
     concurrent_group: str | None = None
     attempt: int = 1
+    recorded_prompt: str | None = field(default=None, metadata=RECORD_ONLY)
+    """The prompt the ``step_started`` record keeps (None: no record, as for a join)."""
+    launched_at: float | None = field(default=None, metadata=RECORD_ONLY)
+    """When a branch was launched (its record keeps it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +122,9 @@ class StepCompleted(Event):
     model: str | None = None
     concurrent_group: str | None = None
     exit_code: int | None = None
+    entry: TurnEntry | None = field(default=None, metadata=RECORD_ONLY, compare=False,
+                                    repr=False)
+    """The turn entry the log records (None: nothing to record, as for a gate)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +165,21 @@ class StepRetrying(Event):
     error: str
     attempt: int
     max_retries: int
+    error_type: str = field(default="", metadata=RECORD_ONLY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepAborted(Event):
+    """A step's failure aborts the run: the turn log's ``step_error(abort_pipeline)``
+    (after its retries, or for a branch). Never announced: ``step_failed`` says it."""
+
+    type: ClassVar[str] = "step_aborted"
+    journal_only: ClassVar[bool] = True
+    step_id: str
+    error: str
+    error_type: str
+    retry_attempt: int | None = None
+    max_retries: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +192,7 @@ class StepCancelled(Event):
     cancelled_by: str
     reason: str
     concurrent_group: str | None = None
+    launched_at: float | None = field(default=None, metadata=RECORD_ONLY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -253,15 +289,33 @@ class PipelineError(Event):
 TERMINAL = (PipelineCompleted, PipelineError)
 
 
-def redact_event(event: Event, secrets: SecretSet) -> Event:
-    """``event`` with every known secret masked in its texts (itself when none is there)."""
-    if not secrets:
-        return event
+def _record_only(cls: type[Event]) -> tuple[Field[Any], ...]:
+    found = _RECORD_ONLY.get(cls)
+    if found is None:
+        found = _RECORD_ONLY[cls] = tuple(
+            item for item in fields(cls) if item.metadata.get("record_only"))
+    return found
+
+
+_RECORD_ONLY: dict[type[Event], tuple[Field[Any], ...]] = {}
+
+
+def announced(event: Event, secrets: SecretSet) -> Event:
+    """``event`` as subscribers get it: without what only the turn log keeps, and with
+    every known secret masked in its texts (itself when there is nothing to change)."""
     changes: dict[str, Any] = {}
-    for item in fields(event):
-        value = getattr(event, item.name)
-        if isinstance(value, str | dict | list):
-            masked = secrets.redact_value(value)
-            if masked != value:
-                changes[item.name] = masked
-    return replace(event, **changes) if changes else event
+    for item in _record_only(type(event)):
+        if getattr(event, item.name) is not item.default:
+            changes[item.name] = item.default
+    if secrets:
+        for item in fields(event):
+            value = getattr(event, item.name)
+            if isinstance(value, str | dict | list) and item.name not in changes:
+                masked = secrets.redact_value(value)
+                if masked != value:
+                    changes[item.name] = masked
+    if not changes:
+        return event
+    copy = object.__new__(type(event))  # a frozen copy, without running __init__ again
+    copy.__dict__.update(event.__dict__, **changes)
+    return copy

@@ -34,6 +34,7 @@ from ail_tui.engine.state import RunState, Scope
 from ail_tui.engine.step_backend import LocalSteps
 from ail_tui.engine.step_bodies import StepBodies, StepCall
 from ail_tui.engine.step_list import StepList, new_group, schema_problem
+from ail_tui.engine.turn_journal import TurnJournal
 from ail_tui.gc_control import full_collections_deferred
 from ail_tui.pipeline.conditions import (
     ConditionSyntaxError,
@@ -59,6 +60,15 @@ def _aborted(result: RunResult, abort: RunAborted) -> None:
                      else RunStatus.FAILED)
     result.error_type, result.error, result.step_id = (abort.error_type, abort.detail,
                                                       abort.step_id)
+
+
+def _terminal(result: RunResult) -> ev.PipelineCompleted | ev.PipelineError:
+    """The event that ends a run that ended as ``result`` says."""
+    if result.succeeded:
+        return ev.PipelineCompleted(outcome=result.status, step_id=result.step_id
+                                    if result.status == RunStatus.BREAK else None)
+    return ev.PipelineError(error=result.error or "", status=result.status,
+                            error_type=result.error_type or ErrorType.PIPELINE_ABORTED)
 
 
 class Executor:
@@ -87,10 +97,11 @@ class Executor:
         if self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
             self.log_path = base / f"{self.run_id}.jsonl"
-        self.log = RunLog(self.log_path, sync=self.options.sync_log, on_failure=self._log_failed)
-        self.recorder = RunRecorder(self.log, self.state, emit or (lambda event: None))
+        self.journal = TurnJournal(RunLog(self.log_path, sync=self.options.sync_log,
+                                          on_failure=self._log_failed),
+                                   project_hash(self.options.cwd))
+        self.recorder = RunRecorder(self.journal, self.state, emit or (lambda event: None))
         self._emit: EventSink = self.recorder.emit
-        self._announce_start = self.recorder.started
         self._complete = self.recorder.completed
         self._record_cancel = self.recorder.cancelled
         self._lock = threading.Lock()
@@ -166,7 +177,6 @@ class Executor:
 
     def _run(self) -> RunResult:
         pipeline = self.pipeline
-        self.log.run_started(str(pipeline.source), project_hash(self.options.cwd))
         self._emit(ev.RunStarted(pipeline_source=str(pipeline.source), run_id=self.run_id,
                                  total_steps=len(pipeline.steps),
                                  log_path=str(self.log_path) if self.log_path else None))
@@ -203,17 +213,10 @@ class Executor:
     def _finish(self, result: RunResult) -> None:
         result.last_response = self.state.last_response()
         result.last_session_id = self.state.last_session_id()
-        self.log.run_finished(result.status, result.error_type, result.error)
-        self.log.close()
-        if self.log.failure is not None and result.status != RunStatus.FAILED:
-            _aborted(result, self._log_failure(self.log.failure))
-        if result.succeeded:
-            self._emit(ev.PipelineCompleted(
-                outcome=result.status, step_id=result.step_id
-                if result.status == RunStatus.BREAK else None))
-        else:
-            self._emit(ev.PipelineError(error=result.error or "", error_type=result.error_type
-                                        or ErrorType.PIPELINE_ABORTED, status=result.status))
+        if not self.recorder.finish(_terminal(result)):
+            if result.status != RunStatus.FAILED:
+                _aborted(result, self._log_failure(self.journal.failure or "?"))
+            self.recorder.announce(_terminal(result))
         self.result = result
 
     def _log_failure(self, why: str) -> RunAborted:
@@ -267,8 +270,8 @@ class Executor:
         host = Step.model_validate({"id": "invocation", "prompt": prompt})
         token = self._step_token("invocation")
         try:
-            self._announce_start(ev.StepStarted(step_id="invocation", step_index=0,
-                                                total_steps=len(steps) + 1), prompt)
+            self._emit(ev.StepStarted(step_id="invocation", step_index=0,
+                                      total_steps=len(steps) + 1, recorded_prompt=prompt))
             entry = self.bodies.invoke_runner(host, "invocation", prompt, scope, token,
                                               model_only=True)
         except StepError as error:
@@ -402,7 +405,6 @@ class Executor:
         self._emit(ev.StepFailed(step_id=step_id, error=detail,
                                  error_type=ErrorType.INPUT_VALIDATION_FAILED))
         if step.on_error == "continue":
-            self.log.step_error(step_id, ErrorType.INPUT_VALIDATION_FAILED, detail, "continue")
             self._emit(ev.StepErrorContinued(step_id=step_id, error=detail,
                                              error_type=ErrorType.INPUT_VALIDATION_FAILED))
             return False
@@ -432,18 +434,17 @@ class Executor:
                 self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
                                          error_type=error.error_type))
                 if mode == "retry" and attempt <= retries:
-                    self.log.step_error(step_id, error.error_type, error.detail, "retry",
-                                        attempt, retries)
                     self._emit(ev.StepRetrying(step_id=step_id, error=error.detail,
-                                               attempt=attempt, max_retries=retries))
+                                               attempt=attempt, max_retries=retries,
+                                               error_type=error.error_type))
                     attempt += 1
                     continue
                 if mode == "retry":
-                    self.log.step_error(step_id, error.error_type, error.detail,
-                                        "abort_pipeline", retries + 1, retries)
+                    self._emit(ev.StepAborted(step_id=step_id, error=error.detail,
+                                              error_type=error.error_type,
+                                              retry_attempt=retries + 1, max_retries=retries))
                 elif mode == "continue" or (mode == "pause_for_human"
                                             and self.human.on_error(step_id, error, token)):
-                    self.log.step_error(step_id, error.error_type, error.detail, "continue")
                     self._emit(ev.StepErrorContinued(step_id=step_id, error=error.detail,
                                                      error_type=error.error_type))
                     return None

@@ -46,9 +46,9 @@ class NestedSteps:
                             f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
                             f"of {MAX_PIPELINE_DEPTH}")
         name = step.pipeline
-        self.run._announce_start(ev.StepStarted(
+        self.run._emit(ev.StepStarted(
             step_id=step_id, step_index=index, total_steps=total, resolved_prompt=None,
-            concurrent_group=group), name)
+            concurrent_group=group, recorded_prompt=name))
         if name in self.run.pipeline.pipelines:
             child = replace(self.run.pipeline, steps=self.run.pipeline.pipelines[name])
             recorded = f"named:{name}"
@@ -112,8 +112,8 @@ class NestedSteps:
             raise StepError(ErrorType.LOOP_DEPTH_EXCEEDED,
                             f"Step '{step_id}' nests loops deeper than {MAX_LOOP_DEPTH}")
         prompt = f"do_while(max_iterations={loop.max_iterations})"
-        self.run._announce_start(
-            ev.StepStarted(step_id=step_id, step_index=index, total_steps=total), prompt)
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                      recorded_prompt=prompt))
         body = self._loop_body(step, "do_while", token)
         exit_when = parse_exit_when(loop.exit_when or "")
         prefix = f"{step_id}::"
@@ -163,8 +163,8 @@ class NestedSteps:
                                  f"max_items ({loop.max_items})", step_id)
             items = items[: loop.max_items]
         prompt = f"for_each(items={len(items)})"
-        self.run._announce_start(
-            ev.StepStarted(step_id=step_id, step_index=index, total_steps=total), prompt)
+        self.run._emit(ev.StepStarted(step_id=step_id, step_index=index, total_steps=total,
+                                      recorded_prompt=prompt))
         body = self._loop_body(step, "for_each", token)
         prefix = f"{step_id}::"
         last: str | None = None

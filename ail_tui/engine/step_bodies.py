@@ -49,11 +49,14 @@ class StepCall:
         """The concurrent group of a branch (None for a sequential step)."""
         return self.branch.group if self.branch is not None else None
 
-    def started(self, resolved_prompt: str | None) -> ev.StepStarted:
-        """The ``step_started`` event of this attempt."""
+    def started(self, resolved_prompt: str | None, recorded: str) -> ev.StepStarted:
+        """The ``step_started`` event of this attempt (``recorded``: its record's prompt)."""
+        branch = self.branch
         return ev.StepStarted(step_id=self.step_id, step_index=self.index,
                               total_steps=self.total, resolved_prompt=resolved_prompt,
-                              concurrent_group=self.group, attempt=self.attempt)
+                              concurrent_group=self.group, attempt=self.attempt,
+                              recorded_prompt=recorded,
+                              launched_at=branch.launched_at if branch else None)
 
 
 class StepBodies:
@@ -102,10 +105,7 @@ class StepBodies:
 
     def _announce(self, call: StepCall, recorded: str, resolved_prompt: str | None) -> None:
         """The attempt begins: ``recorded`` is the prompt its turn-log record keeps."""
-        branch = call.branch
-        self.run._announce_start(call.started(resolved_prompt), recorded,
-                                 branch.group if branch else None,
-                                 branch.launched_at if branch else None)
+        self.run._emit(call.started(resolved_prompt, recorded))
 
     def invoke_runner(self, step: Step, step_id: str, prompt: str, scope: Scope,
                       token: CancelToken, model_only: bool = False) -> TurnEntry:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ class Pipeline:
     document: PipelineFile | None = None
     has_steps_errors: bool = False
 
-    @property
+    @cached_property
     def directory(self) -> Path:
         """The directory that relative prompt and pipeline paths are joined to."""
         return self.source.parent

@@ -57,6 +57,7 @@ class StubScript(BaseModel):
 
 
 _NOTHING = StubBehaviour()
+_NO_SCRIPT = StubScript()  # never changed: one for every runner made without a script
 
 
 class StubScriptError(ValueError):
@@ -99,7 +100,7 @@ class StubRunner:
 
     def __init__(self, response: str = DEFAULT_RESPONSE, script: StubScript | None = None):
         self.response = response
-        self.script = script or StubScript()
+        self.script = script or _NO_SCRIPT
 
     def plan_for(self, step_id: str) -> _Plan:
         """The behaviour for ``step_id`` (exact id, then its last ``::`` segment)."""

@@ -13,8 +13,8 @@ from ail_tui.turnlog.timestamps import format_timestamp
 from ail_tui.turnlog.writer import TurnLogWriter
 
 
-def _now() -> str:
-    return format_timestamp(time.time())
+def _stamp(at: float | None) -> str:
+    return format_timestamp(time.time() if at is None else at)
 
 
 class RunLog:
@@ -50,15 +50,16 @@ class RunLog:
         """Why writing failed, when it did (writes never raise)."""
         return self._writer.failed if self._writer is not None else None
 
-    def run_started(self, pipeline_source: str | None, project_hash: str) -> None:
-        """The first line of every run (ours adds ``at``)."""
-        self._write({"at": _now(), "pipeline_source": pipeline_source,
+    def run_started(self, pipeline_source: str | None, project_hash: str,
+                    at: float | None = None) -> None:
+        """The first line of every run (ours adds ``at``: when it happened, else now)."""
+        self._write({"at": _stamp(at), "pipeline_source": pipeline_source,
                      "project_hash": project_hash, "type": "run_started"})
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
-                     launched_at: float | None = None) -> None:
+                     launched_at: float | None = None, at: float | None = None) -> None:
         """A step's body began (ours adds ``at`` and, for branches, group and launch time)."""
-        record: dict[str, Any] = {"at": _now(), "prompt": prompt, "step_id": step_id,
+        record: dict[str, Any] = {"at": _stamp(at), "prompt": prompt, "step_id": step_id,
                                   "type": "step_started"}
         if group is not None:
             record["concurrent_group"] = group
@@ -71,9 +72,10 @@ class RunLog:
         self._write(entry.to_record(), defer)
 
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
-                   retry_attempt: int | None = None, max_retries: int | None = None) -> None:
+                   retry_attempt: int | None = None, max_retries: int | None = None,
+                   at: float | None = None) -> None:
         """A failed attempt that was retried, continued past, or that aborted after retries."""
-        record: dict[str, Any] = {"at": _now(), "error_detail": detail,
+        record: dict[str, Any] = {"at": _stamp(at), "error_detail": detail,
                                   "error_type": error_type, "on_error_action": action,
                                   "step_id": step_id, "type": "step_error"}
         if retry_attempt is not None:
@@ -83,9 +85,10 @@ class RunLog:
         self._write(record)
 
     def step_cancelled(self, step_id: str, cancelled_by: str, reason: str, *,
-                       group: str | None = None, launched_at: float | None = None) -> None:
+                       group: str | None = None, launched_at: float | None = None,
+                       at: float | None = None) -> None:
         """A cancelled step (ours: Rust's keys plus ``at``; branches add group and launch)."""
-        record: dict[str, Any] = {"at": _now(), "cancelled_by": cancelled_by,
+        record: dict[str, Any] = {"at": _stamp(at), "cancelled_by": cancelled_by,
                                   "reason": reason, "step_id": step_id,
                                   "type": "step_cancelled"}
         if group is not None:
@@ -95,9 +98,9 @@ class RunLog:
         self._write(record)
 
     def run_finished(self, status: str, error_type: str | None = None,
-                     error: str | None = None) -> None:
+                     error: str | None = None, at: float | None = None) -> None:
         """The last line of a run that ended normally (ours)."""
-        record: dict[str, Any] = {"at": _now(), "status": status, "type": "run_finished"}
+        record: dict[str, Any] = {"at": _stamp(at), "status": status, "type": "run_finished"}
         if error_type is not None:
             record["error_type"] = error_type
         if error is not None:

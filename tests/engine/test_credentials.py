@@ -39,12 +39,12 @@ def test_environment_credentials_are_known() -> None:
     assert secrets.redact(f"{TOKEN} /home/someone") == f"{MASK} /home/someone"
 
 
-def test_redact_event_keeps_the_event_when_nothing_matches() -> None:
+def test_announced_keeps_the_event_when_nothing_matches() -> None:
     secrets = SecretSet()
     secrets.add(TOKEN)
     plain = ev.StepOutput(step_id="a", stream="stdout", text="hello")
-    assert ev.redact_event(plain, secrets) is plain
-    masked = ev.redact_event(ev.RunnerEvent(step_id="a", event={
+    assert ev.announced(plain, secrets) is plain
+    masked = ev.announced(ev.RunnerEvent(step_id="a", event={
         "type": "stream_delta", "text": f"the token is {TOKEN}"}), secrets)
     assert masked.event == {"type": "stream_delta", "text": f"the token is {MASK}"}
 
