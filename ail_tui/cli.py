@@ -1,4 +1,5 @@
-"""Command-line entry points: the dashboard, ``validate``, ``run``, ``log`` and ``logs``."""
+"""Command-line entry points: the dashboard, ``validate``, ``run``, ``resume``, ``rerun``,
+``log`` and ``logs``."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from ail_tui.runners.registry import RunnerFactory
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
-SUBCOMMANDS = ("validate", "run", "log", "logs")
+SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs")
 READ_ONLY = frozenset({"validate", "log", "logs"})
 """Commands that only read and print: once their output is flushed, nothing is left to
 tear down, so the process exits without the interpreter's finalization (tens of ms)."""
-_USAGE = "ail-tui PIPELINE [options]\n       ail-tui {validate,run,log,logs} ..."
+_USAGE = "ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs} ..."
 
 
 def _use_colour(stream: object) -> bool:
@@ -118,37 +119,37 @@ def cmd_log(ref: str | None, output_format: str) -> int:
 
 
 def cmd_logs(output_format: str, limit: int) -> int:
-    """List this project's runs, newest first."""
-    from datetime import datetime
-
-    from ail_tui.turnlog.store import list_runs
+    """List this project's runs, newest first; say which ``ail-tui resume`` can continue."""
+    from ail_tui.turnlog.markdown import json_times
+    from ail_tui.turnlog.store import list_runs, local_time
 
     runs = list_runs()[:limit]
     if output_format == "json":
         sys.stdout.write(json.dumps([
-            {"run_id": r.run_id, "status": r.status, "pipeline_source": r.pipeline_source,
+            {"run_id": r.run_id, "status": r.status, "resumable": r.resumable,
+             "resumes": json_times(list(r.resumes)), "pipeline_source": r.pipeline_source,
              "started_at": r.started_at, "duration_s": r.duration, "total_cost_usd":
              r.total_cost, "steps": dict(r.step_counts)} for r in runs], indent=2) + "\n")
         return EXIT_OK
     if not runs:
         sys.stdout.write("no runs yet for this directory\n")
         return EXIT_OK
+    width = max(len(r.status_text) for r in runs)
     for r in runs:
-        when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M:%S") if (
-            r.started_at) else "?"
         took = f"{r.duration:.1f}s" if r.duration is not None else "-"
         counts = " ".join(f"{k} {v}" for k, v in sorted(r.step_counts.items()))
         source = display_path(r.pipeline_source) if r.pipeline_source else "?"
-        sys.stdout.write(f"[{when}] {r.run_id}  {r.status:<11} {took:>7}  "
-                         f"${r.total_cost:.4f}  {counts}  {source}\n")
+        sys.stdout.write(f"[{local_time(r.started_at)}] {r.run_id}  {r.status_text:<{width}} "
+                         f"{took:>7}  ${r.total_cost:.4f}  {counts}  {source}\n")
+    if any(r.resumable for r in runs):
+        sys.stdout.write("resumable: continue one with ail-tui resume RUN_ID\n")
     return EXIT_OK
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Open the dashboard on a pipeline (or a turn log with --log)."""
+    from ail_tui.engine.recorded_run import RecordedRun
     from ail_tui.tui.app import run_dashboard
-    from ail_tui.tui.run_view import RunView
-    from ail_tui.turnlog.reader import read_run
 
     if args.pipeline is None and args.log is None:
         sys.stderr.write("ail-tui: give a pipeline file (or --log FILE); see ail-tui --help\n")
@@ -160,7 +161,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     replay = None
     if args.log is not None:
         try:
-            replay = RunView.replay(read_run(args.log))
+            replay = RecordedRun.read(args.log)
         except OSError as exc:
             sys.stderr.write(f"ail-tui: cannot read '{args.log}': {exc.strerror or exc}\n")
             return EXIT_UNREADABLE
@@ -196,6 +197,15 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true",
                      help="no dashboard: print events as NDJSON on stdout")
     _add_run_options(run)
+    from ail_tui.continue_commands import add_arguments
+
+    resume = commands.add_parser("resume", help="go on with a run that crashed, failed or "
+                                 "was cancelled, in its own log: finished steps are reused")
+    rerun = commands.add_parser("rerun", help="run a pipeline again as a new run, reusing "
+                                "an earlier run's results that still hold")
+    add_arguments(resume, rerun)
+    _add_run_options(resume)
+    _add_run_options(rerun)
     log = commands.add_parser("log", help="show a run's turn log (default: the newest)")
     log.add_argument("run", nargs="?", metavar="RUN_ID|PATH",
                      help="a run id, a unique prefix of one, or a .jsonl path")
@@ -242,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = _subcommand_parser().parse_args(args)
         if options.command == "run":
             return cmd_run(options)
+        if options.command in ("resume", "rerun"):
+            from ail_tui.continue_commands import cmd_continue
+
+            return cmd_continue(options, resume=options.command == "resume",
+                                runners=_runners(options))
         if options.command == "log":
             return cmd_log(options.run, options.format)
         if options.command == "logs":

@@ -66,6 +66,10 @@ class BranchSteps:
                 outcomes.append(branch.outcome())
             else:
                 outcomes.append(DepOutcome(dep, entry=self.run.state.find(dep)))
+        reused = self._reused_join(step_id, outcomes)
+        if reused is not None:
+            self._joined(lst, index, step, step_id, reused)
+            return
         structured = step.output_schema is not None and all(
             self._declares_schema(lst, d) for d in step.depends_on or ())
         try:
@@ -88,6 +92,19 @@ class BranchSteps:
         )
         self.run._emit(ev.StepStarted(step_id=step_id, step_index=index,
                                       total_steps=len(lst.steps)))
+        self._joined(lst, index, step, step_id, entry)
+
+    def _reused_join(self, step_id: str, outcomes: list[DepOutcome]) -> TurnEntry | None:
+        """An earlier run's join result, when every dependency's result was reused too."""
+        prior = self.run.prior
+        if prior is None or not all(o.entry is not None and o.entry.reused_from
+                                    for o in outcomes):
+            return None
+        return prior.take(step_id)
+
+    def _joined(self, lst: StepList, index: int, step: Step, step_id: str,
+                entry: TurnEntry) -> None:
+        """Record the join's entry, then its on_result."""
         self.run._complete(entry)
         token = self.run._step_token(step_id)
         try:
@@ -114,7 +131,7 @@ class BranchSteps:
         scope = Scope(runner_name=self.run._session_runner)
         state = BranchState.FAILED
         try:
-            entry = self.run._attempts(StepCall(step, step_id, branch.index, branch.total,
+            entry = self.run.attempts.try_step(StepCall(step, step_id, branch.index, branch.total,
                                                 scope, branch.token, branch))
             if entry is None:
                 entry = TurnEntry(step_id=step_id, prompt="", response="")

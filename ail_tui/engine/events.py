@@ -53,10 +53,15 @@ class RunStarted(Event):
     """The run began."""
 
     type: ClassVar[str] = "run_started"
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"resumed"})
     pipeline_source: str | None
     run_id: str
     total_steps: int
     log_path: str | None = None
+    resumed: bool | None = None
+    """True when the run goes on from where it stopped, in its own log (D1)."""
+    pipeline_hash: str | None = field(default=None, metadata=RECORD_ONLY)
+    step_hashes: dict[str, str] | None = field(default=None, metadata=RECORD_ONLY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +90,8 @@ class StepStarted(Event):
     """The prompt the ``step_started`` record keeps (None: no record, as for a join)."""
     launched_at: float | None = field(default=None, metadata=RECORD_ONLY)
     """When a branch was launched (its record keeps it)."""
+    iteration: tuple[int, ...] = field(default=(), metadata=RECORD_ONLY)
+    """Inside loops: the iteration of each enclosing loop (the step's records keep it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +119,7 @@ class StepCompleted(Event):
 
     type: ClassVar[str] = "step_completed"
     omit_when_none: ClassVar[frozenset[str]] = frozenset(
-        {"model", "concurrent_group", "exit_code"}
+        {"model", "concurrent_group", "exit_code", "reused_from", "reconciled"}
     )
     step_id: str
     cost_usd: float | None = None
@@ -122,6 +129,10 @@ class StepCompleted(Event):
     model: str | None = None
     concurrent_group: str | None = None
     exit_code: int | None = None
+    reused_from: str | None = None
+    """The run whose result was reused instead of running the step (D1, D4)."""
+    reconciled: bool | None = None
+    """True when the step's ``reconcile:`` command recovered its result (D3)."""
     entry: TurnEntry | None = field(default=None, metadata=RECORD_ONLY, compare=False,
                                     repr=False)
     """The turn entry the log records (None: nothing to record, as for a gate)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 from ail_tui.cancel import Cancellation, CancelToken
@@ -31,10 +30,12 @@ from ail_tui.engine.run_recorder import RunRecorder
 from ail_tui.engine.run_types import EventSink, RunOptions, RunResult, RunStatus
 from ail_tui.engine.scheduler import Branch, Scheduler
 from ail_tui.engine.state import RunState, Scope
+from ail_tui.engine.step_attempts import StepAttempts
 from ail_tui.engine.step_backend import LocalSteps
 from ail_tui.engine.step_bodies import StepBodies, StepCall
-from ail_tui.engine.step_list import StepList, new_group, schema_problem
+from ail_tui.engine.step_list import StepList, new_group
 from ail_tui.engine.turn_journal import TurnJournal
+from ail_tui.files import FileReadError
 from ail_tui.gc_control import full_collections_deferred
 from ail_tui.pipeline.conditions import (
     ConditionSyntaxError,
@@ -42,14 +43,15 @@ from ail_tui.pipeline.conditions import (
     parse_condition,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.fingerprint import pipeline_hash, step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.processes.guard import GUARD
+from ail_tui.processes.marks import run_pids, signal_pids
 from ail_tui.runners.permissions import PermissionDecision
 from ail_tui.runners.registry import session_default
-from ail_tui.turnlog.entry import TurnEntry
 from ail_tui.turnlog.paths import project_hash, runs_dir
 from ail_tui.turnlog.run_log import RunLog
 
@@ -90,11 +92,15 @@ class Executor:
         if provider is not None:
             SECRETS.add(provider.auth_token)
         self.depth = depth
-        self.run_id = str(uuid.uuid4())
+        self.prior = self.options.prior
+        resuming = self.prior is not None and self.prior.resume
+        self.run_id = self.prior.run_id if self.prior and resuming else str(uuid.uuid4())
         self.token = CancelToken(parent_token)
         self.state = RunState(self.run_id, self.options.prompt, self.options.cwd)
         self.log_path: Path | None = None
-        if self.options.write_log:
+        if self.prior is not None and resuming:
+            self.log_path = self.prior.path  # the run goes on in its own log
+        elif self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
             self.log_path = base / f"{self.run_id}.jsonl"
         self.journal = TurnJournal(RunLog(self.log_path, sync=self.options.sync_log,
@@ -118,6 +124,7 @@ class Executor:
         self.human = HumanGates(self)
         self.backend = self.options.backend or LocalSteps(self.options.runners)
         self.bodies = StepBodies(self)
+        self.attempts = StepAttempts(self)
         self.results = ResultActions(self)
 
     # -- control (thread-safe, returns at once) --------------------------------------------
@@ -177,9 +184,16 @@ class Executor:
 
     def _run(self) -> RunResult:
         pipeline = self.pipeline
+        resumed = self.prior is not None and self.prior.resume
+        if resumed:  # what the run's earlier process left running goes first (D3)
+            signal_pids(run_pids(self.run_id))
+        hashes = None if self.depth else (self.prior.fingerprints if self.prior else
+                                          step_fingerprints(pipeline, cwd=self.options.cwd))
         self._emit(ev.RunStarted(pipeline_source=str(pipeline.source), run_id=self.run_id,
                                  total_steps=len(pipeline.steps),
-                                 log_path=str(self.log_path) if self.log_path else None))
+                                 log_path=str(self.log_path) if self.log_path else None,
+                                 resumed=resumed or None, step_hashes=hashes,
+                                 pipeline_hash=self._pipeline_hash() if hashes else None))
         scope = Scope(runner_name=self._session_runner)
         main = StepList(list(pipeline.steps), scope)
         result = RunResult(self.run_id, RunStatus.COMPLETED, log_path=self.log_path)
@@ -209,6 +223,13 @@ class Executor:
             GUARD.end_run(self.run_id)  # what escaped its step's group
             self._finish(result)
         return result
+
+    def _pipeline_hash(self) -> str | None:
+        """The pipeline file's content hash (None: the file cannot be read now)."""
+        try:
+            return pipeline_hash(self.pipeline.source)
+        except FileReadError:
+            return None
 
     def _finish(self, result: RunResult) -> None:
         result.last_response = self.state.last_response()
@@ -267,6 +288,10 @@ class Executor:
         if steps and steps[0].id == "invocation":
             return
         self._checkpoint()
+        reused = self.prior.take("invocation") if self.prior is not None else None
+        if reused is not None:
+            self._complete(reused)
+            return
         host = Step.model_validate({"id": "invocation", "prompt": prompt})
         token = self._step_token("invocation")
         try:
@@ -376,9 +401,10 @@ class Executor:
                                  f"Step '{step_id}': reload_self is not supported by ail-tui",
                                  step_id)
             preceding = self.state.last_response()
-            if not self._input_ok(step, step_id, preceding):
+            if not self.attempts.input_ok(step, step_id, preceding):
                 return
-            entry = self._attempts(StepCall(step, step_id, index, len(lst.steps), scope, token))
+            entry = self.attempts.try_step(StepCall(step, step_id, index, len(lst.steps), scope,
+                                               token))
             if entry is None:
                 return
             entry.launched_at = launched
@@ -393,62 +419,6 @@ class Executor:
             raise RunCancelled(cancelled.why) from None
         finally:
             self._drop_token(step_id)
-
-    def _input_ok(self, step: Step, step_id: str, preceding: str | None) -> bool:
-        """input_schema check on the preceding output; honours on_error: continue."""
-        if step.input_schema is None:
-            return True
-        problem = schema_problem(preceding, step.input_schema)
-        if problem is None:
-            return True
-        detail = f"Step '{step_id}' input does not match input_schema: {problem}"
-        self._emit(ev.StepFailed(step_id=step_id, error=detail,
-                                 error_type=ErrorType.INPUT_VALIDATION_FAILED))
-        if step.on_error == "continue":
-            self._emit(ev.StepErrorContinued(step_id=step_id, error=detail,
-                                             error_type=ErrorType.INPUT_VALIDATION_FAILED))
-            return False
-        raise RunAborted(ErrorType.INPUT_VALIDATION_FAILED, detail, step_id)
-
-    def _attempts(self, call: StepCall) -> TurnEntry | None:
-        """Run the body with on_error: retry / continue / abort / pause_for_human."""
-        step, step_id, token = call.step, call.step_id, call.token
-        mode = step.on_error or "abort_pipeline"
-        retries = (step.max_retries or 0) if mode == "retry" else 0
-        attempt = 1
-        while True:
-            try:
-                entry = self.bodies.run_body(
-                    call if attempt == call.attempt else replace(call, attempt=attempt))
-                if step.output_schema is not None and not step.is_join:
-                    problem = schema_problem(entry.response, step.output_schema)
-                    if problem is not None:
-                        raise StepError(ErrorType.OUTPUT_VALIDATION_FAILED,
-                                        f"Step '{step_id}' output does not match "
-                                        f"output_schema: {problem}")
-                return entry
-            except StepError as error:
-                if token.cancelled:
-                    raise StepCancelled(token.cancellation
-                                        or Cancellation("user", "cancelled")) from None
-                self._emit(ev.StepFailed(step_id=step_id, error=error.detail,
-                                         error_type=error.error_type))
-                if mode == "retry" and attempt <= retries:
-                    self._emit(ev.StepRetrying(step_id=step_id, error=error.detail,
-                                               attempt=attempt, max_retries=retries,
-                                               error_type=error.error_type))
-                    attempt += 1
-                    continue
-                if mode == "retry":
-                    self._emit(ev.StepAborted(step_id=step_id, error=error.detail,
-                                              error_type=error.error_type,
-                                              retry_attempt=retries + 1, max_retries=retries))
-                elif mode == "continue" or (mode == "pause_for_human"
-                                            and self.human.on_error(step_id, error, token)):
-                    self._emit(ev.StepErrorContinued(step_id=step_id, error=error.detail,
-                                                     error_type=error.error_type))
-                    return None
-                raise RunAborted(error.error_type, error.detail, step_id) from None
 
     def _render(self, text: str, scope: Scope) -> str:
         try:

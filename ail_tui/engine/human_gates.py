@@ -85,6 +85,10 @@ class HumanGates:
 
     def modify(self, step: Step, step_id: str, token: CancelToken, launched: float) -> None:
         """modify_output: the person edits the last response (headless: ``on_headless``)."""
+        reused = self.run.prior.take(step_id) if self.run.prior is not None else None
+        if reused is not None:  # edited in an earlier run that this one reuses
+            self.run._complete(reused)
+            return
         last = self.run.state.last_response()
         if self._interactive:
             answer = self.ask(step_id, self.gates, ev.HitlModifyReached(

@@ -75,7 +75,7 @@ class NestedSteps:
 
     def run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
                   token: CancelToken) -> TurnEntry:
-        options = replace(self.run.options, prompt=prompt, host_invocation=False)
+        options = replace(self.run.options, prompt=prompt, host_invocation=False, prior=None)
         executor = type(self.run)(child, options, None, depth=self.run.depth + 1,
                                   parent_token=token)
         result = executor.run()

@@ -64,10 +64,13 @@ class RunRecorder:
         if entry.launched_at is None:
             entry.launched_at = entry.completed_at
         self.state.append(entry)
+        already = entry.reused_from is not None and entry.reused_from == self.state.run_id
         completed = ev.StepCompleted(
             step_id=entry.step_id, cost_usd=entry.cost_usd, input_tokens=entry.input_tokens,
             output_tokens=entry.output_tokens, response=entry.response, model=entry.model,
-            concurrent_group=group, exit_code=entry.exit_code, entry=entry)
+            concurrent_group=group, exit_code=entry.exit_code,
+            reused_from=entry.reused_from, reconciled=entry.reconciled or None,
+            entry=None if already else entry)  # a resumed run's log holds it already
         if hold:
             with self._emitting:
                 self.journal.record(completed, defer=True)

@@ -13,6 +13,7 @@ from ail_tui.engine import events as ev
 from ail_tui.runners.registry import RunnerFactory
 
 if TYPE_CHECKING:
+    from ail_tui.engine.prior_run import PriorRun
     from ail_tui.engine.step_backend import StepBackend
 
 EventSink = Callable[[ev.Event], None]
@@ -36,6 +37,8 @@ class RunOptions:
     host_invocation: bool = True
     backend: StepBackend | None = None
     """Where step bodies run (None: in this process, with ``runners``)."""
+    prior: PriorRun | None = None
+    """An earlier run whose results this run reuses (resume: it *is* that run, D1–D4)."""
 
 
 class RunStatus(StrEnum):

@@ -48,6 +48,11 @@ class Scope:
             out.append(path)
         return out[::-1]
 
+    @property
+    def iteration(self) -> tuple[int, ...]:
+        """The 1-based iteration of each enclosing loop, outermost first."""
+        return tuple(f.counter + 1 if f.kind == "do_while" else f.counter for f in self.loops)
+
     def inside(self, frame: LoopFrame) -> Scope:
         """This scope, one loop deeper."""
         return Scope((*self.loops, frame), self.runner_name)

@@ -11,6 +11,7 @@ but the token and the callbacks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Protocol
 
@@ -30,8 +31,9 @@ class StepBackend(Protocol):
         ...
 
     def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken) -> ShellResult:
-        """Run ``command`` with ``/bin/sh -c`` in ``cwd``; raise ``RunnerError``."""
+                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
+        """Run ``command`` with ``/bin/sh -c`` in ``cwd`` (``env``: added to the
+        environment); raise ``RunnerError``."""
         ...
 
     def submit(self, body: Callable[[], None]) -> None:
@@ -51,9 +53,10 @@ class LocalSteps:
         return self.runners.create(runner).invoke(request, emit, cancel)
 
     def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken) -> ShellResult:
+                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
         """Run ``command`` as a guarded child process of this one."""
-        return run_shell(command, cancel, timeout=timeout, on_line=on_line, cwd=cwd)
+        return run_shell(command, cancel, timeout=timeout, on_line=on_line, cwd=cwd,
+                         env={**os.environ, **env} if env else None)
 
     def submit(self, body: Callable[[], None]) -> None:
         """Run ``body`` on the process-wide worker pool."""

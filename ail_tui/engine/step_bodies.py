@@ -55,7 +55,7 @@ class StepCall:
         return ev.StepStarted(step_id=self.step_id, step_index=self.index,
                               total_steps=self.total, resolved_prompt=resolved_prompt,
                               concurrent_group=self.group, attempt=self.attempt,
-                              recorded_prompt=recorded,
+                              recorded_prompt=recorded, iteration=self.scope.iteration,
                               launched_at=branch.launched_at if branch else None)
 
 
@@ -66,9 +66,52 @@ class StepBodies:
         self.run = run
 
     def run_body(self, call: StepCall) -> TurnEntry:
-        """One attempt of ``call``'s step."""
+        """One attempt of ``call``'s step: an earlier run's result when it may be reused,
+        the step's ``reconcile:`` when the earlier run stopped in it, else its body."""
+        iteration = call.scope.iteration
+        prior = self.run.prior
+        if prior is not None and call.attempt == 1:
+            reused = prior.take(call.step_id, iteration)
+            if reused is not None:
+                return reused
+            interrupted = prior.in_flight(call.step_id, iteration)
+            if interrupted is not None and call.step.reconcile is not None:
+                return self._reconcile(call, interrupted)
         with GUARD.step(self.run.run_id):  # every process the step starts carries its mark
-            return self._body(call)
+            entry = self._body(call)
+        entry.iteration = iteration
+        return entry
+
+    def _reconcile(self, call: StepCall, prompt: str) -> TurnEntry:
+        """D3: the step's ``reconcile`` command recovers the result of the attempt the
+        earlier run left in flight (exit 0: its stdout), or the step fails."""
+        step, step_id = call.step, call.step_id
+        assert step.reconcile is not None
+        command = self.run._render(step.reconcile.shell or "", call.scope)
+        self._announce(call, f"reconcile: {command}", None)
+        with GUARD.step(self.run.run_id):
+            result = self.run.backend.run_shell(
+                command, cwd=self.run.options.cwd, cancel=call.token,
+                timeout=float(step.timeout_seconds or DEFAULT_SHELL_TIMEOUT),
+                env={"AIL_RUN_ID": self.run.run_id, "AIL_STEP_ID": step_id},
+                on_line=lambda stream, text: self.run._emit(
+                    ev.StepOutput(step_id=step_id, stream=stream, text=text)))
+        if result.cancelled:
+            raise StepCancelled(call.token.cancellation or Cancellation("user", "cancelled"))
+        if result.exit_code != 0 or result.timed_out:
+            why = "timed out" if result.timed_out else f"exited with {result.exit_code}"
+            tail = result.stderr.strip().splitlines()[-1:] or [""]
+            raise StepError(ErrorType.RECONCILE_FAILED,
+                            f"Step '{step_id}' reconcile command {why}"
+                            + (f": {tail[0]}" if tail[0] else ""))
+        recovered = result.stdout.rstrip("\n")
+        if step.kind is StepKind.CONTEXT:
+            entry = TurnEntry(step_id=step_id, prompt=prompt or command, stdout=result.stdout,
+                              stderr="", exit_code=0)
+        else:
+            entry = TurnEntry(step_id=step_id, prompt=prompt or command, response=recovered)
+        entry.reconciled, entry.iteration = True, call.scope.iteration
+        return entry
 
     def _body(self, call: StepCall) -> TurnEntry:
         step, step_id, kind = call.step, call.step_id, call.step.kind

@@ -22,6 +22,8 @@ class TurnJournal:
     def __init__(self, log: RunLog, project_hash: str) -> None:
         self.log = log
         self._project_hash = project_hash
+        self._iteration: dict[str, tuple[int, ...]] = {}
+        """Per step inside loops: the iteration its latest attempt belongs to."""
         self._records: dict[type[ev.Event], Callable[[Any, bool], None]] = {
             ev.RunStarted: self._run_started,
             ev.StepStarted: self._step_started,
@@ -51,13 +53,23 @@ class TurnJournal:
         self.log.flush()
 
     def _run_started(self, event: ev.RunStarted, defer: bool) -> None:
-        self.log.run_started(event.pipeline_source, self._project_hash, event.at)
+        if event.resumed:
+            self.log.run_resumed(event.at, pipeline_hash=event.pipeline_hash,
+                                 step_hashes=event.step_hashes)
+        else:
+            self.log.run_started(event.pipeline_source, self._project_hash, event.at,
+                                 pipeline_hash=event.pipeline_hash,
+                                 step_hashes=event.step_hashes)
 
     def _step_started(self, event: ev.StepStarted, defer: bool) -> None:
+        if event.iteration:
+            self._iteration[event.step_id] = event.iteration
+        else:
+            self._iteration.pop(event.step_id, None)
         if event.recorded_prompt is not None:
             self.log.step_started(event.step_id, event.recorded_prompt,
                                   group=event.concurrent_group, launched_at=event.launched_at,
-                                  at=event.at)
+                                  at=event.at, iteration=event.iteration)
 
     def _step_completed(self, event: ev.StepCompleted, defer: bool) -> None:
         if event.entry is not None:
@@ -65,20 +77,22 @@ class TurnJournal:
 
     def _step_retrying(self, event: ev.StepRetrying, defer: bool) -> None:
         self.log.step_error(event.step_id, event.error_type, event.error, "retry",
-                            event.attempt, event.max_retries, event.at)
+                            event.attempt, event.max_retries, event.at,
+                            self._iteration.get(event.step_id, ()))
 
     def _step_continued(self, event: ev.StepErrorContinued, defer: bool) -> None:
         self.log.step_error(event.step_id, event.error_type, event.error, "continue",
-                            at=event.at)
+                            at=event.at, iteration=self._iteration.get(event.step_id, ()))
 
     def _step_aborted(self, event: ev.StepAborted, defer: bool) -> None:
         self.log.step_error(event.step_id, event.error_type, event.error, "abort_pipeline",
-                            event.retry_attempt, event.max_retries, event.at)
+                            event.retry_attempt, event.max_retries, event.at,
+                            self._iteration.get(event.step_id, ()))
 
     def _step_cancelled(self, event: ev.StepCancelled, defer: bool) -> None:
         self.log.step_cancelled(event.step_id, event.cancelled_by, event.reason,
                                 group=event.concurrent_group, launched_at=event.launched_at,
-                                at=event.at)
+                                at=event.at, iteration=self._iteration.get(event.step_id, ()))
 
     def _run_finished(self, event: ev.PipelineCompleted | ev.PipelineError,
                       defer: bool) -> None:

@@ -27,6 +27,7 @@ class ErrorType(StrEnum):
     RUNNER_BUDGET_EXCEEDED = "ail:runner/budget-exceeded"
     RUNNER_MAX_TURNS = "ail:runner/max-turns"
     RUNNER_REFUSED_AS_ROOT = "ail:runner/refused-as-root"
+    RECONCILE_FAILED = "ail:runner/reconcile-failed"
     PIPELINE_ABORTED = "ail:pipeline/aborted"
     CIRCULAR_REFERENCE = "ail:pipeline/circular-reference"
     RELOAD_FAILED = "ail:pipeline/reload-failed"

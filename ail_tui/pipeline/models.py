@@ -145,6 +145,13 @@ class ContextSource(Node):
     spec: Text | None = None
 
 
+class Reconcile(Node):
+    """`reconcile:` (ail-tui, decisions D3) — the command that recovers the result of an
+    attempt a crash left in flight, run on resume instead of the step's body."""
+
+    shell: Text | None = None
+
+
 class AppendPrompt(Node):
     """One `append_system_prompt` entry in map form: one of text, file, shell, spec."""
 
@@ -216,7 +223,8 @@ class ResultSwitch(_Matchers):
 
 
 def _is_mapping(value: Any) -> str:
-    return "map" if isinstance(value, dict) else "other"
+    """A mapping when read, its model when dumped."""
+    return "map" if isinstance(value, dict | BaseModel) else "other"
 
 
 class DoWhile(Node):
@@ -283,6 +291,7 @@ class Step(Node):
     do_while: DoWhile | None = None
     for_each: ForEach | None = None
     # control
+    reconcile: Reconcile | None = None
     condition: Text | None = None
     disabled: bool = False
     on_error: Text | None = None

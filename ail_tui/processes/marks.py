@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 
 MARK_VARIABLE = "AIL_TUI_PROCESS_MARK"
 _PROC = "/proc"
@@ -19,6 +20,21 @@ _PROC = "/proc"
 def marked_pids(prefix: str) -> list[int]:
     """The pids of live processes whose mark starts with ``prefix`` (not this process)."""
     needle = b"\0" + f"{MARK_VARIABLE}={prefix}".encode()
+    return _pids_with(lambda environ: needle in environ)
+
+
+def run_pids(run_id: str) -> list[int]:
+    """The pids of live processes of run ``run_id``, whichever process started them."""
+    needle = f":{run_id}:".encode()
+    start = f"{MARK_VARIABLE}=".encode()
+
+    def of_run(environ: bytes) -> bool:
+        return any(item.startswith(start) and needle in item for item in environ.split(b"\0"))
+
+    return _pids_with(of_run)
+
+
+def _pids_with(test: Callable[[bytes], bool]) -> list[int]:
     me = os.getpid()
     try:
         names = os.listdir(_PROC)
@@ -33,14 +49,18 @@ def marked_pids(prefix: str) -> list[int]:
                 data = b"\0" + environ.read()
         except OSError:
             continue
-        if needle in data:
+        if test(data):
             found.append(int(name))
     return found
 
 
 def signal_marked(prefix: str, sig: int = signal.SIGKILL) -> int:
     """Send ``sig`` to every process marked with ``prefix``; returns how many there were."""
-    pids = marked_pids(prefix)
+    return signal_pids(marked_pids(prefix), sig)
+
+
+def signal_pids(pids: list[int], sig: int = signal.SIGKILL) -> int:
+    """Send ``sig`` to each of ``pids`` (gone ones are passed over); returns how many."""
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
@@ -69,7 +70,7 @@ class AilApp(App[int]):
         watch_run: bool = False,
         watch_files: bool = True,
         log_dir: Path | None = None,
-        replay: RunView | None = None,
+        replay: RunHandle | None = None,
         clock: Callable[[], float] = time.time,
         autorun: bool = False,
     ) -> None:
@@ -88,7 +89,8 @@ class AilApp(App[int]):
         self.pipeline: Pipeline | None = None  # the last good version
         self.generation = 0  # bumps on every valid save
         self.validated_at: float | None = None
-        self.session = RunSession(replay or RunView(), replaying=replay is not None)
+        self.session = RunSession(RunView())
+        self.replay = replay  # a finished run to show from the start (--log)
         self.output_all = False
         self.questions = Questions(self)
         self.redraw_due = False
@@ -145,6 +147,8 @@ class AilApp(App[int]):
         self.problems, self.plan, self.event_log = main.problems, main.plan, main.event_log
         self.event_pane = EventLogPane(self, self.event_log)
         self.search = RunSearch(self, main.query_one("#search", Input))
+        if self.replay is not None:
+            self.open_replay(self.replay)
         if self.pipeline_path is not None:
             self.validate_now()
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
@@ -236,7 +240,7 @@ class AilApp(App[int]):
         if self.pipeline is None:
             self.notify("No valid pipeline to run — see Problems.", severity="error")
             return
-        if self.view.running:
+        if self.view.running and not self.replaying:
             self.notify("A run is in progress: c cancels it first.", severity="warning")
             return
         if self.prompt is None and self.needs_prompt:
@@ -333,7 +337,7 @@ class AilApp(App[int]):
     def _open_run(self, path: Path | None) -> None:
         if path is None:
             return
-        if self.view.running:
+        if self.view.running and not self.replaying:
             self.notify("A run is in progress; cancel it before opening another.",
                         severity="warning")
             return
@@ -341,26 +345,25 @@ class AilApp(App[int]):
                         exclusive=True, exit_on_error=False, description="read a run")
 
     def _read_run(self, path: Path) -> None:
-        from ail_tui.turnlog.reader import read_run
-
         try:
-            self.post_message(RunRead(path, read_run(path)))
+            self.post_message(RunRead(path, RecordedRun.read(path)))
         except OSError as exc:
             self.post_message(RunRead(path, None, str(exc)))
 
     @on(RunRead)
     def _run_read(self, message: RunRead) -> None:
-        record = message.record
-        if record is None:
+        run = message.run
+        if run is None:
             self.notify(f"Cannot read {message.path}: {message.error}", severity="error")
             return
-        same = self.pipeline is not None and record.pipeline_source == str(
-            self.pipeline.source)
-        self.open_replay(RunView.replay(record, self.pipeline if same else None))
+        same = self.pipeline is not None and run.pipeline_source == str(self.pipeline.source)
+        self.open_replay(run, self.pipeline if same else None)
 
-    def open_replay(self, view: RunView) -> None:
-        """Show a finished run in the same panes."""
-        self._begin(RunSession(view, replaying=True))
+    def open_replay(self, run: RunHandle, pipeline: Pipeline | None = None) -> None:
+        """Show a finished run, its events applied now (``pipeline``: the one it ran)."""
+        self._begin(RunSession(RunView.planned(pipeline), replaying=True))
+        self.session.follow(run)
+        self.drain(sys.maxsize)
         self.main.refresh_all()
 
     def action_search(self) -> None:
@@ -428,9 +431,9 @@ class AilApp(App[int]):
 
     # -- events --------------------------------------------------------------------------
 
-    def drain(self) -> None:
+    def drain(self, limit: int = MAX_EVENTS_PER_TICK) -> None:
         """Apply queued engine events in one batch (streamed text arrives folded per step)."""
-        batch = self.events.take(MAX_EVENTS_PER_TICK)
+        batch = self.events.take(limit)
         if not batch:
             now = time.time()
             if (self.redraw_due and now - self._last_redraw >= REDRAW_SECONDS) or (
@@ -460,7 +463,7 @@ class AilApp(App[int]):
         # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
         if finished or time.time() - self._last_redraw >= REDRAW_SECONDS:
             self._redraw()
-        if finished:
+        if finished and not self.replaying:  # a replay's end is old news
             self.main.run_ended()
 
     def _redraw(self) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from textual.message import Message
 
+from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
-from ail_tui.turnlog.reader import RunRecord
 
 
 class PipelineChecked(Message):
@@ -33,10 +33,10 @@ class RunnersChecked(Message):
 
 
 class RunRead(Message):
-    """A turn log chosen in the history was read (``record`` None: it could not be)."""
+    """A turn log chosen in the history was read (``run`` None: it could not be)."""
 
-    def __init__(self, path: Path, record: RunRecord | None, error: str = "") -> None:
+    def __init__(self, path: Path, run: RecordedRun | None, error: str = "") -> None:
         super().__init__()
         self.path = path
-        self.record = record
+        self.run = run
         self.error = error

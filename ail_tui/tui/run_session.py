@@ -25,7 +25,7 @@ class RunSession:
 
     view: RunView
     run: RunHandle | None = None
-    """The live run (None: a replay, or no run yet)."""
+    """The run (None: no run yet); a replay's is finished."""
     replaying: bool = False
     generation: int = 0
     """The pipeline generation the run started from (0: none)."""

@@ -1,7 +1,7 @@
 """What the dashboard shows of a run, folded from the engine's events (no Textual here).
 
-The same view is rebuilt from a turn log for replay, so a finished run and a live
-one look alike on screen.
+A replayed turn log arrives as the same events (:mod:`ail_tui.engine.recorded_run`), so a
+finished run and a live one look alike on screen.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from ail_tui.engine import events as ev
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
-from ail_tui.turnlog.reader import RunRecord
 
 Question = ev.HitlGateReached | ev.HitlModifyReached | ev.PermissionRequested
 """Something a run asks the person, and waits for."""
@@ -193,10 +192,12 @@ class RunView:
                 self.state, self.error, self.error_type = (event.status, event.error,
                                                            event.error_type)
             self.questions.clear()
+            closed = self.state if self.state in ("cancelled", "interrupted") else "failed"
             for row in self.rows.values():
                 if row.status in ("queued", "running", "waiting"):
-                    row.status = "cancelled" if self.state == "cancelled" else "failed"
+                    row.status = closed
                     row.completed_at = row.completed_at or event.at
+                    row.history.append(f"attempt {row.attempts or 1}: {closed}")
             return None
         step_id = getattr(event, "step_id", None)
         if not isinstance(step_id, str):
@@ -251,6 +252,7 @@ class RunView:
         elif isinstance(event, ev.StepCancelled):
             row.status, row.cancelled_by = "cancelled", event.cancelled_by
             row.error = f"cancelled by {event.cancelled_by}: {event.reason}"
+            row.history.append(f"attempt {row.attempts or 1}: {row.error}")
             row.completed_at = event.at
             row.group = event.concurrent_group or row.group
         elif isinstance(event, ev.HitlGateReached | ev.HitlModifyReached):
@@ -337,48 +339,6 @@ class RunView:
         still = any(q.step_id == question.step_id for q in self.questions.values())
         if row is not None and row.status == "waiting" and not still:
             row.status = "running"
-
-    @classmethod
-    def replay(cls, run: RunRecord, pipeline: Pipeline | None = None) -> RunView:
-        """A finished (or crashed) run rebuilt from its turn log."""
-        view = cls.planned(pipeline)
-        view.run_id, view.log_path = run.run_id, str(run.path)
-        view.state, view.error, view.error_type = run.status, run.error, run.error_type
-        view.started_at, view.finished_at = run.started_at, run.finished_at
-        for step in run.steps:
-            row = view.row(step.step_id)
-            row.status = "done" if step.status == "retried" else step.status
-            row.group = step.concurrent_group
-            row.launched_at, row.started_at = step.launched_at, step.started_at
-            row.completed_at = step.completed_at
-            row.attempts = len(step.attempts)
-            row.cost_usd = step.cost_usd
-            row.input_tokens, row.output_tokens = step.input_tokens, step.output_tokens
-            row.error = step.error if step.status != "done" else None
-            entry = step.entry or {}
-            row.prompt = entry.get("prompt") or (step.attempts[-1].prompt
-                                                 if step.attempts else None)
-            row.response = entry.get("response")
-            row.exit_code = entry.get("exit_code")
-            row.thinking = entry.get("thinking")
-            row.model = entry.get("model")
-            row.tool_events = list(entry.get("tool_events") or [])
-            for attempt in step.attempts:
-                line = f"attempt {attempt.number}: {attempt.status}"
-                if attempt.error:
-                    line += f" [{attempt.error_type}] {attempt.error}"
-                if attempt.cancelled_by:
-                    line += f" by {attempt.cancelled_by}: {attempt.reason}"
-                row.history.append(line)
-            for stream in ("stdout", "stderr"):
-                for line in (entry.get(stream) or "").splitlines():
-                    row.add_line(line if stream == "stdout" else "[stderr] " + line)
-            if not row.output and row.response:
-                for line in row.response.splitlines():
-                    row.add_line(line)
-            if step.attempts and step.attempts[-1].cancelled_by:
-                row.cancelled_by = step.attempts[-1].cancelled_by
-        return view
 
 
 def _number(value: object) -> float:

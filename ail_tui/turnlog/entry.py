@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ail_tui.turnlog.timestamps import format_timestamp
+from ail_tui.turnlog.timestamps import format_timestamp, parse_timestamp
 
 
 @dataclass
@@ -32,6 +32,12 @@ class TurnEntry:
     started_at: float | None = None
     completed_at: float | None = None
     model: str | None = None
+    iteration: tuple[int, ...] = ()
+    """Inside loops: the 1-based iteration of each enclosing loop, outermost first."""
+    reused_from: str | None = None
+    """The run this result was taken from instead of running the step (ours, D1/D4)."""
+    reconciled: bool = False
+    """The step was in flight at a crash and its ``reconcile:`` command recovered this."""
 
     @property
     def result(self) -> str:
@@ -70,8 +76,49 @@ class TurnEntry:
             record["concurrent_group"] = self.concurrent_group
         if self.model is not None:  # ours, additive: the model the runner reported
             record["model"] = self.model
+        if self.iteration:
+            record["iteration"] = list(self.iteration)
+        if self.reused_from is not None:
+            record["reused_from"] = self.reused_from
+        if self.reconciled:
+            record["reconciled"] = True
         for name in ("launched_at", "started_at", "completed_at"):
             value = getattr(self, name)
             if value is not None:
                 record[name] = format_timestamp(value)
         return record
+
+
+_TEXTS = ("prompt", "response", "runner_session_id", "thinking", "stdout", "stderr",
+          "modified", "concurrent_group", "model", "reused_from")
+
+
+def entry_from_record(record: dict[str, Any]) -> TurnEntry:
+    """The TurnEntry a log record holds (ours or Rust's); odd values are left out."""
+    entry = TurnEntry(step_id=str(record.get("step_id", "")))
+    for name in _TEXTS:
+        value = record.get(name)
+        if isinstance(value, str):
+            setattr(entry, name, value)
+    cost = record.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        entry.cost_usd = float(cost)
+    for name in ("input_tokens", "output_tokens", "exit_code", "index"):
+        value = record.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            setattr(entry, name, value)
+    tools = record.get("tool_events")
+    if isinstance(tools, list):
+        entry.tool_events = [t for t in tools if isinstance(t, dict)]
+    sampling = record.get("sampling")
+    if isinstance(sampling, dict):
+        entry.sampling = sampling
+    for name in ("launched_at", "started_at", "completed_at"):
+        value = record.get(name)
+        if isinstance(value, str):
+            setattr(entry, name, parse_timestamp(value))
+    iteration = record.get("iteration")
+    if isinstance(iteration, list) and all(isinstance(i, int) for i in iteration):
+        entry.iteration = tuple(iteration)
+    entry.reconciled = record.get("reconciled") is True
+    return entry

@@ -5,6 +5,13 @@ ail-log/1 from a turn log: one turn per step id in first-appearance order (the `
 turn Rust shows for ``run_started`` is left out); a step's blocks come from its last
 TurnEntry. Steps whose last attempt failed, was cancelled or was interrupted get the
 ``Step failed`` warning instead of the response and cost line.
+
+Our additions, only in logs that have them: a resumed run (D1) gets a line
+``— resumed at TIME after a crash —`` where it was resumed, and its steps get a turn per
+segment they ran in; a step inside loops gets a turn per iteration, its heading ending
+with `` (iteration 2)`` (nested: ``2.1``, outermost first); a result reused from an
+earlier run (D4) or recovered by ``reconcile`` (D3) says so in an italic line under the
+heading. Retries within one turn stay folded into it, as before.
 """
 
 from __future__ import annotations
@@ -12,12 +19,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ail_tui.turnlog.reader import RunRecord, StepRecord
+from ail_tui.turnlog.reader import RunRecord, Segment, StepRecord
+from ail_tui.turnlog.store import local_time
+from ail_tui.turnlog.timestamps import format_timestamp
 
 GLYPHS = {"done": "✓", "failed": "✗", "cancelled": "⊘", "retried": "↻", "running": "…",
           "interrupted": "?", "skipped": "-", "unknown": "?"}
 FAILED = ("failed", "cancelled", "interrupted")
 INTERRUPTED_DETAIL = "interrupted (no result was recorded)"
+RESUMED_AFTER = {"interrupted": "a crash", "failed": "it failed", "aborted": "it was aborted",
+                 "cancelled": "it was cancelled"}
+RECONCILED_NOTE = "Reconciled: recovered by its `reconcile` command after the run stopped"
 
 
 def _number(value: Any) -> float | int | None:
@@ -57,7 +69,13 @@ def failure_detail(step: StepRecord) -> str:
 
 def format_turn(number: int, step: StepRecord) -> str:
     """One ail-log/1 turn."""
-    parts = [f"\n## Turn {number} — `{step.step_id}`\n"]
+    iteration = step.attempts[-1].iteration if step.attempts else None
+    suffix = f" (iteration {'.'.join(map(str, iteration))})" if iteration else ""
+    parts = [f"\n## Turn {number} — `{step.step_id}`{suffix}\n"]
+    if step.reused_from is not None:
+        parts.append(f"\n_Reused from run {step.reused_from}_\n")
+    if step.reconciled:
+        parts.append(f"\n_{RECONCILED_NOTE}_\n")
     entry = step.entry or {}
     failed = step.status in FAILED
     thinking = entry.get("thinking")
@@ -84,9 +102,44 @@ def format_turn(number: int, step: StepRecord) -> str:
     return "".join(parts)
 
 
+def turns(run: RunRecord) -> list[Segment | StepRecord]:
+    """The document's parts in log order: each resume (a :class:`Segment` but the first),
+    and a turn per step, run segment and loop iteration: a step holding the attempts that
+    ran in it (for a log without resumes or loops: every step as the reader has it)."""
+    parts: list[Segment | StepRecord] = []
+    views: dict[tuple[int, str, tuple[int, ...] | None], StepRecord] = {}
+    segment = 0
+    for step, attempt in run.all_attempts():
+        while segment < attempt.segment:
+            segment += 1
+            parts.append(run.segments[segment])
+        key = (attempt.segment, step.step_id, attempt.iteration)
+        if key not in views:
+            views[key] = StepRecord(step.step_id, concurrent_group=step.concurrent_group,
+                                    order=step.order)
+            parts.append(views[key])
+        views[key].attempts.append(attempt)
+    parts.extend(run.segments[segment + 1:])
+    return parts
+
+
+def resumed_line(run: RunRecord, segment: Segment) -> str:
+    """``— resumed at TIME after a crash —`` (or after it failed, was aborted, …)."""
+    ended = run.segments[segment.index - 1].ended or "unknown"
+    after = RESUMED_AFTER.get(ended, f"it ended ({ended})")
+    return f"— resumed at {local_time(segment.at)} after {after} —"
+
+
 def format_ail_log(run: RunRecord) -> str:
     """The ail-log/1 document of a run."""
-    return "ail-log/1\n" + "".join(format_turn(n, s) for n, s in enumerate(run.steps, 1))
+    parts, number = ["ail-log/1\n"], 0
+    for part in turns(run):
+        if isinstance(part, Segment):
+            parts.append(f"\n{resumed_line(run, part)}\n")
+        else:
+            number += 1
+            parts.append(format_turn(number, part))
+    return "".join(parts)
 
 
 # -- timeline -------------------------------------------------------------------------
@@ -206,5 +259,29 @@ def format_json(run: RunRecord) -> dict[str, Any]:
         "duration_s": run.duration,
         "torn_tail": run.torn_tail,
         "warnings": list(run.warnings),
+        "resumable": run.resumable,
+        "resumes": json_times(run.resumes),
         "steps": format_json_steps(run),
+        "attempts": format_json_attempts(run),
     }
+
+
+def json_times(moments: list[float | None]) -> list[str | None]:
+    """Times as the turn log writes them (None stays None)."""
+    return [None if m is None else format_timestamp(m) for m in moments]
+
+
+def format_json_attempts(run: RunRecord) -> list[dict[str, Any]]:
+    """One object per attempt, in the order the log opened them."""
+    return [{
+        "step_id": step.step_id,
+        "attempt": attempt.number,
+        "status": attempt.status,
+        "segment": attempt.segment,
+        "iteration": list(attempt.iteration) if attempt.iteration else None,
+        "reused_from": attempt.reused_from,
+        "reconciled": attempt.reconciled,
+        "error_type": attempt.error_type,
+        "error": attempt.error,
+        "cancelled_by": attempt.cancelled_by,
+    } for step, attempt in run.all_attempts()]

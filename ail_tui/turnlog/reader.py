@@ -9,12 +9,22 @@ no ``type`` is a TurnEntry.
 Attempts, per step id: ``step_started`` opens one; ``step_error`` closes it as
 ``retried`` (action ``retry``) or ``failed`` (``continue`` / ``abort_pipeline``); a
 TurnEntry closes it as ``done``; ``step_cancelled`` as ``cancelled``. A TurnEntry with no
-open attempt (Rust async entries, joins, actions) is a done attempt of its own, except
-that the synthetic entry our branches write after ``step_error(continue)`` stays on that
-failed attempt. Attempts still open at EOF are ``failed`` (``cancelled`` when the run was
-cancelled) if the log has ``run_finished``, else ``interrupted``.
+open attempt (Rust async entries, joins, actions, an entry ``reconciled`` after a crash)
+is a done attempt of its own, and so is one ``reused_from`` an earlier run (a rerun
+writes no ``step_started`` for it), except that the synthetic entry our branches write
+after ``step_error(continue)`` stays on that failed attempt. Attempts still open at EOF
+are ``failed`` (``cancelled`` when the run was cancelled) if the log has
+``run_finished``, else ``interrupted``. An attempt takes ``iteration`` (inside loops),
+``reused_from`` and ``reconciled`` from its records.
 
-Run status:
+Segments: ``run_resumed`` (``ail-tui resume``, D1) ends a segment and starts the next;
+the records after it continue the same run (steps reused on resume write nothing again:
+their earlier attempts stand). Attempts open at a resume are closed as at EOF: ``failed``
+or ``cancelled`` when the segment ended with ``run_finished``, else ``interrupted``;
+then ``run_finished``, status and error are forgotten and the run goes on. Each attempt
+knows its segment; each :class:`~.records.Segment` its start, hashes and how it ended.
+
+Run status (of the last segment):
 
 1. ``run_finished`` present: its ``status`` (``completed|break|aborted|failed|cancelled``).
 2. Else ``running`` while its writer still holds the log (:mod:`.liveness`); its open
@@ -31,9 +41,9 @@ Run status:
    as completed — a known blind spot.
 
 Times: ``started_at`` is ``run_started.at`` or else the earliest timestamp in the log;
-``finished_at`` is ``run_finished.at`` or else the latest timestamp. A log with no
-timestamps at all (Rust, sequential) uses the file's mtime for both and reports no
-``duration``.
+``finished_at`` is the last ``run_finished.at`` or else the latest timestamp (a resumed
+run's duration spans its pauses). A log with no timestamps at all (Rust, sequential)
+uses the file's mtime for both and reports no ``duration``.
 """
 
 from __future__ import annotations
@@ -41,170 +51,39 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ail_tui.files import FileReadError, read_file_bytes
 from ail_tui.turnlog.liveness import is_being_written
+from ail_tui.turnlog.records import Attempt, RunRecord, Segment, StepRecord, kind_of
 from ail_tui.turnlog.timestamps import parse_timestamp
+
+__all__ = ["MAX_TURN_LOG_BYTES", "Attempt", "RunRecord", "Segment", "StepRecord", "read_run"]
 
 STAMPS = ("launched_at", "started_at", "completed_at")
 OPEN = "running"
-
-
-@dataclass
-class Attempt:
-    """One try at a step: ``running`` (only while reading), ``done``, ``retried``,
-    ``failed``, ``cancelled`` or ``interrupted``."""
-
-    number: int
-    status: str
-    prompt: str | None = None
-    entry: dict[str, Any] | None = None
-    error_type: str | None = None
-    error: str | None = None
-    cancelled_by: str | None = None
-    reason: str | None = None
-    at: float | None = None
-    action: str | None = None  # the step_error's on_error_action, if any
-
-
-@dataclass
-class StepRecord:
-    """Everything the log says about one step id (times are epoch seconds)."""
-
-    step_id: str
-    attempts: list[Attempt] = field(default_factory=list)
-    concurrent_group: str | None = None
-    launched_at: float | None = None
-    started_at: float | None = None
-    completed_at: float | None = None
-    order: int = 0
-    times: dict[str, str] = field(default_factory=dict)  # the log's text of each time
-
-    @property
-    def status(self) -> str:
-        """The status of the last attempt."""
-        return self.attempts[-1].status if self.attempts else "unknown"
-
-    @property
-    def entry(self) -> dict[str, Any] | None:
-        """The last TurnEntry recorded for the step."""
-        for attempt in reversed(self.attempts):
-            if attempt.entry is not None:
-                return attempt.entry
-        return None
-
-    def _sum(self, key: str) -> float | int | None:
-        values = [a.entry.get(key) for a in self.attempts if a.entry]
-        present = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        return sum(present) if present else None
-
-    @property
-    def cost_usd(self) -> float | None:
-        """Cost of every entry of the step; None when none has a cost (context steps)."""
-        return self._sum("cost_usd")
-
-    @property
-    def input_tokens(self) -> int:
-        """Input tokens of every entry of the step."""
-        return int(self._sum("input_tokens") or 0)
-
-    @property
-    def output_tokens(self) -> int:
-        """Output tokens of every entry of the step."""
-        return int(self._sum("output_tokens") or 0)
-
-    @property
-    def error(self) -> str | None:
-        """The last attempt's error, or ``cancelled by X: reason``."""
-        last = self.attempts[-1] if self.attempts else None
-        if last is None:
-            return None
-        if last.status == "cancelled":
-            return f"cancelled by {last.cancelled_by}: {last.reason}"
-        return last.error
-
-    @property
-    def is_join(self) -> bool:
-        """Whether the step is a join (its entry's prompt is ``join:[…]``)."""
-        prompt = (self.entry or {}).get("prompt")
-        return isinstance(prompt, str) and prompt.startswith(("join:[", "join (no async"))
-
-    @property
-    def join_deps(self) -> list[str]:
-        """A join's dependencies, from its ``join:[a,b]`` prompt."""
-        prompt = (self.entry or {}).get("prompt")
-        if not (isinstance(prompt, str) and prompt.startswith("join:[") and
-                prompt.endswith("]")):
-            return []
-        return [dep for dep in prompt[len("join:["):-1].split(",") if dep]
-
-
-@dataclass
-class RunRecord:
-    """A run rebuilt from its turn log."""
-
-    run_id: str
-    path: Path
-    pipeline_source: str | None = None
-    project_hash: str | None = None
-    status: str = "unknown"
-    error_type: str | None = None
-    error: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    steps: list[StepRecord] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    torn_tail: bool = False
-    warnings: list[str] = field(default_factory=list)
-    has_run_finished: bool = False
-    has_timestamps: bool = False
-    written_by: str = "ail"  # "ail-tui" when a typed record carries our ``at``
-
-    def step(self, step_id: str) -> StepRecord | None:
-        """The record of one step."""
-        return next((s for s in self.steps if s.step_id == step_id), None)
-
-    @property
-    def total_cost(self) -> float:
-        """Sum of every TurnEntry's ``cost_usd``."""
-        return float(sum(cost for r in self.records if _kind(r) == "entry"
-                         and isinstance(cost := r.get("cost_usd"), int | float)))
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to finish; None when the log has no timestamps."""
-        if not self.has_timestamps or self.started_at is None or self.finished_at is None:
-            return None
-        return max(self.finished_at - self.started_at, 0.0)
-
-    def counts(self) -> Counter[str]:
-        """Steps by status."""
-        return Counter(s.status for s in self.steps)
-
-    def groups(self) -> dict[str, list[StepRecord]]:
-        """Concurrent groups and their steps, both in first-appearance order."""
-        out: dict[str, list[StepRecord]] = {}
-        for step in self.steps:
-            if step.concurrent_group:
-                out.setdefault(step.concurrent_group, []).append(step)
-        return out
-
-
-def _kind(record: dict[str, Any]) -> str | None:
-    kind = record.get("type")
-    if kind is None and record.get("event") == "step_cancelled":
-        return "step_cancelled"
-    if kind is None and "step_id" in record:
-        return "entry"
-    return kind if isinstance(kind, str) else None
+STEP_KINDS = ("step_started", "entry", "step_error", "step_cancelled")
 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _iteration(record: dict[str, Any]) -> tuple[int, ...] | None:
+    """A record's loop iteration (``[n, ...]``, 1-based, outermost first), if any."""
+    value = record.get("iteration")
+    if (isinstance(value, list) and value
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in value)):
+        return tuple(value)
+    return None
+
+
+def _hashes(record: dict[str, Any]) -> dict[str, str]:
+    value = record.get("step_hashes")
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 class _Builder:
@@ -217,6 +96,7 @@ class _Builder:
         self.first: float | None = None
         self.last: float | None = None
         self.run_started_at: float | None = None
+        self.index = 0  # of the record being added, in run.records
 
     def step(self, step_id: str) -> StepRecord:
         record = self.by_id.get(step_id)
@@ -226,13 +106,17 @@ class _Builder:
             self.run.steps.append(record)
         return record
 
-    def attempt(self, step: StepRecord, prompt: str | None = None) -> Attempt:
+    def new_attempt(self, step: StepRecord, status: str = OPEN) -> Attempt:
+        attempt = Attempt(len(step.attempts) + 1, status, segment=len(self.run.segments) - 1,
+                          first_record=self.index)
+        step.attempts.append(attempt)
+        return attempt
+
+    def attempt(self, step: StepRecord) -> Attempt:
         """The open attempt, or a new one."""
         if step.attempts and step.attempts[-1].status == OPEN:
             return step.attempts[-1]
-        attempt = Attempt(len(step.attempts) + 1, OPEN, prompt)
-        step.attempts.append(attempt)
-        return attempt
+        return self.new_attempt(step)
 
     def stamp(self, value: Any) -> float | None:
         moment = parse_timestamp(value) if isinstance(value, str) else None
@@ -252,13 +136,15 @@ class _Builder:
                 step.times[key] = record[key]
 
     def add(self, record: dict[str, Any], line: int) -> None:
-        kind = _kind(record)
+        self.index = len(self.run.records) - 1
+        kind = kind_of(record)
         if "at" in record and kind != "entry":
             self.run.written_by = "ail-tui"
         if kind == "run_started":
-            self.run.pipeline_source = _text(record.get("pipeline_source"))
-            self.run.project_hash = _text(record.get("project_hash"))
-            self.run_started_at = self.stamp(record.get("at"))
+            self._run_started(record)
+            return
+        if kind == "run_resumed":
+            self._run_resumed(record)
             return
         if kind == "run_finished":
             self.run.has_run_finished = True
@@ -267,7 +153,7 @@ class _Builder:
             self.run.error = _text(record.get("error"))
             self.stamp(record.get("at"))
             return
-        if kind not in ("step_started", "entry", "step_error", "step_cancelled"):
+        if kind not in STEP_KINDS:
             return  # unknown record types are someone else's additions
         step_id = record.get("step_id")
         if not isinstance(step_id, str):
@@ -277,9 +163,50 @@ class _Builder:
         getattr(self, f"_{kind}")(step, record)
         self.last_abort = kind == "step_error" and step.attempts[-1].action == "abort_pipeline"
 
+    def _run_started(self, record: dict[str, Any]) -> None:
+        self.run.pipeline_source = _text(record.get("pipeline_source"))
+        self.run.project_hash = _text(record.get("project_hash"))
+        self.run_started_at = self.stamp(record.get("at"))
+        first = self.run.segments[0]
+        first.at = self.run_started_at
+        first.pipeline_hash = _text(record.get("pipeline_hash"))
+        first.step_hashes = _hashes(record)
+
+    def _run_resumed(self, record: dict[str, Any]) -> None:
+        """End the current segment (closing its open attempts) and start the next."""
+        run = self.run
+        self.end_segment()
+        run.has_run_finished, run.status = False, "unknown"
+        run.error_type = run.error = None
+        self.last_abort = False
+        run.segments.append(Segment(len(run.segments), self.stamp(record.get("at")),
+                                    _text(record.get("pipeline_hash")), _hashes(record)))
+
+    def end_segment(self) -> None:
+        """Note how the current segment ended and close its open attempts: ``failed`` or
+        ``cancelled`` after ``run_finished``, else ``interrupted``."""
+        run = self.run
+        if not run.has_run_finished:
+            run.segments[-1].ended = "interrupted"
+            for attempt in self.open_attempts():
+                attempt.status = "interrupted"
+            return
+        run.segments[-1].ended = run.status
+        closing = "cancelled" if run.status == "cancelled" else "failed"
+        for attempt in self.open_attempts():
+            attempt.status = closing
+            attempt.error_type = attempt.error_type or run.error_type
+            attempt.error = attempt.error or run.error
+            if closing == "cancelled":
+                attempt.cancelled_by, attempt.reason = "run", run.error or "run cancelled"
+
+    def open_attempts(self) -> list[Attempt]:
+        return [a for s in self.run.steps for a in s.attempts if a.status == OPEN]
+
     def _step_started(self, step: StepRecord, record: dict[str, Any]) -> None:
         attempt = self.attempt(step)
         attempt.prompt = _text(record.get("prompt")) or attempt.prompt
+        attempt.iteration = _iteration(record) or attempt.iteration
         self.times(step, record, "launched_at")
         moment = self.stamp(record.get("at"))
         if moment is not None:
@@ -287,14 +214,22 @@ class _Builder:
 
     def _entry(self, step: StepRecord, record: dict[str, Any]) -> None:
         last = step.attempts[-1] if step.attempts else None
-        if (last is not None and last.status == "failed" and last.action == "continue"
-                and last.entry is None and not record.get("response")):
+        reused_from = _text(record.get("reused_from"))
+        iteration = _iteration(record)
+        if reused_from is not None:
+            attempt = self.new_attempt(step, "done")
+        elif (last is not None and last.status == "failed" and last.action == "continue"
+                and last.entry is None and not record.get("response")
+                and last.iteration == iteration and last.segment == len(self.run.segments) - 1):
             attempt = last  # a branch's synthetic entry after on_error: continue
         else:
             attempt = self.attempt(step)
             attempt.status = "done"
         attempt.entry = record
         attempt.prompt = _text(record.get("prompt")) or attempt.prompt
+        attempt.iteration = iteration or attempt.iteration
+        attempt.reused_from = reused_from
+        attempt.reconciled = record.get("reconciled") is True
         self.times(step, record, *STAMPS)
         attempt.at = parse_timestamp(_text(record.get("completed_at")) or "")
 
@@ -304,6 +239,7 @@ class _Builder:
         attempt.status = "retried" if attempt.action == "retry" else "failed"
         attempt.error_type = _text(record.get("error_type"))
         attempt.error = _text(record.get("error_detail"))
+        attempt.iteration = _iteration(record) or attempt.iteration
         attempt.at = self.stamp(record.get("at"))
         if attempt.at is not None and attempt.status == "failed":
             step.completed_at, step.times["completed_at"] = attempt.at, record["at"]
@@ -313,6 +249,7 @@ class _Builder:
         attempt.status = "cancelled"
         attempt.cancelled_by = _text(record.get("cancelled_by"))
         attempt.reason = _text(record.get("reason"))
+        attempt.iteration = _iteration(record) or attempt.iteration
         attempt.at = self.stamp(record.get("at"))
         self.times(step, record, "launched_at")
         if attempt.at is not None:
@@ -320,28 +257,20 @@ class _Builder:
 
     def finish(self, mtime: float | None, live: bool) -> None:
         run = self.run
-        open_steps = [s for s in run.steps if s.status == OPEN]
         if live and not run.has_run_finished:
-            run.status = "running"  # its open steps stay running too
-        elif run.has_run_finished:
-            closing = "cancelled" if run.status == "cancelled" else "failed"
-            for step in open_steps:
-                attempt = step.attempts[-1]
-                attempt.status = closing
-                attempt.error_type = attempt.error_type or run.error_type
-                attempt.error = attempt.error or run.error
-                if closing == "cancelled":
-                    attempt.cancelled_by, attempt.reason = "run", run.error or "run cancelled"
+            run.status = "running"  # its open attempts stay running too
         else:
-            for step in open_steps:
-                step.attempts[-1].status = "interrupted"
-            if (open_steps or run.torn_tail or not run.records
-                    or run.written_by == "ail-tui"):
-                run.status = "interrupted"
-            elif self.last_abort:
-                run.status = "failed"
-            else:
-                run.status = "completed"
+            still_open = bool(self.open_attempts())
+            self.end_segment()
+            if not run.has_run_finished:
+                if (still_open or run.torn_tail or not run.records
+                        or run.written_by == "ail-tui"):
+                    run.status = "interrupted"
+                elif self.last_abort:
+                    run.status = "failed"
+                else:
+                    run.status = "completed"
+        run.segments[-1].ended = run.status
         run.has_timestamps = self.first is not None
         if run.has_timestamps:
             run.started_at = self.run_started_at or self.first

@@ -17,6 +17,14 @@ def _stamp(at: float | None) -> str:
     return format_timestamp(time.time() if at is None else at)
 
 
+def _hashes(record: dict[str, Any], pipeline_hash: str | None,
+            step_hashes: dict[str, str] | None) -> None:
+    if pipeline_hash is not None:
+        record["pipeline_hash"] = pipeline_hash
+    if step_hashes is not None:
+        record["step_hashes"] = step_hashes
+
+
 class RunLog:
     """Writes one run's records; a ``None`` path makes every write a no-op."""
 
@@ -51,16 +59,31 @@ class RunLog:
         return self._writer.failed if self._writer is not None else None
 
     def run_started(self, pipeline_source: str | None, project_hash: str,
-                    at: float | None = None) -> None:
-        """The first line of every run (ours adds ``at``: when it happened, else now)."""
-        self._write({"at": _stamp(at), "pipeline_source": pipeline_source,
-                     "project_hash": project_hash, "type": "run_started"})
+                    at: float | None = None, *, pipeline_hash: str | None = None,
+                    step_hashes: dict[str, str] | None = None) -> None:
+        """The first line of every run (ours adds ``at``: when it happened, else now; and
+        the pipeline's content hash and its steps' definition hashes, D2)."""
+        record: dict[str, Any] = {"at": _stamp(at), "pipeline_source": pipeline_source,
+                                  "project_hash": project_hash, "type": "run_started"}
+        _hashes(record, pipeline_hash, step_hashes)
+        self._write(record)
+
+    def run_resumed(self, at: float | None = None, *, pipeline_hash: str | None = None,
+                    step_hashes: dict[str, str] | None = None) -> None:
+        """The run goes on in this log after it stopped (ours, D1)."""
+        record: dict[str, Any] = {"at": _stamp(at), "type": "run_resumed"}
+        _hashes(record, pipeline_hash, step_hashes)
+        self._write(record)
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
-                     launched_at: float | None = None, at: float | None = None) -> None:
-        """A step's body began (ours adds ``at`` and, for branches, group and launch time)."""
+                     launched_at: float | None = None, at: float | None = None,
+                     iteration: tuple[int, ...] = ()) -> None:
+        """A step's body began (ours adds ``at``, for branches group and launch time, and
+        inside loops the iteration)."""
         record: dict[str, Any] = {"at": _stamp(at), "prompt": prompt, "step_id": step_id,
                                   "type": "step_started"}
+        if iteration:
+            record["iteration"] = list(iteration)
         if group is not None:
             record["concurrent_group"] = group
         if launched_at is not None:
@@ -73,11 +96,13 @@ class RunLog:
 
     def step_error(self, step_id: str, error_type: str, detail: str, action: str,
                    retry_attempt: int | None = None, max_retries: int | None = None,
-                   at: float | None = None) -> None:
+                   at: float | None = None, iteration: tuple[int, ...] = ()) -> None:
         """A failed attempt that was retried, continued past, or that aborted after retries."""
         record: dict[str, Any] = {"at": _stamp(at), "error_detail": detail,
                                   "error_type": error_type, "on_error_action": action,
                                   "step_id": step_id, "type": "step_error"}
+        if iteration:
+            record["iteration"] = list(iteration)
         if retry_attempt is not None:
             record["retry_attempt"] = retry_attempt
         if max_retries is not None:
@@ -86,11 +111,13 @@ class RunLog:
 
     def step_cancelled(self, step_id: str, cancelled_by: str, reason: str, *,
                        group: str | None = None, launched_at: float | None = None,
-                       at: float | None = None) -> None:
+                       at: float | None = None, iteration: tuple[int, ...] = ()) -> None:
         """A cancelled step (ours: Rust's keys plus ``at``; branches add group and launch)."""
         record: dict[str, Any] = {"at": _stamp(at), "cancelled_by": cancelled_by,
                                   "reason": reason, "step_id": step_id,
                                   "type": "step_cancelled"}
+        if iteration:
+            record["iteration"] = list(iteration)
         if group is not None:
             record["concurrent_group"] = group
         if launched_at is not None:

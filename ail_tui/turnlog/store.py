@@ -1,14 +1,30 @@
-"""The runs of a project: listing them newest first and finding one by id or path."""
+"""The runs of a project: listing them newest first, finding one by id or path, and how
+a run's status reads in a list (``ail-tui logs``, the dashboard's history)."""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ail_tui.turnlog.paths import runs_dir
 from ail_tui.turnlog.reader import RunRecord, read_run
+
+RUN_GLYPHS = {"completed": "✓", "break": "✓", "running": "▶", "failed": "✗", "aborted": "✗",
+              "cancelled": "⊘", "interrupted": "?"}
+"""A glyph for each run status, beside its word (never colour alone): ``interrupted`` is
+a run that stopped without recording its end (it crashed or was killed)."""
+RESUMABLE_MARK = "resumable"
+"""Added to the status of a run ``ail-tui resume RUN_ID`` can continue (D1)."""
+
+
+def local_time(moment: float | None) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in local time, ``?`` when unknown."""
+    if moment is None:
+        return "?"
+    return datetime.fromtimestamp(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -24,12 +40,21 @@ class RunSummary:
     total_cost: float
     step_counts: Counter[str]
     torn_tail: bool = False
+    resumable: bool = False
+    resumes: tuple[float | None, ...] = ()
 
     @classmethod
     def of(cls, run: RunRecord) -> RunSummary:
         """The summary of a run already read."""
         return cls(run.run_id, run.path, run.pipeline_source, run.status, run.started_at,
-                   run.duration, run.total_cost, run.counts(), run.torn_tail)
+                   run.duration, run.total_cost, run.counts(), run.torn_tail,
+                   run.resumable, tuple(run.resumes))
+
+    @property
+    def status_text(self) -> str:
+        """Glyph and word, e.g. ``✓ completed`` or ``? interrupted · resumable``."""
+        text = f"{RUN_GLYPHS.get(self.status, '?')} {self.status}"
+        return f"{text} · {RESUMABLE_MARK}" if self.resumable else text
 
     @property
     def step_total(self) -> int:

@@ -30,10 +30,10 @@ class RecordingSteps(LocalSteps):
         return super().run_prompt(runner, request, emit, cancel)
 
     def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken) -> ShellResult:
+                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
         self.handed.append(("shell", (command, cwd, timeout)))
         return super().run_shell(command, cwd=cwd, timeout=timeout, on_line=on_line,
-                                 cancel=cancel)
+                                 cancel=cancel, env=env)
 
     def submit(self, body: Callable[[], None]) -> None:
         self.handed.append(("branch", None))

@@ -267,21 +267,23 @@ async def test_history_search_details_and_copy(make_app) -> None:
         table.move_cursor(row=1)
         await pilot.press("enter")
         await until(pilot, lambda: app.replaying)
-        assert app.view.run_id == first_run
+        assert app.view.run_id == first_run and app.view.state == "completed"
         assert app.view.rows["greet"].status == "done"
         assert "hello needle world" in list(app.view.rows["greet"].output)
-        # Nothing of the newer run stays on screen: its event lines went with it.
-        assert app.event_lines == [] and app.current_run is None
+        # The replay is a finished run: its own events, and nothing of the newer run.
+        replay = app.current_run
+        assert replay is not None and replay.run_id == first_run
+        assert replay.wait(0) is not None and not replay.cancel_step("greet")
+        assert " run_started " in app.event_lines[0]
+        assert " pipeline_completed " in app.event_lines[-1]
         app.tabs.active = "tab-events"
-        await pilot.pause()
-        assert app.event_log.line_count == 0
+        await until(pilot, lambda: app.event_log.line_count == len(app.event_lines))
 
 
 async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:
     import json
 
-    from ail_tui.tui.run_view import RunView
-    from ail_tui.turnlog.reader import read_run
+    from ail_tui.engine.recorded_run import RecordedRun
 
     log = tmp_path / "rust.jsonl"
     fixed = {"cost_usd": 0.0, "exit_code": None, "input_tokens": 0, "modified": None,
@@ -294,9 +296,11 @@ async def test_replay_of_a_log_file(make_app, tmp_path: Path) -> None:
                 "launched_at": "2026-04-14T10:00:00.101Z",
                 "completed_at": "2026-04-14T10:00:00.130Z"}]
     log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    app = make_app(PARALLEL, replay=RunView.replay(read_run(log)))
+    app = make_app(PARALLEL, replay=RecordedRun.read(log))
     async with app.run_test(size=(120, 36)) as pilot:
         assert app.view.rows["a"].status == "done"  # a replay is complete from the start
+        assert app.replaying and app.view.state == "completed"
+        assert app.table.get_cell("a", "status") == "✓ done"
         app.table.select_step("a")
         await pilot.press("t", "t")  # timeline → output → details
         await until(pilot, lambda: app.tabs.active == "tab-details"

@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from pilot_waits import until
 
-from ail_tui.pipeline.validation import check_file
+from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.app import AilApp
-from ail_tui.tui.run_view import RunView
-from ail_tui.turnlog.reader import read_run
 
 FIXED_CLOCK = 1_800_000_000.0  # every time on screen derives from this or the log
 
@@ -63,9 +61,9 @@ def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _app(path: Path, replay: RunView | None = None) -> AilApp:
+def _app(path: Path) -> AilApp:
     return AilApp(path, runner="stub", runners=RunnerFactory(), watch_files=False,
-                  replay=replay, clock=lambda: FIXED_CLOCK)
+                  clock=lambda: FIXED_CLOCK)
 
 
 async def validated(pilot) -> None:
@@ -118,10 +116,13 @@ def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> 
          "error_type": "ail:pipeline/aborted", "status": "aborted", "type": "run_finished"},
     ]
     log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    loaded = check_file(scene)
-    replay = RunView.replay(read_run(log), loaded.pipeline)
 
-    assert snap_compare(_app(scene, replay), terminal_size=(120, 30), run_before=validated)
+    async def replayed(pilot) -> None:
+        await validated(pilot)  # the replay lists the steps of the pipeline it ran
+        pilot.app.open_replay(RecordedRun.read(log), pilot.app.pipeline)
+        await pilot.pause()
+
+    assert snap_compare(_app(scene), terminal_size=(120, 30), run_before=replayed)
 
 
 def test_permission_dialog(snap_compare, scene: Path) -> None:

@@ -52,7 +52,8 @@ class _Text:
 
 
 def _templated_texts(ctx: Context, step: Step) -> Iterator[_Text]:
-    """Every text of ``step`` that is templated at run time (brief §4: not shell, not message)."""
+    """Every text of ``step`` that is templated at run time (brief §4: not shell, not message;
+    but ``reconcile.shell`` is, decisions D3)."""
     for name in ("prompt", "system_prompt"):
         value = getattr(step, name)
         if value is None:
@@ -80,6 +81,8 @@ def _templated_texts(ctx: Context, step: Step) -> Iterator[_Text]:
         for arm in (step.on_result.if_true, step.on_result.if_false):
             if arm is not None and arm.prompt is not None:
                 yield _Text(arm.prompt, arm.pos("prompt"), "on_result prompt")
+    if step.reconcile is not None and step.reconcile.shell is not None:
+        yield _Text(step.reconcile.shell, step.reconcile.pos("shell"), "reconcile shell")
     if step.for_each is not None and step.for_each.over is not None:
         yield _Text(step.for_each.over, step.for_each.pos("over"), "for_each over")
 

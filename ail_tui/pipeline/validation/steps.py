@@ -9,6 +9,7 @@ from ail_tui.pipeline.models import MATCHER_KEYS, ResultBranch, ResultSwitch, St
 from ail_tui.pipeline.regex_literal import RegexLiteralError, parse_regex_literal
 from ail_tui.pipeline.source import Position
 from ail_tui.pipeline.validation.findings import Findings
+from ail_tui.pipeline.validation.reconcile import check_reconcile
 from ail_tui.pipeline.validation.sampling import check_sampling
 from ail_tui.pipeline.validation.schemas import check_step_schemas
 
@@ -366,6 +367,7 @@ def check_step_fields(step: Step, findings: Findings, has_from: bool, chain: boo
         check_primary(step, findings)
     check_action(step, findings)
     check_skill_and_context(step, findings)
+    check_reconcile(step, findings)
     if not chain:
         check_on_error(step, findings)
         check_condition(step, findings)

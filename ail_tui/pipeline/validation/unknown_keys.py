@@ -17,6 +17,7 @@ _PLACES = {
     "Sampling": "sampling",
     "ToolPolicy": "tools",
     "ContextSource": "context",
+    "Reconcile": "reconcile",
     "AppendPrompt": "an append_system_prompt entry",
     "ResultBranch": "an on_result branch",
     "ResultSwitch": "on_result",

@@ -1,8 +1,11 @@
-"""The history screen: this project's runs, newest first; enter opens one for replay."""
+"""The history screen: this project's runs, newest first; enter opens one for replay.
+
+Statuses read as in ``ail-tui logs``: a glyph and a word, and ``· resumable`` on a run
+``ail-tui resume RUN_ID`` can continue (interrupted, failed, aborted or cancelled).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -13,7 +16,7 @@ from textual.widgets import DataTable, Label
 
 from ail_tui.report import display_path
 from ail_tui.tui.run_view import GLYPH
-from ail_tui.turnlog.store import RunSummary
+from ail_tui.turnlog.store import RunSummary, local_time
 
 
 class HistoryScreen(ModalScreen[Path | None]):
@@ -30,7 +33,9 @@ class HistoryScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Runs of this project ({len(self.runs)}) — enter opens one",
+            hint = "; resumable: ail-tui resume RUN_ID" if any(
+                run.resumable for run in self.runs) else ""
+            yield Label(f"Runs of this project ({len(self.runs)}) — enter opens one{hint}",
                         id="dialog-title")
             yield DataTable(id="history", cursor_type="row")
 
@@ -39,11 +44,9 @@ class HistoryScreen(ModalScreen[Path | None]):
         table.add_columns("started", "status", "duration", "cost", "steps", "pipeline",
                           "run id")
         for run in self.runs:
-            when = datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S") if (
-                run.started_at) else "?"
             counts = " ".join(f"{GLYPH.get(k, '?')}{v}" for k, v in
                               sorted(run.step_counts.items()))
-            table.add_row(when, run.status,
+            table.add_row(local_time(run.started_at), run.status_text,
                           f"{run.duration:.1f}s" if run.duration is not None else "",
                           f"${run.total_cost:.4f}", counts,
                           display_path(run.pipeline_source) if run.pipeline_source else "",

@@ -1,0 +1,192 @@
+"""An earlier run's results, and which of them a run may take instead of running a step.
+
+``resume`` (D1) goes on with a run in its own log; ``rerun`` (D4) starts a new run that
+reuses an earlier one's results. Either way a completed step's result is reused only
+while its definition is unchanged and nothing it can read runs again (D2): the steps
+before a sequential step; for a branch, the sequential steps before it and its
+``depends_on``. Results are keyed by step id and, inside loops, by iteration, so a loop
+that stopped half way keeps the iterations it finished.
+
+A step still in flight when the earlier run stopped (``step_started`` and nothing after
+it, and no ``run_finished``) is reported by :meth:`PriorRun.in_flight` (D3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ail_tui.pipeline.loader import Pipeline
+from ail_tui.turnlog.entry import TurnEntry, entry_from_record
+from ail_tui.turnlog.reader import RunRecord
+
+Key = tuple[str, tuple[int, ...]]
+"""A step id and, inside loops, its iteration (one 1-based number per enclosing loop)."""
+
+INVOCATION = "invocation"
+
+
+def top_step(step_id: str) -> str:
+    """The top-level step a (possibly inner, chained or on_result) step id belongs to."""
+    top = step_id.split("::", 1)[0]
+    return top.removesuffix("__on_result")
+
+
+def _key(record: dict[str, Any]) -> Key:
+    iteration = record.get("iteration")
+    numbers = tuple(i for i in iteration if isinstance(i, int)) if isinstance(
+        iteration, list) else ()
+    return str(record.get("step_id")), numbers
+
+
+@dataclass
+class _Scan:
+    """What the records of a log say about each step key, in order."""
+
+    state: dict[Key, str] = field(default_factory=dict)  # open|done|continued|failed|...
+    done: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    made_by: dict[Key, str | None] = field(default_factory=dict)  # definition hash
+    prompts: dict[Key, str] = field(default_factory=dict)  # of each step's last start
+    last_hashes: dict[str, str] | None = None
+    prompt: str | None = None
+
+    def read(self, records: list[dict[str, Any]]) -> None:
+        hashes: dict[str, str] | None = None
+        for record in records:
+            kind = record.get("type")
+            if kind in ("run_started", "run_resumed"):
+                step_hashes = record.get("step_hashes")
+                hashes = step_hashes if isinstance(step_hashes, dict) else None
+                if hashes is not None:
+                    self.last_hashes = {**(self.last_hashes or {}), **hashes}
+            elif kind == "run_finished":
+                for key, state in self.state.items():
+                    if state == "open":
+                        self.state[key] = "failed"
+            elif "step_id" in record and isinstance(record.get("step_id"), str):
+                self._step_record(kind, record, hashes)
+
+    def _step_record(self, kind: Any, record: dict[str, Any],
+                     hashes: dict[str, str] | None) -> None:
+        key = _key(record)
+        if kind == "step_started":
+            self.state[key] = "open"
+            if isinstance(record.get("prompt"), str):
+                self.prompts[key] = record["prompt"]
+            if key[0] == INVOCATION and isinstance(record.get("prompt"), str):
+                self.prompt = record["prompt"]
+        elif kind == "step_error":
+            action = record.get("on_error_action")
+            self.state[key] = {"retry": "retried", "continue": "continued"}.get(
+                str(action), "failed")
+        elif kind == "step_cancelled" or record.get("event") == "step_cancelled":
+            self.state[key] = "cancelled"
+        elif kind is None:
+            if self.state.get(key) == "continued" and not record.get("response"):
+                return  # a branch's empty entry after on_error: continue
+            self.state[key] = "done"
+            self.done[key] = record
+            self.made_by[key] = (hashes or {}).get(top_step(key[0]))
+            if key[0] == INVOCATION and isinstance(record.get("prompt"), str):
+                self.prompt = record["prompt"]
+
+
+@dataclass
+class PriorRun:
+    """The results of an earlier run that this run may reuse."""
+
+    run_id: str
+    path: Path
+    resume: bool
+    """Whether this run *is* that run, going on in its log (resume), or a new one."""
+    prompt: str | None
+    """The earlier run's invocation prompt."""
+    status: str
+    _scan: _Scan
+    _current: dict[str, str]
+    _reusable: set[str]
+
+    def take(self, step_id: str, iteration: tuple[int, ...] = ()) -> TurnEntry | None:
+        """The earlier result of this step (and iteration) when it may be reused."""
+        key = (step_id, iteration)
+        record = self._scan.done.get(key)
+        top = top_step(step_id)
+        if record is None or top not in self._reusable:
+            return None
+        made_by = self._scan.made_by.get(key)
+        if made_by is not None and self._current and made_by != self._current.get(top):
+            return None
+        entry = entry_from_record(record)
+        entry.reused_from = self.run_id
+        entry.launched_at = entry.started_at = entry.completed_at = None  # this run's times
+        return entry
+
+    def in_flight(self, step_id: str, iteration: tuple[int, ...] = ()) -> str | None:
+        """The prompt of the step's attempt that was running when the earlier run stopped
+        without a word (None: none was)."""
+        key = (step_id, iteration)
+        if self._scan.state.get(key) != "open":
+            return None
+        return self._scan.prompts.get(key, "")
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """The step definitions of the pipeline this run runs (D2)."""
+        return self._current
+
+    def reusable_count(self) -> int:
+        """How many of the earlier run's step results this run may take."""
+        return sum(1 for step_id, iteration in self._scan.done
+                   if self.take(step_id, iteration) is not None)
+
+
+class UnknownStep(ValueError):
+    """``--from`` names a step the pipeline does not have."""
+
+
+def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *,
+               resume: bool, prompt: str | None, from_step: str | None = None) -> PriorRun:
+    """What of ``record`` a run of ``pipeline`` (step fingerprints ``current``) may reuse.
+
+    ``from_step``: nothing at or after that step is reused (rerun --from). ``prompt``: the
+    new run's invocation prompt; when it differs from the earlier one nothing is reused.
+    """
+    scan = _Scan()
+    scan.read(record.records)
+    steps = [s for s in pipeline.steps if s.id is not None]
+    ids = [str(s.id) for s in steps]
+    cut = len(ids)
+    if from_step is not None:
+        top = top_step(from_step)
+        if top not in ids:
+            raise UnknownStep(f"the pipeline has no step '{from_step}'")
+        cut = ids.index(top)
+    known = scan.last_hashes
+
+    def changed(step_id: str) -> bool:
+        if not known:
+            return False  # the earlier run recorded no definitions (older or Rust logs)
+        made = scan.made_by.get((step_id, ()))
+        return (made if made is not None else known.get(step_id)) != current.get(step_id)
+
+    tainted: set[str] = set()
+    same_prompt = prompt is None or scan.prompt is None or prompt == scan.prompt
+    if not same_prompt:
+        tainted.update(ids)  # every step can read the invocation
+    sequential_before: list[str] = []
+    for index, step in enumerate(steps):
+        step_id = ids[index]
+        if step.async_:
+            reads = sequential_before + [d for d in step.depends_on or ()]
+        else:
+            reads = ids[:index]
+        if index >= cut or changed(step_id) or any(r in tainted for r in reads):
+            tainted.add(step_id)
+        if not step.async_:
+            sequential_before.append(step_id)
+    reusable = {i for i in ids if i not in tainted}
+    if same_prompt:
+        reusable.add(INVOCATION)
+    return PriorRun(record.run_id, record.path, resume, scan.prompt, record.status, scan,
+                    current, reusable)

@@ -1,0 +1,256 @@
+"""Content hashes of a pipeline file and of each step's definition (decisions D2).
+
+:func:`pipeline_hash` is the full sha256 hex digest (64 characters) of the file's bytes,
+what ``sha256sum`` prints, recorded once per run.
+
+:func:`step_fingerprints` gives every top-level step with an id the first
+:data:`FINGERPRINT_CHARS` hex characters of a sha256 over a canonical JSON form of:
+
+- the step itself: every field written in the file (``model_dump`` by alias, unset
+  fields left out, so writing ``async: false`` counts as an edit), nested steps of
+  chains and loop bodies included; unknown keys, which the engine ignores (L4), and
+  source positions are not part of it;
+- ``defaults:``, except ``max_concurrency`` (scheduling only) and
+  ``provider.auth_token`` (a credential, not a definition);
+- the named ``pipelines:`` the step can call, directly or through other named
+  pipelines, chain entries, loop bodies;
+- the content hash of every file the step reads by a plain (untemplated) path: prompt
+  and system_prompt files, chain prompt files, append_system_prompt ``file:`` entries,
+  sub-pipeline files, loop ``pipeline:`` files, on_result ``pipeline:`` targets. A
+  pipeline file's hash also covers its ``FROM`` bases and, recursively, the files its
+  own steps read. Files are read with the limits of :mod:`ail_tui.files` (a FIFO or
+  device is never opened); one that cannot be read counts as ``"unreadable"``.
+
+So reformatting the file, reordering keys, comments or editing another step leave a
+fingerprint unchanged; changing any of the above changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ail_tui.files import MAX_PIPELINE_BYTES, MAX_REFERENCED_BYTES, FileReadError, read_file_bytes
+from ail_tui.pipeline.loader import Pipeline, is_file_reference, load_pipeline, resolve_path
+from ail_tui.pipeline.models import AppendPrompt, Node, ResultBranch, ResultSwitch, Step
+
+FINGERPRINT_CHARS = 16
+"""Hex characters kept of a step fingerprint (64 bits: ample to tell two versions of
+one step apart, short enough to record every step in ``run_started``)."""
+
+UNREADABLE = "unreadable"
+"""What a referenced file that cannot be read contributes."""
+
+_DEFAULTS_LEFT_OUT: dict[str, Any] = {"max_concurrency": True, "provider": {"auth_token": True}}
+
+
+def pipeline_hash(source: str | bytes | os.PathLike[str]) -> str:
+    """The sha256 hex digest of a pipeline file's bytes.
+
+    A path (``os.PathLike``) is read as a pipeline file is (a regular file of at most
+    ``MAX_PIPELINE_BYTES``; else :class:`~ail_tui.files.FileReadError`); ``bytes`` are
+    hashed as they are; a ``str`` is the pipeline's *text*, hashed as UTF-8.
+    """
+    if isinstance(source, str):
+        data = source.encode("utf-8")
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        data = read_file_bytes(source, MAX_PIPELINE_BYTES, "pipeline files")
+    return hashlib.sha256(data).hexdigest()
+
+
+def step_fingerprints(pipeline: Pipeline,
+                      cwd: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Each top-level step id → the hash of its definition (see the module docstring).
+
+    ``cwd`` is the run's working directory, which sub-pipeline paths not starting with
+    ``./`` or ``../`` and append_system_prompt files are relative to (default: this
+    process's). When an id appears twice, the first step has it.
+    """
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    defaults = dump_node(pipeline.defaults, _DEFAULTS_LEFT_OUT)
+    if defaults.get("provider") == {}:  # it held only what is left out
+        del defaults["provider"]
+    found: dict[str, str] = {}
+    cache: dict[tuple[Path, frozenset[Path]], str] = {}
+    for step in pipeline.steps:
+        if step.id is None or step.id in found:
+            continue
+        walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
+        walk.step(step)
+        payload = {"step": dump_node(step), "defaults": defaults, "pipelines": walk.named,
+                   "files": walk.files}
+        found[step.id] = _digest(payload)[:FINGERPRINT_CHARS]
+    return found
+
+
+def dump_node(node: Node, left_out: dict[str, Any] | None = None) -> Any:
+    """``node``'s written fields as JSON data: by alias, without unknown keys or marks."""
+    exclude = _merge(_unknown_keys(node), left_out or {})
+    return node.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=exclude)
+
+
+def _unknown_keys(node: Node) -> dict[Any, Any]:
+    """A ``model_dump`` exclude spec naming every unknown key in ``node`` and below."""
+    spec: dict[Any, Any] = dict.fromkeys(node.model_extra or (), True)
+    for name in node.model_fields_set:
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            inner = _unknown_keys(value)
+            if inner:
+                spec[name] = inner
+        elif isinstance(value, list):
+            items = {i: _unknown_keys(v) for i, v in enumerate(value) if isinstance(v, Node)}
+            items = {i: v for i, v in items.items() if v}
+            if items:
+                spec[name] = items
+    return spec
+
+
+def _merge(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
+    merged = dict(a)
+    for key, value in b.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            value = _merge(old, value)
+        merged[key] = value
+    return merged
+
+
+def _digest(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(text: str | None) -> bool:
+    """Whether ``text`` is a path as written (not empty, no template to render first)."""
+    return text is not None and text.strip() != "" and "{{" not in text
+
+
+@dataclass
+class _Walk:
+    """What one step can reach: named pipelines (dumped) and files (hashed)."""
+
+    pipeline: Pipeline
+    cwd: Path
+    open_files: frozenset[Path]
+    cache: dict[tuple[Path, frozenset[Path]], str]
+    """Pipeline file digests by (path, files open around it): each file is read once."""
+    named: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def steps(self, steps: list[Step]) -> None:
+        for step in steps:
+            self.step(step)
+
+    def step(self, step: Step) -> None:
+        directory = self.pipeline.directory
+        for name in ("prompt", "system_prompt"):
+            self._prompt_file(name, getattr(step, name))
+        for item in step.append_system_prompt or ():
+            file = item.file if isinstance(item, AppendPrompt) else None
+            if file is not None and _plain(file):
+                self._file(f"append_system_prompt:{file}",
+                           self.cwd / os.path.expanduser(file), pipeline=False)
+        if step.pipeline is not None:
+            if step.pipeline in self.pipeline.pipelines:
+                self._named(step.pipeline)
+            else:
+                self._child(f"pipeline:{step.pipeline}", step.pipeline)
+        for target in _result_pipelines(step):
+            self._child(f"on_result:{target}", target)
+        for entry in (step.before or []) + (step.then or []):
+            if isinstance(entry, Step):
+                self.step(entry)
+            else:
+                self._prompt_file("chain", entry)
+        for loop in (step.do_while, step.for_each):
+            if loop is None:
+                continue
+            if loop.steps is not None:
+                self.steps(loop.steps)
+            elif loop.pipeline is not None and _plain(loop.pipeline):
+                path = Path(os.path.expanduser(loop.pipeline))
+                self._file(f"loop:{loop.pipeline}",
+                           path if path.is_absolute() else directory / path, pipeline=True)
+
+    def _prompt_file(self, what: str, text: str | None) -> None:
+        if text is not None and _plain(text) and is_file_reference(text):
+            self._file(f"{what}:{text}", resolve_path(text, self.pipeline.directory),
+                       pipeline=False)
+
+    def _named(self, name: str) -> None:
+        if name in self.named:
+            return
+        steps = self.pipeline.pipelines[name]
+        self.named[name] = [dump_node(step) for step in steps]
+        self.steps(steps)
+
+    def _child(self, key: str, text: str) -> None:
+        """A sub-pipeline file, resolved as the engine does (``./``, ``../``: the
+        pipeline's directory; anything else: the working directory)."""
+        if not _plain(text):
+            return
+        base = self.pipeline.directory if text.startswith(("./", "../")) else self.cwd
+        self._file(key, base / text, pipeline=True)
+
+    def _file(self, key: str, path: Path, pipeline: bool) -> None:
+        """Hash ``path`` with the limits it is read with (never a FIFO or device)."""
+        path = Path(os.path.abspath(path))
+        if pipeline:
+            self.files[key] = self._pipeline_file(path)
+            return
+        try:
+            data = read_file_bytes(path, MAX_REFERENCED_BYTES, "files referenced by a pipeline")
+        except FileReadError:
+            self.files[key] = UNREADABLE
+            return
+        self.files[key] = hashlib.sha256(data).hexdigest()
+
+    def _pipeline_file(self, path: Path) -> str:
+        """A pipeline file's content hash with those of the files it reaches."""
+        key = (path, self.open_files)
+        if key not in self.cache:
+            try:
+                digest = pipeline_hash(path)
+            except FileReadError:
+                digest = UNREADABLE
+            if digest != UNREADABLE and path not in self.open_files:
+                digest = _digest([digest, self._pipeline_file_refs(path)])
+            self.cache[key] = digest
+        return self.cache[key]
+
+    def _pipeline_file_refs(self, path: Path) -> dict[str, str]:
+        """The hashes of the files a pipeline file inherits from or its steps read."""
+        loaded = load_pipeline(path)
+        child = loaded.pipeline
+        if child is None:
+            return {}
+        walk = _Walk(child, self.cwd, self.open_files | {path}, self.cache)
+        walk.steps([*child.steps, *(s for steps in child.pipelines.values() for s in steps)])
+        for base in loaded.files:
+            if Path(base) != path:
+                key = f"FROM:{os.path.relpath(base, path.parent)}"
+                walk._file(key, Path(base), pipeline=False)
+        return walk.files
+
+
+def _result_pipelines(step: Step) -> list[str]:
+    """The targets of the step's ``on_result`` ``pipeline:`` actions."""
+    result = step.on_result
+    arms: list[ResultBranch] | list[Any] = []
+    if isinstance(result, list):
+        arms = result
+    elif isinstance(result, ResultSwitch):
+        arms = [result.if_true, result.if_false]
+    targets: list[str] = []
+    for arm in arms:
+        action = getattr(arm, "action", None)
+        if isinstance(action, str) and action.startswith("pipeline:"):
+            targets.append(action[len("pipeline:"):].strip())
+    return targets
