@@ -92,6 +92,8 @@ class StepStarted(Event):
     """When a branch was launched (its record keeps it)."""
     iteration: tuple[int, ...] = field(default=(), metadata=RECORD_ONLY)
     """Inside loops: the iteration of each enclosing loop (the step's records keep it)."""
+    child_run: str | None = field(default=None, metadata=RECORD_ONLY)
+    """A sub-pipeline step: the run id of the sub-pipeline's own run (and log)."""
 
 
 @dataclass(frozen=True, kw_only=True)

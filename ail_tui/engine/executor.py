@@ -94,7 +94,8 @@ class Executor:
         self.depth = depth
         self.prior = self.options.prior
         resuming = self.prior is not None and self.prior.resume
-        self.run_id = self.prior.run_id if self.prior and resuming else str(uuid.uuid4())
+        self.run_id = (self.prior.run_id if self.prior and resuming
+                       else self.options.run_id or str(uuid.uuid4()))
         self.token = CancelToken(parent_token)
         self.state = RunState(self.run_id, self.options.prompt, self.options.cwd)
         self.log_path: Path | None = None

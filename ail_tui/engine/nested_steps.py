@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,16 +16,20 @@ from typing import TYPE_CHECKING
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine import events as ev
 from ail_tui.engine.errors import PipelineBreak, RunAborted, StepCancelled, StepError
+from ail_tui.engine.prior_run import PriorRun, plan_reuse
 from ail_tui.engine.run_types import RunStatus
 from ail_tui.engine.state import LoopFrame, Scope
 from ail_tui.engine.step_list import StepList
 from ail_tui.pipeline.conditions import evaluate, parse_exit_when
 from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.pipeline.fingerprint import step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
 from ail_tui.pipeline.validation import MAX_LOOP_DEPTH
 from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.paths import runs_dir
+from ail_tui.turnlog.reader import read_run
 
 if TYPE_CHECKING:
     from ail_tui.engine.executor import Executor
@@ -46,9 +51,11 @@ class NestedSteps:
                             f"Step '{step_id}' exceeds the maximum sub-pipeline nesting depth "
                             f"of {MAX_PIPELINE_DEPTH}")
         name = step.pipeline
+        child_id = self._child_id(step_id, scope.iteration)
         self.run._emit(ev.StepStarted(
             step_id=step_id, step_index=index, total_steps=total, resolved_prompt=None,
-            concurrent_group=group, recorded_prompt=name))
+            concurrent_group=group, recorded_prompt=name, iteration=scope.iteration,
+            child_run=child_id))
         if name in self.run.pipeline.pipelines:
             child = replace(self.run.pipeline, steps=self.run.pipeline.pipelines[name])
             recorded = f"named:{name}"
@@ -56,7 +63,14 @@ class NestedSteps:
             child, recorded = self.load_child(step_id, self.run._render(name, scope))
         prompt = self.run._render(step.prompt, scope) if step.prompt is not None else (
             self.run.state.last_response() or self.run.options.prompt)
-        return self.run_child(step_id, child, recorded, prompt, token)
+        return self.run_child(step_id, child, recorded, prompt, token, child_id)
+
+    def _child_id(self, step_id: str, iteration: tuple[int, ...]) -> str:
+        """The run id of the step's sub-pipeline run: the earlier run's, so that it goes
+        on where it stopped, or a new one."""
+        prior = self.run.prior
+        earlier = prior.child_run(step_id, iteration) if prior and prior.resume else None
+        return earlier or str(uuid.uuid4())
 
     def load_child(self, step_id: str, text: str) -> tuple[Pipeline, str]:
         from ail_tui.pipeline.validation import check_file
@@ -74,8 +88,11 @@ class NestedSteps:
         return loaded.pipeline, str(path)
 
     def run_child(self, step_id: str, child: Pipeline, recorded: str, prompt: str | None,
-                  token: CancelToken) -> TurnEntry:
-        options = replace(self.run.options, prompt=prompt, host_invocation=False, prior=None)
+                  token: CancelToken, child_id: str | None = None) -> TurnEntry:
+        options = replace(self.run.options, prompt=prompt, host_invocation=False, prior=None,
+                          run_id=child_id)
+        if child_id is not None:
+            options = replace(options, prior=self._earlier_child(child_id, child, prompt))
         executor = type(self.run)(child, options, None, depth=self.run.depth + 1,
                                   parent_token=token)
         result = executor.run()
@@ -86,6 +103,20 @@ class NestedSteps:
                             result.error or "sub-pipeline failed")
         return TurnEntry(step_id=step_id, prompt=recorded, response=result.last_response or "",
                          runner_session_id=result.last_session_id)
+
+    def _earlier_child(self, child_id: str, child: Pipeline,
+                       prompt: str | None) -> PriorRun | None:
+        """The sub-pipeline run ``child_id`` left by an earlier process, to resume."""
+        options = self.run.options
+        path = (options.log_dir or runs_dir(options.cwd)) / f"{child_id}.jsonl"
+        if self.run.prior is None or not path.is_file():
+            return None
+        try:
+            record = read_run(path)
+        except OSError:
+            return None
+        return plan_reuse(record, child, step_fingerprints(child, cwd=options.cwd),
+                          resume=True, prompt=prompt)
 
     def _loop_body(self, step: Step, kind: str, token: CancelToken) -> list[Step]:
         loop = step.do_while if kind == "do_while" else step.for_each

@@ -20,6 +20,7 @@ from typing import Any
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.turnlog.entry import TurnEntry, entry_from_record
 from ail_tui.turnlog.reader import RunRecord
+from ail_tui.turnlog.records import kind_of
 
 Key = tuple[str, tuple[int, ...]]
 """A step id and, inside loops, its iteration (one 1-based number per enclosing loop)."""
@@ -48,13 +49,14 @@ class _Scan:
     done: dict[Key, dict[str, Any]] = field(default_factory=dict)
     made_by: dict[Key, str | None] = field(default_factory=dict)  # definition hash
     prompts: dict[Key, str] = field(default_factory=dict)  # of each step's last start
+    children: dict[Key, str] = field(default_factory=dict)  # sub-pipeline run ids
     last_hashes: dict[str, str] | None = None
     prompt: str | None = None
 
     def read(self, records: list[dict[str, Any]]) -> None:
         hashes: dict[str, str] | None = None
         for record in records:
-            kind = record.get("type")
+            kind = kind_of(record)
             if kind in ("run_started", "run_resumed"):
                 step_hashes = record.get("step_hashes")
                 hashes = step_hashes if isinstance(step_hashes, dict) else None
@@ -64,25 +66,28 @@ class _Scan:
                 for key, state in self.state.items():
                     if state == "open":
                         self.state[key] = "failed"
-            elif "step_id" in record and isinstance(record.get("step_id"), str):
+            elif kind in ("step_started", "step_error", "step_cancelled", "entry") and (
+                    isinstance(record.get("step_id"), str)):
                 self._step_record(kind, record, hashes)
 
-    def _step_record(self, kind: Any, record: dict[str, Any],
+    def _step_record(self, kind: str, record: dict[str, Any],
                      hashes: dict[str, str] | None) -> None:
         key = _key(record)
         if kind == "step_started":
             self.state[key] = "open"
             if isinstance(record.get("prompt"), str):
                 self.prompts[key] = record["prompt"]
+            if isinstance(record.get("child_run_id"), str):
+                self.children[key] = record["child_run_id"]
             if key[0] == INVOCATION and isinstance(record.get("prompt"), str):
                 self.prompt = record["prompt"]
         elif kind == "step_error":
             action = record.get("on_error_action")
             self.state[key] = {"retry": "retried", "continue": "continued"}.get(
                 str(action), "failed")
-        elif kind == "step_cancelled" or record.get("event") == "step_cancelled":
+        elif kind == "step_cancelled":
             self.state[key] = "cancelled"
-        elif kind is None:
+        else:
             if self.state.get(key) == "continued" and not record.get("response"):
                 return  # a branch's empty entry after on_error: continue
             self.state[key] = "done"
@@ -121,6 +126,32 @@ class PriorRun:
         entry.reused_from = self.run_id
         entry.launched_at = entry.started_at = entry.completed_at = None  # this run's times
         return entry
+
+    def last_iteration(self, loop_id: str, iteration: tuple[int, ...] = ()) -> list[TurnEntry]:
+        """The results of the inner steps of a reused loop's last iteration, which the
+        steps after it can read (a loop keeps only its last iteration's results)."""
+        prefix, depth = f"{loop_id}::", len(iteration) + 1
+        inner = [(key, record) for key, record in self._scan.done.items()
+                 if key[0].startswith(prefix) and len(key[1]) >= depth
+                 and key[1][:depth - 1] == iteration]
+        if not inner:
+            return []
+        last = max(key[1][depth - 1] for key, _ in inner)
+        entries = []
+        for key, record in inner:
+            if key[1][depth - 1] == last:
+                entry = entry_from_record(record)
+                entry.reused_from = self.run_id
+                entries.append(entry)
+        return entries
+
+    def child_run(self, step_id: str, iteration: tuple[int, ...] = ()) -> str | None:
+        """The run id of the sub-pipeline run a step started that did not complete (a
+        completed step is reused, never started again)."""
+        key = (step_id, iteration)
+        if self._scan.state.get(key) == "done":
+            return None
+        return self._scan.children.get(key)
 
     def in_flight(self, step_id: str, iteration: tuple[int, ...] = ()) -> str | None:
         """The prompt of the step's attempt that was running when the earlier run stopped

@@ -37,6 +37,8 @@ class RunOptions:
     host_invocation: bool = True
     backend: StepBackend | None = None
     """Where step bodies run (None: in this process, with ``runners``)."""
+    run_id: str | None = None
+    """The run's id (None: a new one; a sub-pipeline's run that goes on keeps its own)."""
     prior: PriorRun | None = None
     """An earlier run whose results this run reuses (resume: it *is* that run, D1–D4)."""
 

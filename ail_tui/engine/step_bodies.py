@@ -73,6 +73,9 @@ class StepBodies:
         if prior is not None and call.attempt == 1:
             reused = prior.take(call.step_id, iteration)
             if reused is not None:
+                if call.step.kind in (StepKind.DO_WHILE, StepKind.FOR_EACH):
+                    for inner in prior.last_iteration(call.step_id, iteration):
+                        self.run.state.append(inner)
                 return reused
             interrupted = prior.in_flight(call.step_id, iteration)
             if interrupted is not None and call.step.reconcile is not None:

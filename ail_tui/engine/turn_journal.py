@@ -69,7 +69,8 @@ class TurnJournal:
         if event.recorded_prompt is not None:
             self.log.step_started(event.step_id, event.recorded_prompt,
                                   group=event.concurrent_group, launched_at=event.launched_at,
-                                  at=event.at, iteration=event.iteration)
+                                  at=event.at, iteration=event.iteration,
+                                  child_run=event.child_run)
 
     def _step_completed(self, event: ev.StepCompleted, defer: bool) -> None:
         if event.entry is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ail_tui.cancel import CancelToken
 from ail_tui.files import FileReadError, read_text_file
@@ -54,6 +54,8 @@ class StubScript(BaseModel):
 
     default: StubBehaviour = Field(default_factory=StubBehaviour)
     steps: dict[str, StubBehaviour] = Field(default_factory=dict)
+    _plans: dict[tuple[str, str], _Plan] = PrivateAttr(default_factory=dict)
+    """Each step's plan, worked out once (a script never changes)."""
 
 
 _NOTHING = StubBehaviour()
@@ -104,6 +106,13 @@ class StubRunner:
 
     def plan_for(self, step_id: str) -> _Plan:
         """The behaviour for ``step_id`` (exact id, then its last ``::`` segment)."""
+        plans = self.script._plans
+        plan = plans.get((step_id, self.response))
+        if plan is None:
+            plan = plans[(step_id, self.response)] = self._plan(step_id)
+        return plan
+
+    def _plan(self, step_id: str) -> _Plan:
         steps = self.script.steps
         own = steps.get(step_id) or steps.get(step_id.rsplit("::", 1)[-1]) or _NOTHING
         base = self.script.default

@@ -77,11 +77,13 @@ class RunLog:
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
                      launched_at: float | None = None, at: float | None = None,
-                     iteration: tuple[int, ...] = ()) -> None:
-        """A step's body began (ours adds ``at``, for branches group and launch time, and
-        inside loops the iteration)."""
+                     iteration: tuple[int, ...] = (), child_run: str | None = None) -> None:
+        """A step's body began (ours adds ``at``, for branches group and launch time,
+        inside loops the iteration, for a sub-pipeline its own run's id)."""
         record: dict[str, Any] = {"at": _stamp(at), "prompt": prompt, "step_id": step_id,
                                   "type": "step_started"}
+        if child_run is not None:
+            record["child_run_id"] = child_run
         if iteration:
             record["iteration"] = list(iteration)
         if group is not None:

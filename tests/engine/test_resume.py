@@ -212,3 +212,49 @@ def test_resuming_a_finished_run_is_refused_by_the_caller_and_a_live_one_here(
     record.status = "running"
     with pytest.raises(CannotContinue, match="still running"):
         continue_run(record, stub_options(tmp_path, None, {}), resume=True)
+
+
+def test_a_reused_loop_restores_its_last_iteration(tmp_path: Path) -> None:
+    (tmp_path / "ran").mkdir()
+    text = ('version: "1"\npipeline:\n'
+            "  - id: loop\n    for_each:\n      over: '[1, 2]'\n      steps:\n"
+            "        - id: inner\n          context:\n            shell: \"echo x >> ran/inner;"
+            " echo item\"\n"
+            "  - id: after\n    prompt: \"saw {{ step.loop::inner.result }}\"\n")
+    done = run(tmp_path, text)
+    assert done.status == "completed" and done.log_path is not None
+    lines = done.log_path.read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"step_id":"after"' in line)
+    done.log_path.write_text("".join(lines[:cut]))
+    assert resume(tmp_path, done.log_path).status == "completed"
+    assert ran(tmp_path) == {"inner": 2}  # both iterations ran once, in the first run
+    after = [r for r in read_records(done.log_path) if r.get("step_id") == "after"
+             and "type" not in r]
+    assert after[-1]["prompt"].strip() == "saw item"
+
+
+def test_a_sub_pipeline_in_flight_goes_on_in_its_own_run(tmp_path: Path) -> None:
+    (tmp_path / "ran").mkdir()
+    (tmp_path / "child.ail.yaml").write_text(
+        'version: "1"\npipeline:\n' + counted("c1") + counted("c2"), encoding="utf-8")
+    text = 'version: "1"\npipeline:\n' + counted("first") + (
+        "  - id: sub\n    pipeline: ./child.ail.yaml\n") + counted("last")
+    done = run(tmp_path, text)
+    assert done.status == "completed" and done.log_path is not None
+    records = read_records(done.log_path)
+    child_id = next(r["child_run_id"] for r in records if r.get("step_id") == "sub"
+                    and r.get("type") == "step_started")
+    child_log = done.log_path.parent / f"{child_id}.jsonl"
+    # The machine went down while the child ran c2: c1's result is on disk, c2's is not.
+    lines = done.log_path.read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"step_id":"sub"' in line) + 1
+    done.log_path.write_text("".join(lines[:cut]))
+    child_lines = child_log.read_text().splitlines(keepends=True)
+    child_cut = next(i for i, line in enumerate(child_lines) if '"step_id":"c2"' in line)
+    child_log.write_text("".join(child_lines[:child_cut]))
+    shutil.rmtree(tmp_path / "ran")
+    (tmp_path / "ran").mkdir()
+    assert resume(tmp_path, done.log_path).status == "completed"
+    assert ran(tmp_path) == {"c2": 1, "last": 1}
+    assert read_run(child_log).status == "completed"
+    assert [r.get("type") for r in read_records(child_log)].count("run_resumed") == 1
