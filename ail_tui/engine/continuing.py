@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from ail_tui.engine.prior_run import UnknownStep, plan_reuse
 from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.fingerprint import step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
-from ail_tui.turnlog.reader import RunRecord
+from ail_tui.turnlog.liveness import is_being_written
+from ail_tui.turnlog.reader import RunRecord, read_run
 
 FINISHED = ("completed", "break")
 """Run statuses that leave nothing to resume."""
@@ -27,6 +29,24 @@ class Continuation:
     options: RunOptions
     reusable: int
     """How many of the earlier run's step results the run may take."""
+
+
+SETTLE_SECONDS = 1.0
+"""How long a log may still look written after its writer died: a step process forked
+at that moment holds the writer's lock until it starts its program."""
+
+
+def _settled(record: RunRecord) -> RunRecord:
+    """``record`` read again once no one holds its log, if that comes soon."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while is_being_written(record.path):
+        if time.monotonic() >= deadline:
+            return record
+        time.sleep(0.05)
+    try:
+        return read_run(record.path)
+    except OSError:
+        return record
 
 
 def load_pipeline_of(record: RunRecord) -> Pipeline:
@@ -53,6 +73,8 @@ def continue_run(record: RunRecord, options: RunOptions, *, resume: bool,
     Raises :class:`CannotContinue`; resuming a finished run is the caller's to refuse
     (see :data:`FINISHED`).
     """
+    if resume and record.status == "running":
+        record = _settled(record)
     if resume and record.status == "running":
         raise CannotContinue(f"run {record.run_id} is still running; attach to it or "
                              "cancel it first")

@@ -138,6 +138,9 @@ class StepCompleted(Event):
     entry: TurnEntry | None = field(default=None, metadata=RECORD_ONLY, compare=False,
                                     repr=False)
     """The turn entry the log records (None: nothing to record, as for a gate)."""
+    gate_passed: tuple[int, ...] | None = field(default=None, metadata=RECORD_ONLY)
+    """A ``pause_for_human`` gate the run went past (its iteration inside loops): the log
+    records the passage, so a resumed run does not stop there again."""
 
 
 @dataclass(frozen=True, kw_only=True)

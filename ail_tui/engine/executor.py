@@ -392,7 +392,7 @@ class Executor:
         try:
             self._chain(step, step_id, "before", scope, token)
             if step.action == "pause_for_human":
-                self.human.pause(step, step_id, token)
+                self.human.pause(step, step_id, token, iteration=scope.iteration)
                 return
             if step.action == "modify_output":
                 self.human.modify(step, step_id, token, launched)

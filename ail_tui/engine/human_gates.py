@@ -65,14 +65,21 @@ class HumanGates:
     # -- the gates ---------------------------------------------------------------------
 
     def pause(self, step: Step, step_id: str, token: CancelToken,
-              message: str | None = None) -> None:
-        """pause_for_human: approve to go on, reject to abort (headless: warn, go on)."""
+              message: str | None = None, iteration: tuple[int, ...] = ()) -> None:
+        """pause_for_human: approve to go on, reject to abort (headless: warn, go on).
+
+        A gate the run went past is recorded; an earlier run's passage is reused."""
         message = message if message is not None else step.message
+        prior = self.run.prior
+        if prior is not None and prior.passed_gate(step_id, iteration):
+            self.run._emit(ev.StepCompleted(step_id=step_id, reused_from=prior.run_id,
+                                            gate_passed=iteration))
+            return
         if not self._interactive:
             self.run._emit(ev.Warning_(step_id=step_id, message=(
                 f"pause_for_human at '{step_id}' has no one to ask in a headless run; "
                 "continuing")))
-            self.run._emit(ev.StepCompleted(step_id=step_id))
+            self.run._emit(ev.StepCompleted(step_id=step_id, gate_passed=iteration))
             return
         answer = self.ask(step_id, self.gates,
                           ev.HitlGateReached(step_id=step_id, message=message), token)
@@ -81,7 +88,7 @@ class HumanGates:
             self.run._emit(ev.StepFailed(step_id=step_id, error=detail,
                                          error_type=ErrorType.PIPELINE_ABORTED))
             raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
-        self.run._emit(ev.StepCompleted(step_id=step_id))
+        self.run._emit(ev.StepCompleted(step_id=step_id, gate_passed=iteration))
 
     def modify(self, step: Step, step_id: str, token: CancelToken, launched: float) -> None:
         """modify_output: the person edits the last response (headless: ``on_headless``)."""

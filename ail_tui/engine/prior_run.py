@@ -50,6 +50,7 @@ class _Scan:
     made_by: dict[Key, str | None] = field(default_factory=dict)  # definition hash
     prompts: dict[Key, str] = field(default_factory=dict)  # of each step's last start
     children: dict[Key, str] = field(default_factory=dict)  # sub-pipeline run ids
+    gates: set[Key] = field(default_factory=set)  # pause_for_human gates gone past
     last_hashes: dict[str, str] | None = None
     prompt: str | None = None
 
@@ -69,6 +70,8 @@ class _Scan:
             elif kind in ("step_started", "step_error", "step_cancelled", "entry") and (
                     isinstance(record.get("step_id"), str)):
                 self._step_record(kind, record, hashes)
+            elif kind == "gate_passed" and isinstance(record.get("step_id"), str):
+                self.gates.add(_key(record))
 
     def _step_record(self, kind: str, record: dict[str, Any],
                      hashes: dict[str, str] | None) -> None:
@@ -112,17 +115,19 @@ class PriorRun:
     _current: dict[str, str]
     _reusable: set[str]
 
+    def _may_take(self, key: Key) -> bool:
+        top = top_step(key[0])
+        if key not in self._scan.done or top not in self._reusable:
+            return False
+        made_by = self._scan.made_by.get(key)
+        return made_by is None or not self._current or made_by == self._current.get(top)
+
     def take(self, step_id: str, iteration: tuple[int, ...] = ()) -> TurnEntry | None:
         """The earlier result of this step (and iteration) when it may be reused."""
         key = (step_id, iteration)
-        record = self._scan.done.get(key)
-        top = top_step(step_id)
-        if record is None or top not in self._reusable:
+        if not self._may_take(key):
             return None
-        made_by = self._scan.made_by.get(key)
-        if made_by is not None and self._current and made_by != self._current.get(top):
-            return None
-        entry = entry_from_record(record)
+        entry = entry_from_record(self._scan.done[key])
         entry.reused_from = self.run_id
         entry.launched_at = entry.started_at = entry.completed_at = None  # this run's times
         return entry
@@ -144,6 +149,11 @@ class PriorRun:
                 entry.reused_from = self.run_id
                 entries.append(entry)
         return entries
+
+    def passed_gate(self, step_id: str, iteration: tuple[int, ...] = ()) -> bool:
+        """Whether the earlier run went past this ``pause_for_human`` gate, and that still
+        holds (nothing before it runs again)."""
+        return (step_id, iteration) in self._scan.gates and top_step(step_id) in self._reusable
 
     def child_run(self, step_id: str, iteration: tuple[int, ...] = ()) -> str | None:
         """The run id of the sub-pipeline run a step started that did not complete (a
@@ -168,8 +178,7 @@ class PriorRun:
 
     def reusable_count(self) -> int:
         """How many of the earlier run's step results this run may take."""
-        return sum(1 for step_id, iteration in self._scan.done
-                   if self.take(step_id, iteration) is not None)
+        return sum(1 for key in self._scan.done if self._may_take(key))
 
 
 class UnknownStep(ValueError):
@@ -205,17 +214,19 @@ def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *
     same_prompt = prompt is None or scan.prompt is None or prompt == scan.prompt
     if not same_prompt:
         tainted.update(ids)  # every step can read the invocation
-    sequential_before: list[str] = []
+    any_tainted = bool(tainted)  # among the steps so far
+    sequential_tainted = any_tainted  # among the sequential steps so far
     for index, step in enumerate(steps):
         step_id = ids[index]
-        if step.async_:
-            reads = sequential_before + [d for d in step.depends_on or ()]
-        else:
-            reads = ids[:index]
-        if index >= cut or changed(step_id) or any(r in tainted for r in reads):
+        if step.async_:  # a branch reads the sequential steps before it and its depends_on
+            reads_tainted = sequential_tainted or any(
+                d in tainted for d in step.depends_on or ())
+        else:  # a sequential step can read every step before it
+            reads_tainted = any_tainted
+        if index >= cut or reads_tainted or changed(step_id):
             tainted.add(step_id)
-        if not step.async_:
-            sequential_before.append(step_id)
+            any_tainted = True
+            sequential_tainted = sequential_tainted or not step.async_
     reusable = {i for i in ids if i not in tainted}
     if same_prompt:
         reusable.add(INVOCATION)

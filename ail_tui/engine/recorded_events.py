@@ -7,6 +7,13 @@ continue`` adds nothing to its failed attempt, an attempt left open by a run tha
 recorded its end fails (or is cancelled, with the run), and one left open by a crashed
 run stays in flight until the run's end closes it as ``interrupted``.
 
+A resumed run's log (D1) is replayed as one run: where a ``run_resumed`` record ends a
+segment, the segment's end is told (``interrupted`` when it stopped without a word, else
+its ``run_finished`` status), its open attempts are closed as the reader closed them, and
+a ``RunStarted`` with ``resumed`` begins the next segment. A result reused from an earlier
+run (``reused_from``) completes without starting, as a live run announces it; one
+``reconciled`` after a crash completes the attempt that ran its ``reconcile`` command.
+
 Times: an event's ``at`` is the log's time for it. Where the log has none (the Rust
 ``ail`` writes no time on its sequential records), it is the latest time the log gave
 before it, or else the run's start (for a log with no time at all: the file's mtime,
@@ -22,6 +29,7 @@ from typing import Any
 
 from ail_tui.engine import events as ev
 from ail_tui.turnlog.reader import Attempt, RunRecord, StepRecord
+from ail_tui.turnlog.records import kind_of
 from ail_tui.turnlog.timestamps import parse_timestamp
 
 UNFINISHED = "the run ended without recording its end: it crashed or was killed"
@@ -42,16 +50,6 @@ def _stamp(record: dict[str, Any], key: str) -> float | None:
     return parse_timestamp(value) if isinstance(value, str) else None
 
 
-def _kind(record: dict[str, Any]) -> str | None:
-    """The reader's dispatch: ``type``, the spec's ``event``, or a turn entry."""
-    kind = record.get("type")
-    if kind is None and record.get("event") == "step_cancelled":
-        return "step_cancelled"
-    if kind is None and "step_id" in record:
-        return "entry"
-    return kind if isinstance(kind, str) else None
-
-
 class _Replay:
     """Walks one run's records and makes their events."""
 
@@ -65,6 +63,7 @@ class _Replay:
         self.used: dict[str, int] = {}  # attempts of each step met so far
         self.open: dict[str, Attempt] = {}  # opened by a step_started, not yet closed
         self.started: set[tuple[str, int]] = set()  # attempts whose StepStarted is made
+        self.segment = 0  # of the records being walked (see RunRecord.segments)
 
     def add(self, at: float | None, step: StepRecord | None, kind: type[ev.Event],
             **fields: Any) -> None:
@@ -74,18 +73,46 @@ class _Replay:
 
     def events(self) -> list[ev.Event]:
         run = self.run
+        finished: dict[str, Any] | None = None  # the current segment's run_finished
         for record in run.records:
-            kind = _kind(record)
+            kind = kind_of(record)
             step_id = record.get("step_id")
             step = self.steps.get(step_id) if isinstance(step_id, str) else None
             if step is not None and kind in ("step_started", "entry", "step_error",
                                              "step_cancelled"):
                 getattr(self, f"_{kind}")(step, record)
-        self._close_open()
+            elif kind == "run_finished":
+                finished = record
+            elif kind == "run_resumed":
+                self._resumed(record, finished)
+                finished = None
+        self._close_open(run.finished_at)
         start = run.started_at if run.started_at is not None else time.time()
-        first = ev.RunStarted(at=start, pipeline_source=run.pipeline_source, run_id=run.run_id,
-                              total_steps=len(run.steps), log_path=str(run.path))
-        return [first, *self._in_order(start), *self._end(start)]
+        return [self._run_started(start), *self._in_order(start), *self._end(start)]
+
+    def _run_started(self, at: float, resumed: bool | None = None) -> ev.RunStarted:
+        run = self.run
+        return ev.RunStarted(at=at, pipeline_source=run.pipeline_source, run_id=run.run_id,
+                             total_steps=len(run.steps), log_path=str(run.path),
+                             resumed=resumed)
+
+    def _resumed(self, record: dict[str, Any], finished: dict[str, Any] | None) -> None:
+        """A segment ends (as the reader says it did) and the run goes on."""
+        self.segment += 1
+        ended = self.run.segments[self.segment - 1].ended or "interrupted"
+        end = _stamp(finished, "at") if finished is not None else None
+        self._close_open(end)
+        if finished is None or ended == "interrupted":
+            self.add(end, None, ev.PipelineError, error=UNFINISHED, error_type="",
+                     status="interrupted")
+        elif ended in ("completed", "break"):
+            self.add(end, None, ev.PipelineCompleted, outcome=ended)
+        else:
+            self.add(end, None, ev.PipelineError, error=_text(finished.get("error")) or "",
+                     error_type=_text(finished.get("error_type")) or "", status=ended)
+        self.add(_stamp(record, "at"), None, ev.RunStarted,
+                 pipeline_source=self.run.pipeline_source, run_id=self.run.run_id,
+                 total_steps=len(self.run.steps), log_path=str(self.run.path), resumed=True)
 
     def _in_order(self, start: float) -> list[ev.Event]:
         latest = start  # the latest time the log gave so far
@@ -155,7 +182,9 @@ class _Replay:
         # other step (a join) when it was done, the way a live run announces it.
         started = _stamp(record, "started_at") or (
             launched if step.concurrent_group else done or launched)
-        self._start(step, attempt, started, launched)
+        reused_from = _text(record.get("reused_from"))
+        # A reused result was not run: a branch is queued, nothing starts (as when live).
+        self._start(step, attempt, started, launched, queue_only=reused_from is not None)
         for stream in ("stdout", "stderr"):
             for line in str(record.get(stream) or "").splitlines():
                 self.add(done, step, ev.StepOutput, stream=stream, text=line)
@@ -177,7 +206,9 @@ class _Replay:
                  output_tokens=_count(record.get("output_tokens")),
                  response=_text(record.get("response")), model=_text(record.get("model")),
                  concurrent_group=step.concurrent_group,
-                 exit_code=exit_code if isinstance(exit_code, int) else None)
+                 exit_code=exit_code if isinstance(exit_code, int) else None,
+                 reused_from=reused_from,
+                 reconciled=True if record.get("reconciled") is True else None)
 
     def _next_for(self, step: StepRecord, attempt: Attempt) -> Attempt | None:
         """The attempt an entry closes: the open one or the next, if it is ``attempt``."""
@@ -212,10 +243,9 @@ class _Replay:
         self.add(at, step, ev.StepCancelled, cancelled_by=attempt.cancelled_by or "",
                  reason=attempt.reason or "", concurrent_group=step.concurrent_group)
 
-    def _close_open(self) -> None:
-        """Attempts the log left open: the reader failed (or cancelled) them when the run
-        recorded its end; a crashed run's stay in flight until its end."""
-        end = self.run.finished_at
+    def _close_open(self, end: float | None) -> None:
+        """Attempts a segment left open: the reader failed (or cancelled) them when the run
+        recorded its end (at ``end``); a crashed run's stay in flight until its end."""
         for step_id, attempt in self.open.items():
             step = self.steps[step_id]
             if attempt.status == "failed":

@@ -53,7 +53,8 @@ class ResultActions:
         if action is ResultAction.PAUSE_FOR_HUMAN:
             self.run.human.pause(step, step_id, token,
                                  fired.message if fired.message is not None
-                                 else step.message if not scope.loops else None)
+                                 else step.message if not scope.loops else None,
+                                 scope.iteration)
         elif action is ResultAction.PIPELINE:
             self._pipeline(fired, step_id, scope, token)
 

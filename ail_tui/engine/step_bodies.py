@@ -76,6 +76,7 @@ class StepBodies:
                 if call.step.kind in (StepKind.DO_WHILE, StepKind.FOR_EACH):
                     for inner in prior.last_iteration(call.step_id, iteration):
                         self.run.state.append(inner)
+                self._show_output(call.step_id, reused)
                 return reused
             interrupted = prior.in_flight(call.step_id, iteration)
             if interrupted is not None and call.step.reconcile is not None:
@@ -84,6 +85,12 @@ class StepBodies:
             entry = self._body(call)
         entry.iteration = iteration
         return entry
+
+    def _show_output(self, step_id: str, entry: TurnEntry) -> None:
+        """A reused shell step's output, shown again as the lines it wrote."""
+        for stream, text in (("stdout", entry.stdout), ("stderr", entry.stderr)):
+            for line in (text or "").splitlines():
+                self.run._emit(ev.StepOutput(step_id=step_id, stream=stream, text=line))
 
     def _reconcile(self, call: StepCall, prompt: str) -> TurnEntry:
         """D3: the step's ``reconcile`` command recovers the result of the attempt the

@@ -75,6 +75,8 @@ class TurnJournal:
     def _step_completed(self, event: ev.StepCompleted, defer: bool) -> None:
         if event.entry is not None:
             self.log.entry(event.entry, defer=defer)
+        elif event.gate_passed is not None and event.reused_from is None:
+            self.log.gate_passed(event.step_id, at=event.at, iteration=event.gate_passed)
 
     def _step_retrying(self, event: ev.StepRetrying, defer: bool) -> None:
         self.log.step_error(event.step_id, event.error_type, event.error, "retry",

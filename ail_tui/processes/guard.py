@@ -80,6 +80,8 @@ class ProcessGuard:
         environ[MARK_VARIABLE] = mark
         with self._lock:
             self._spawned.add(mark[: mark.rindex(":") + 1])
+            if self._watchdog is None and not self._watchdog_failed:
+                self._start_watchdog()  # first: a step process never lives unwatched
         process: subprocess.Popen[bytes] = subprocess.Popen(
             argv, env=environ, start_new_session=True, **popen)
         self._announce(f"+{process.pid}", add=process.pid)

@@ -19,22 +19,21 @@ from textual.worker import Worker, WorkerState
 
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
-from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.engine.run_handle import RunHandle
-from ail_tui.engine.run_types import RunOptions
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.event_log_pane import EventLogPane
 from ail_tui.tui.event_sink import EventSink
-from ail_tui.tui.messages import PipelineChecked, RunnersChecked, RunRead
+from ail_tui.tui.messages import PipelineChecked, RunContinued, RunnersChecked, RunRead
 from ail_tui.tui.pipeline_watch import PipelineWatcher
 from ail_tui.tui.questions import Questions
 from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession
+from ail_tui.tui.run_starts import RunStarts
 from ail_tui.tui.run_view import RunView
-from ail_tui.tui.screens.dialogs import HelpScreen, PromptDialog
+from ail_tui.tui.screens.dialogs import HelpScreen
 from ail_tui.tui.screens.main import MainScreen, binding_rows
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
@@ -44,6 +43,8 @@ from ail_tui.tui.widgets.plan import render_plan
 from ail_tui.tui.widgets.problems import render_problems
 
 if TYPE_CHECKING:
+    from ail_tui.continue_commands import ContinueRequest
+    from ail_tui.tui.screens.history import HistoryPick
     from ail_tui.turnlog.store import RunSummary
 
 DRAIN_SECONDS = 0.05
@@ -73,10 +74,12 @@ class AilApp(App[int]):
         replay: RunHandle | None = None,
         clock: Callable[[], float] = time.time,
         autorun: bool = False,
+        continue_from: ContinueRequest | None = None,
     ) -> None:
         super().__init__(driver_class=dashboard_driver())
         self.clock = clock
         self.autorun = autorun
+        self.continue_from = continue_from  # resume or re-run this log once validated
         self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
         self.prompt, self.runner, self.model = prompt, runner, model
         self.runners = runners or RunnerFactory()
@@ -93,6 +96,7 @@ class AilApp(App[int]):
         self.replay = replay  # a finished run to show from the start (--log)
         self.output_all = False
         self.questions = Questions(self)
+        self.starts = RunStarts(self)
         self.redraw_due = False
         self.drained = 0
 
@@ -123,7 +127,7 @@ class AilApp(App[int]):
         """The Events pane's lines."""
         return self.session.event_lines
 
-    def _begin(self, session: RunSession) -> None:
+    def begin(self, session: RunSession) -> None:
         """Show ``session`` instead of the last one, from empty panes."""
         self.session.close()
         self.session = session
@@ -214,11 +218,14 @@ class AilApp(App[int]):
         self.main.refresh_all()
         if not result.valid:
             self.tabs.active = "tab-problems"
+        elif self.continue_from is not None:  # ail-tui resume/rerun: instead of autorun
+            request, self.continue_from, self.autorun = self.continue_from, None, False
+            self.starts.request(request)
         elif self.autorun:
             self.autorun = False
             self.action_run()
         elif self.watch_run and 0 < self.session.generation < self.generation:
-            self._restart_run()
+            self.starts.after_save()
 
     @on(RunnersChecked)
     def _runners_checked(self, message: RunnersChecked) -> None:
@@ -237,45 +244,19 @@ class AilApp(App[int]):
 
     def action_run(self) -> None:
         """Run the last good version of the pipeline (asks for a prompt when it needs one)."""
-        if self.pipeline is None:
-            self.notify("No valid pipeline to run — see Problems.", severity="error")
-            return
-        if self.view.running and not self.replaying:
-            self.notify("A run is in progress: c cancels it first.", severity="warning")
-            return
-        if self.prompt is None and self.needs_prompt:
-            self.push_screen(PromptDialog(), self._prompt_given)
-            return
-        self.start_run(self.prompt)
-
-    def _prompt_given(self, text: str | None) -> None:
-        if text is not None:
-            self.prompt = text
-            self.start_run(text)
+        self.starts.run()
 
     def start_run(self, prompt: str | None) -> None:
         """Start a run of the last good pipeline, on a snapshot of it."""
-        assert self.pipeline is not None
-        options = RunOptions(prompt=prompt, runner=self.runner, model=self.model,
-                             interactive=True, runners=self.runners, log_dir=self.log_dir)
-        run = LocalRun(self.pipeline, options)
-        self._begin(RunSession(RunView.planned(self.pipeline), generation=self.generation))
-        self.session.follow(run.start())
-        if self.tabs.active in ("tab-problems", "tab-plan"):
-            self.tabs.active = "tab-timeline"  # the panes of a run; others stay as chosen
-        self.main.refresh_all()
+        self.starts.fresh(prompt)
 
-    def _restart_run(self) -> None:
-        self.run_worker(self._rerun(), group="rerun", exclusive=True,
-                        description="re-run after a save")
+    def action_rerun_from_step(self) -> None:
+        """Re-run the run on screen from the selected step, reusing the results before it."""
+        self.starts.rerun_from_selected()
 
-    async def _rerun(self) -> None:
-        """Cancel the run (waiting for it off the UI thread), then start a new one."""
-        if self.current_run is not None and self.view.running:
-            self.current_run.cancel("re-run after a save (--watch-run)")
-            await asyncio.to_thread(self.current_run.wait, 5)
-            self.drain()
-        self.start_run(self.prompt)
+    @on(RunContinued)
+    def _run_continued(self, message: RunContinued) -> None:
+        self.starts.continued(message)
 
     def action_cancel_run(self) -> None:
         """Cancel the whole run."""
@@ -334,13 +315,17 @@ class AilApp(App[int]):
 
         self.push_screen(HistoryScreen(runs), self._open_run)
 
-    def _open_run(self, path: Path | None) -> None:
-        if path is None:
+    def _open_run(self, pick: HistoryPick | None) -> None:
+        if pick is None:
+            return
+        if pick.resume:
+            self.starts.resume(pick.path)
             return
         if self.view.running and not self.replaying:
             self.notify("A run is in progress; cancel it before opening another.",
                         severity="warning")
             return
+        path = pick.path
         self.run_worker(lambda: self._read_run(path), thread=True, group="history",
                         exclusive=True, exit_on_error=False, description="read a run")
 
@@ -361,7 +346,7 @@ class AilApp(App[int]):
 
     def open_replay(self, run: RunHandle, pipeline: Pipeline | None = None) -> None:
         """Show a finished run, its events applied now (``pipeline``: the one it ran)."""
-        self._begin(RunSession(RunView.planned(pipeline), replaying=True))
+        self.begin(RunSession(RunView.planned(pipeline), replaying=True))
         self.session.follow(run)
         self.drain(sys.maxsize)
         self.main.refresh_all()
@@ -388,7 +373,7 @@ class AilApp(App[int]):
         row = self.view.rows.get(step) if step else None
         if row is None:
             return
-        self.copy_to_clipboard(details_text(row))
+        self.copy_to_clipboard(details_text(row, self.view.run_id))
         self.notify(f"Copied {row.step_id} to the clipboard.")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -403,8 +388,12 @@ class AilApp(App[int]):
         """Show every binding."""
         rows = [(key, description, ident) for key, description, ident, _ in
                 binding_rows()]
-        rows += [(b.key, f"{b.description} (output pane)", b.id or "")
-                 for b in OutputView.BINDINGS if isinstance(b, Binding)]
+        from ail_tui.tui.screens.history import HistoryScreen
+
+        for where, bindings in (("output pane", OutputView.BINDINGS),
+                                ("history", HistoryScreen.BINDINGS)):
+            rows += [(b.key, f"{b.description} ({where})", b.id or "")
+                     for b in bindings if isinstance(b, Binding)]
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:

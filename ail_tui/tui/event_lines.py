@@ -19,6 +19,8 @@ def event_line(event: ev.Event, origin: float | None) -> str:
     step = data.pop("step_id", "") or ""
     for key in ("type", "at", "event"):
         data.pop(key, None)
+    if data.pop("resumed", None):  # first: the run goes on after it stopped (D1)
+        data = {"resumed": True, **data}
     if isinstance(event, ev.RunnerEvent):
         inner = dict(event.event)
         note = runner_note(inner)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.message import Message
 
+from ail_tui.engine.continuing import Continuation
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
@@ -40,3 +41,20 @@ class RunRead(Message):
         self.path = path
         self.run = run
         self.error = error
+
+
+class RunContinued(Message):
+    """An earlier run's log was read and the run that goes on from it is ready to start
+    (``continuation`` None: it cannot go on, ``error`` says why).
+
+    ``what``: what was asked, for the user (``resume``, ``re-run from STEP``);
+    ``generation``: the pipeline generation it runs (0: not the pipeline on screen).
+    """
+
+    def __init__(self, what: str, continuation: Continuation | None, error: str = "",
+                 generation: int = 0) -> None:
+        super().__init__()
+        self.what = what
+        self.continuation = continuation
+        self.error = error
+        self.generation = generation

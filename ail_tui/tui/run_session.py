@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.tui.event_sink import EventSink
@@ -29,6 +30,9 @@ class RunSession:
     replaying: bool = False
     generation: int = 0
     """The pipeline generation the run started from (0: none)."""
+    log: Path | None = None
+    """The turn log of a run this dashboard started (it outlives the view: a save shows
+    the new plan, and ``--watch-run`` and ``F`` still go on from the run)."""
     events: EventSink = field(default_factory=EventSink)
     """Events from the run's threads, taken by the dashboard at each tick."""
     event_lines: list[str] = field(default_factory=list)

@@ -27,13 +27,18 @@ GLYPH = {
     "waiting": "⏸",
     "running": "▶",
     "done": "✓",
+    "reused": "↺",
+    "reconciled": "⇌",
     "failed": "✗",
     "cancelled": "⊘",
     "skipped": "↷",
     "interrupted": "?",
     "retried": "↻",
 }
-FINISHED = frozenset({"done", "failed", "cancelled", "skipped", "interrupted"})
+FINISHED = frozenset({"done", "reused", "reconciled", "failed", "cancelled", "skipped",
+                      "interrupted"})
+"""Statuses of a step that will not change in this run (``reused`` and ``reconciled``
+are done: a result taken from an earlier run, or recovered by ``reconcile:``)."""
 PERMISSION_WORDS = {"once": "allowed once", "step": "allowed for this step",
                     "deny": "denied"}
 ANSWERS = frozenset({"stream_delta", "thinking", "tool_use", "tool_result", "subagent_text",
@@ -78,6 +83,7 @@ class StepRow:
     prompt: str | None = None
     response: str | None = None
     exit_code: int | None = None
+    reused_from: str | None = None  # the run whose result was taken instead of running it
     thinking: str | None = None
     model: str | None = None
     tool_events: list[dict[str, object]] = field(default_factory=list)
@@ -125,6 +131,7 @@ class RunView:
     run_id: str | None = None
     log_path: str | None = None
     state: str = "idle"  # idle | running | paused | completed | break | aborted | failed | ...
+    resumed: bool = False  # the run went on in its own log after it stopped (D1)
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
@@ -178,8 +185,13 @@ class RunView:
     def apply(self, event: ev.Event) -> str | None:
         """Fold one event in; returns the id of the step it changed, if any."""
         if isinstance(event, ev.RunStarted):
-            self.run_id, self.log_path = event.run_id, event.log_path
-            self.state, self.started_at = "running", event.at
+            # A replayed log's resume goes on from its first start (the run is one run).
+            again = bool(event.resumed) and self.run_id == event.run_id
+            if not (again and self.started_at is not None):
+                self.started_at = event.at
+            self.run_id, self.log_path, self.state = event.run_id, event.log_path, "running"
+            self.resumed = self.resumed or bool(event.resumed)
+            self.finished_at = self.error = self.error_type = None
             return None
         if isinstance(event, ev.RunPaused | ev.RunResumed):
             self.state = "paused" if isinstance(event, ev.RunPaused) else "running"
@@ -226,14 +238,16 @@ class RunView:
         elif isinstance(event, ev.RunnerEvent):
             self._runner_event(row, event.event)
         elif isinstance(event, ev.StepCompleted):
-            row.status, row.completed_at = "done", event.at
+            row.status, row.completed_at = _completed(event), event.at
+            row.reused_from = event.reused_from
             row.model = event.model or row.model
             row.launched_at = row.launched_at or event.at
             row.cost_usd = event.cost_usd
             row.input_tokens, row.output_tokens = event.input_tokens, event.output_tokens
             row.response = event.response if event.response is not None else row.response
             row.exit_code = event.exit_code
-            row.history.append(f"attempt {row.attempts or 1}: done")
+            row.history.append(f"reused from run {event.reused_from}" if event.reused_from
+                               else f"attempt {row.attempts or 1}: {row.status}")
             if event.response and not row.output:
                 for line in event.response.splitlines():
                     row.add_line(line)
@@ -339,6 +353,13 @@ class RunView:
         still = any(q.step_id == question.step_id for q in self.questions.values())
         if row is not None and row.status == "waiting" and not still:
             row.status = "running"
+
+
+def _completed(event: ev.StepCompleted) -> str:
+    """A completed step's status: ``reused``, ``reconciled`` or ``done``."""
+    if event.reused_from:
+        return "reused"
+    return "reconciled" if event.reconciled else "done"
 
 
 def _number(value: object) -> float:

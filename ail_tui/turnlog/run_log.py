@@ -111,6 +111,14 @@ class RunLog:
             record["max_retries"] = max_retries
         self._write(record)
 
+    def gate_passed(self, step_id: str, *, at: float | None = None,
+                    iteration: tuple[int, ...] = ()) -> None:
+        """The run went past a ``pause_for_human`` gate (ours, additive: resume, D1)."""
+        record: dict[str, Any] = {"at": _stamp(at), "step_id": step_id, "type": "gate_passed"}
+        if iteration:
+            record["iteration"] = list(iteration)
+        self._write(record)
+
     def step_cancelled(self, step_id: str, cancelled_by: str, reason: str, *,
                        group: str | None = None, launched_at: float | None = None,
                        at: float | None = None, iteration: tuple[int, ...] = ()) -> None:

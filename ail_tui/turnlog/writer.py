@@ -34,6 +34,29 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return _ENCODER.encode(record).encode("utf-8") + b"\n"
 
 
+_TAIL = 1 << 20
+"""How far back a torn last line is looked for."""
+
+
+def _drop_torn_tail(path: Path, fd: int) -> None:
+    """A log that goes on (a resumed run) may end in a record its crashed writer never
+    finished: cut it, so the next record starts on a line of its own."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return
+    with open(path, "rb") as log:
+        log.seek(max(size - _TAIL, 0))
+        tail = log.read()
+    if tail.endswith(b"\n"):
+        return
+    newline = tail.rfind(b"\n")
+    if newline < 0 and size > _TAIL:
+        os.write(fd, b"\n")  # a torn line too long to look past: end it instead
+        return
+    os.ftruncate(fd, size - len(tail) + newline + 1)
+
+
+
 class TurnLogWriter:
     """Appends records to one run's JSONL file."""
 
@@ -55,6 +78,7 @@ class TurnLogWriter:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(self.path, flags, _FILE_MODE)
         liveness.hold(fd)
+        _drop_torn_tail(self.path, fd)
         return fd
 
     def write(self, record: dict[str, Any], *, defer: bool = False) -> None:

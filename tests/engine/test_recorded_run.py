@@ -371,3 +371,124 @@ def test_a_finished_handle(tmp_path: Path) -> None:
 def test_an_unreadable_log_raises(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         RecordedRun.read(tmp_path / "missing.jsonl")
+
+
+# -- runs that went on from an earlier one (D1, D3, D4) ------------------------------------
+
+RERUN = """
+    version: "1"
+    pipeline:
+      - id: first
+        context: {shell: "echo one"}
+      - id: a
+        async: true
+        prompt: "run a"
+      - id: b
+        async: true
+        prompt: "run b"
+      - id: both
+        action: join
+        depends_on: [a, b]
+      - id: last
+        prompt: "Last: {{ step.first.result }}"
+    """
+
+
+def test_a_rerun_replays_its_reused_steps_as_seen_live(tmp_path: Path) -> None:
+    from ail_tui.engine.continuing import continue_run
+    from ail_tui.engine.executor import Executor
+    from ail_tui.turnlog.reader import read_run
+
+    earlier = make_executor(tmp_path, RERUN).run()
+    assert earlier.log_path is not None
+    events: list[ev.Event] = []
+    first = make_executor(tmp_path, RERUN)
+    going_on = continue_run(read_run(earlier.log_path), first.options, resume=False,
+                            from_step="both")
+    result = Executor(going_on.pipeline, going_on.options, events.append).run()
+    assert result.log_path is not None
+    replay = RecordedRun.read(result.log_path)
+    live, replayed = view_of(events, going_on.pipeline), view_of(replay.events,
+                                                                 going_on.pipeline)
+    assert_same_view(live, replayed)
+    # A reused shell step shows the lines it wrote, live (announced again) and replayed.
+    assert list(replayed.rows["first"].output) == ["one"] == list(live.rows["first"].output)
+    assert {k: r.status for k, r in replayed.rows.items()} == {
+        "first": "reused", "a": "reused", "b": "reused", "both": "done", "last": "done"}
+    assert {k: r.reused_from for k, r in replayed.rows.items()} == {
+        "first": earlier.run_id, "a": earlier.run_id, "b": earlier.run_id, "both": None,
+        "last": None}
+    assert replayed.rows["first"].history == [f"reused from run {earlier.run_id}"]
+    # Not run: nothing started (a branch is queued); the entry's answer is shown.
+    assert kinds(replay, "first") == ["step_output", "step_completed"]
+    assert kinds(replay, "a") == ["step_queued", "runner_event", "step_completed"]
+    assert replayed.rows["a"].attempts == 0
+
+
+def test_a_reconciled_step_replays_reconciled(tmp_path: Path) -> None:
+    replay = RecordedRun.read(write(tmp_path, [
+        {**RUN_STARTED, "at": ts(0)},
+        started("deploy", "deploy it", at=ts(0.1)),
+        {"at": ts(2), "type": "run_resumed"},
+        started("deploy", "reconcile: ./check-deployed", at=ts(2.1)),
+        entry("deploy", prompt="reconcile: ./check-deployed", response="v2 is live",
+              reconciled=True, launched_at=ts(2.1), completed_at=ts(2.4)),
+        {"at": ts(2.5), "status": "completed", "type": "run_finished"},
+    ]))
+    completed = [e for e in replay.events if isinstance(e, ev.StepCompleted)]
+    assert [(e.reconciled, e.reused_from) for e in completed] == [(True, None)]
+    row = view_of(replay.events).rows["deploy"]
+    assert (row.status, row.glyph, row.response) == ("reconciled", "⇌", "v2 is live")
+    assert row.history == ["attempt 1: interrupted", "attempt 2: reconciled"]
+
+
+def test_a_crashed_then_resumed_run_replays_as_one_run(tmp_path: Path) -> None:
+    replay = RecordedRun.read(write(tmp_path, [
+        {**RUN_STARTED, "at": ts(0)},
+        started("a", "run a", at=ts(0.1)),
+        entry("a", prompt="run a", response="A", launched_at=ts(0.1), completed_at=ts(0.5)),
+        started("b", "run b", at=ts(0.6)),
+        # killed here; resumed later: a stands, b runs again
+        {"at": ts(5), "type": "run_resumed"},
+        started("b", "run b", at=ts(5.1)),
+        entry("b", prompt="run b", response="B", launched_at=ts(5.1), completed_at=ts(5.5)),
+        {"at": ts(5.6), "status": "completed", "type": "run_finished"},
+    ]))
+    order = [(e.type, getattr(e, "step_id", None) or getattr(e, "status", None))
+             for e in replay.events]
+    assert order == [
+        ("run_started", None), ("step_started", "a"), ("step_completed", "a"),
+        ("step_started", "b"), ("pipeline_error", "interrupted"), ("run_started", None),
+        ("step_started", "b"), ("step_completed", "b"), ("pipeline_completed", None)]
+    resumed = [e for e in replay.events if isinstance(e, ev.RunStarted)][1]
+    assert (resumed.resumed, resumed.at, resumed.run_id) == (True, at(5), "run")
+    view = view_of(replay.events)
+    assert (view.state, view.resumed, view.started_at, view.finished_at, view.error) == (
+        "completed", True, at(0), at(5.6), None)
+    b = view.rows["b"]
+    assert (b.status, b.attempts) == ("done", 2)
+    assert b.history == ["attempt 1: interrupted", "attempt 2: done"]
+    assert view.rows["a"].history == ["attempt 1: done"]
+
+
+def test_a_failed_then_resumed_run_replays_its_first_end(tmp_path: Path) -> None:
+    replay = RecordedRun.read(write(tmp_path, [
+        {**RUN_STARTED, "at": ts(0)},
+        started("a", "run a", at=ts(0.1)),
+        {**error("a", "abort_pipeline", "overloaded"), "at": ts(0.4)},
+        {"at": ts(0.5), "error": "overloaded", "error_type": "ail:runner/invocation-failed",
+         "status": "failed", "type": "run_finished"},
+        {"at": ts(3), "type": "run_resumed"},
+        started("a", "run a", at=ts(3.1)),
+        entry("a", prompt="run a", response="A", launched_at=ts(3.1), completed_at=ts(3.5)),
+        {"at": ts(3.6), "status": "completed", "type": "run_finished"},
+    ]))
+    ends = [e for e in replay.events if isinstance(e, ev.PipelineError | ev.PipelineCompleted)]
+    assert [(type(e).__name__, e.at) for e in ends] == [("PipelineError", at(0.5)),
+                                                        ("PipelineCompleted", at(3.6))]
+    first_end = ends[0]
+    assert isinstance(first_end, ev.PipelineError)
+    assert (first_end.status, first_end.error) == ("failed", "overloaded")
+    row = view_of(replay.events).rows["a"]
+    assert row.history == ["attempt 1: failed [ail:runner/invocation-failed] overloaded",
+                           "attempt 2: done"]

@@ -8,6 +8,7 @@ from every such cut.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ from typing import Any
 import pytest
 from engine_helpers import load, read_records, stub_options
 
+from ail_tui.engine import continuing
 from ail_tui.engine import events as ev
 from ail_tui.engine.continuing import CannotContinue, continue_run
 from ail_tui.engine.executor import Executor
 from ail_tui.engine.run_types import RunResult
+from ail_tui.turnlog import liveness
 from ail_tui.turnlog.reader import read_run
 
 pytestmark = pytest.mark.timeout(60)
@@ -202,16 +205,26 @@ def test_a_failing_reconcile_fails_the_step_and_its_retry_runs_it(tmp_path: Path
     assert ran(tmp_path) == {"deploy": 2}  # the first run, then the retry
 
 
-def test_resuming_a_finished_run_is_refused_by_the_caller_and_a_live_one_here(
-        tmp_path: Path) -> None:
+def test_a_run_whose_log_is_still_held_is_not_resumed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ran").mkdir()
     done = run(tmp_path, 'version: "1"\npipeline:\n' + counted("first"))
     assert done.log_path is not None
-    record = read_run(done.log_path)
-    assert record.status == "completed"
-    record.status = "running"
-    with pytest.raises(CannotContinue, match="still running"):
-        continue_run(record, stub_options(tmp_path, None, {}), resume=True)
+    lines = done.log_path.read_text().splitlines(keepends=True)
+    done.log_path.write_text("".join(lines[:-1]))  # no run_finished
+    monkeypatch.setattr(continuing, "SETTLE_SECONDS", 0.2)
+    fd = os.open(done.log_path, os.O_RDONLY)
+    try:
+        liveness.hold(fd)  # as its writer would, were it alive
+        record = read_run(done.log_path)
+        assert record.status == "running"
+        with pytest.raises(CannotContinue, match="still running"):
+            continue_run(record, stub_options(tmp_path, None, {}), resume=True)
+    finally:
+        os.close(fd)
+    # The writer is gone: the same record is read again and the run goes on.
+    going_on = continue_run(record, stub_options(tmp_path, None, {}), resume=True)
+    assert going_on.reusable == 1
 
 
 def test_a_reused_loop_restores_its_last_iteration(tmp_path: Path) -> None:

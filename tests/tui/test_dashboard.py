@@ -214,6 +214,7 @@ async def test_help_lists_bindings_with_ids(make_app) -> None:
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = str(app.screen.query("Static").last().render())
         assert "app.cancel_step" in text and "steps.down" in text
+        assert "app.rerun_from" in text and "Resume (history)" in text
         assert "output.follow" in text
         await pilot.press("escape")
 

@@ -59,7 +59,7 @@ async def test_statuses_and_the_resumable_mark(tmp_path: Path) -> None:
         assert status == ["? interrupted · resumable", "✗ failed · resumable",
                           "⊘ cancelled · resumable", "✓ completed", "✓ completed"]
         title = str(screen.query_one("#dialog-title", Label).render())
-        assert title.endswith("enter opens one; resumable: ail-tui resume RUN_ID")
+        assert title.endswith("enter opens one; R resumes a resumable one")
 
 
 async def test_no_hint_when_nothing_is_resumable(tmp_path: Path) -> None:

@@ -97,3 +97,52 @@ def test_turn_log_tool_events_show_denials_and_the_model() -> None:
     assert '✗ → Write {"file_path":"out.txt"}  [w1] denied' in text
     assert "✗ ← Claude requested permissions  [w1]" in text
     assert "model: claude-opus-5-5" in text
+
+
+def test_reused_and_reconciled_steps_have_a_glyph_and_a_word() -> None:
+    from ail_tui.tui.run_view import FINISHED, GLYPH
+    from ail_tui.tui.widgets.status_bar import status_text
+    from ail_tui.tui.widgets.timeline import render_timeline
+
+    view = RunView()
+    view.apply(ev.RunStarted(at=100.0, pipeline_source=None, run_id="run-2", total_steps=3))
+    view.apply(ev.StepCompleted(at=100.1, step_id="lint", reused_from="run-1", response="ok"))
+    view.apply(ev.StepStarted(at=100.2, step_id="deploy", step_index=1, total_steps=3,
+                              resolved_prompt="reconcile: ./deployed?"))
+    view.apply(ev.StepCompleted(at=100.5, step_id="deploy", reconciled=True, response="v2"))
+    view.apply(ev.StepCompleted(at=100.6, step_id="ship", response="shipped"))
+    lint, deploy = view.rows["lint"], view.rows["deploy"]
+    assert (cells(lint)[0], cells(deploy)[0]) == ("↺ reused", "⇌ reconciled")
+    assert {"reused", "reconciled"} <= FINISHED and len(set(GLYPH.values())) == len(GLYPH)
+    assert (lint.reused_from, lint.attempts, lint.history) == ("run-1", 0,
+                                                               ["reused from run run-1"])
+    assert deploy.history == ["attempt 1: reconciled"]
+    assert details_text(lint, "run-2").splitlines()[1] == (
+        "reused from run run-1 (not run again)")
+    assert details_text(lint, "run-1").splitlines()[1] == (
+        "reused from run run-1, before it was resumed (not run again)")
+    assert details_text(deploy).splitlines()[1] == (
+        "recovered by its reconcile command after the run stopped while it was running "
+        "(not run again)")
+    assert "ship · step · ✓ done\nlaunched" in details_text(view.rows["ship"])
+    bar = status_text("p.ail.yaml", None, 0.0, view, 101.0).plain
+    assert "✓1 done  ↺1 reused  ⇌1 reconciled" in bar
+    timeline = render_timeline(view, 80, now=101.0).plain
+    assert "lint   ↺ reused" in timeline and "deploy ⇌ reconciled" in timeline
+
+
+def test_a_resumed_replay_keeps_its_first_start() -> None:
+    view = RunView()
+    view.apply(ev.RunStarted(at=100.0, pipeline_source=None, run_id="r", total_steps=1))
+    view.apply(ev.PipelineError(at=101.0, error="crashed", error_type="", status="interrupted"))
+    view.apply(ev.RunStarted(at=200.0, pipeline_source=None, run_id="r", total_steps=1,
+                             resumed=True))
+    assert (view.state, view.started_at, view.finished_at, view.error, view.resumed) == (
+        "running", 100.0, None, None, True)
+    live = RunView()  # a live resume begins on a new view: it starts then
+    live.apply(ev.RunStarted(at=200.0, pipeline_source=None, run_id="r", total_steps=1,
+                             resumed=True))
+    assert (live.started_at, live.resumed) == (200.0, True)
+    line = event_line(ev.RunStarted(at=200.0, pipeline_source=None, run_id="r",
+                                    total_steps=1, resumed=True), 100.0)
+    assert "run_started                           resumed=True run_id='r'" in line

@@ -137,3 +137,43 @@ def test_permission_dialog(snap_compare, scene: Path) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=ask)
+
+
+def test_timeline_of_a_resumed_rerun(snap_compare, scene: Path, tmp_path: Path) -> None:
+    """A re-run (lint and test reused from an earlier run) killed while deploying, then
+    resumed: deploy is recovered by its reconcile command, the rest runs."""
+    group, earlier = "cg-5ca1ab1e", "0ld0a1b2-0000-4000-8000-000000000000"
+    log = tmp_path / "run.jsonl"
+    records = [
+        {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
+         "type": "run_started"},
+        {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
+         "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
+         "completed_at": stamp(0), "reused_from": earlier},
+        {**FIXED, "step_id": "test", "prompt": "Run the tests", "response": "42 passed",
+         "concurrent_group": group, "launched_at": stamp(0), "completed_at": stamp(0),
+         "reused_from": earlier},
+        {"at": stamp(0.1), "prompt": "Deploy a preview", "step_id": "deploy",
+         "concurrent_group": group, "launched_at": stamp(0.0), "type": "step_started"},
+        {"at": stamp(3.0), "type": "run_resumed"},
+        {"at": stamp(3.1), "prompt": "reconcile: ./deployed.sh", "step_id": "deploy",
+         "concurrent_group": group, "launched_at": stamp(3.0), "type": "step_started"},
+        {**FIXED, "step_id": "deploy", "prompt": "reconcile: ./deployed.sh",
+         "response": "preview is live", "concurrent_group": group, "reconciled": True,
+         "launched_at": stamp(3.0), "started_at": stamp(3.1), "completed_at": stamp(3.4)},
+        {**FIXED, "step_id": "checks", "prompt": "join:[lint,test,deploy]",
+         "response": "passed", "launched_at": stamp(3.4), "completed_at": stamp(3.4)},
+        {"at": stamp(3.5), "prompt": "Ship it: passed", "step_id": "ship",
+         "type": "step_started"},
+        {**FIXED, "step_id": "ship", "prompt": "Ship it: passed", "response": "Shipped.",
+         "launched_at": stamp(3.5), "completed_at": stamp(4.5)},
+        {"at": stamp(4.6), "status": "completed", "type": "run_finished"},
+    ]
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+    async def replayed(pilot) -> None:
+        await validated(pilot)
+        pilot.app.open_replay(RecordedRun.read(log), pilot.app.pipeline)
+        await pilot.pause()
+
+    assert snap_compare(_app(scene), terminal_size=(120, 30), run_before=replayed)

@@ -1,11 +1,14 @@
-"""The history screen: this project's runs, newest first; enter opens one for replay.
+"""The history screen: this project's runs, newest first; enter opens one for replay,
+``R`` resumes one that did not complete (D1).
 
 Statuses read as in ``ail-tui logs``: a glyph and a word, and ``· resumable`` on a run
-``ail-tui resume RUN_ID`` can continue (interrupted, failed, aborted or cancelled).
+``ail-tui resume RUN_ID`` (or ``R`` here) can continue (interrupted, failed, aborted or
+cancelled).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -19,21 +22,42 @@ from ail_tui.tui.run_view import GLYPH
 from ail_tui.turnlog.store import RunSummary, local_time
 
 
-class HistoryScreen(ModalScreen[Path | None]):
-    """Pick a past run to inspect."""
+@dataclass(frozen=True)
+class HistoryPick:
+    """The run chosen, and whether to resume it (else: open it for inspection)."""
+
+    path: Path
+    resume: bool = False
+
+
+def not_resumable(run: RunSummary) -> str:
+    """Why ``R`` cannot resume ``run``."""
+    name = f"Run {run.run_id[:8]}"
+    if run.status == "running":
+        return f"{name} is still running: nothing to resume."
+    if run.status in ("completed", "break"):
+        return (f"{name} finished ({run.status}): nothing to resume. Open it (enter) and "
+                "press F on a step to re-run it from there.")
+    return f"{name} cannot be resumed ({run.status})."
+
+
+class HistoryScreen(ModalScreen[HistoryPick | None]):
+    """Pick a past run to inspect or resume."""
 
     BINDINGS = [
         Binding("escape,h", "close", "Close", id="history.close"),
         Binding("enter", "open", "Open", id="history.open"),
+        Binding("R", "resume", "Resume", id="history.resume"),
     ]
 
     def __init__(self, runs: list[RunSummary]) -> None:
         super().__init__()
         self.runs = runs
+        self.by_path = {str(run.path): run for run in runs}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            hint = "; resumable: ail-tui resume RUN_ID" if any(
+            hint = "; R resumes a resumable one" if any(
                 run.resumable for run in self.runs) else ""
             yield Label(f"Runs of this project ({len(self.runs)}) — enter opens one{hint}",
                         id="dialog-title")
@@ -53,14 +77,29 @@ class HistoryScreen(ModalScreen[Path | None]):
                           run.run_id[:8], key=str(run.path))
         table.focus()
 
+    def selected(self) -> RunSummary | None:
+        """The run under the cursor."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self.by_path.get(str(key.value))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(Path(str(event.row_key.value)))
+        self.dismiss(HistoryPick(Path(str(event.row_key.value))))
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-            self.dismiss(Path(str(key.value)))
+        """Open the selected run for inspection."""
+        run = self.selected()
+        if run is not None:
+            self.dismiss(HistoryPick(run.path))
 
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def action_resume(self) -> None:
+        """Resume the selected run, in its own log (D1), when it did not complete."""
+        run = self.selected()
+        if run is None:
+            return
+        if not run.resumable:
+            self.notify(not_resumable(run), severity="warning", timeout=8)
+            return
+        self.dismiss(HistoryPick(run.path, resume=True))

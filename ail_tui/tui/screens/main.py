@@ -59,6 +59,7 @@ class MainScreen(Screen[None]):
         Binding("g", "app.answer_gate", "Gate", id="app.gate"),
         Binding("o", "app.toggle_output", "All output", id="app.output_all"),
         Binding("h", "app.history", "History", id="app.history"),
+        Binding("F", "app.rerun_from_step", "Re-run from here", id="app.rerun_from"),
         Binding("slash", "app.search", "Search", id="app.search"),
         Binding("n", "app.search_next", "Next match", show=False, id="app.search_next"),
         Binding("N", "app.search_previous", "Previous match", show=False,
@@ -154,7 +155,7 @@ class MainScreen(Screen[None]):
             step = self.table.selected_step
             row = self.dashboard.view.rows.get(step) if step else None
             if row is not None:
-                self.details.show(row)
+                self.details.show(row, self.dashboard.view.run_id)
 
     def _output_source(self) -> OutputSource | None:
         view = self.dashboard.view
@@ -179,7 +180,7 @@ class MainScreen(Screen[None]):
         missing = tuple(c.name for c in app.runner_checks or () if not c.available)
         self.status.show(status_text(
             name, app.result, app.validated_at or app.clock(), app.view, app.clock(),
-            changed=app.generation > app.session.generation, missing=missing))
+            changed=0 < app.session.generation < app.generation, missing=missing))
 
     def run_ended(self) -> None:
         """Say how the run ended; show the first failed step."""

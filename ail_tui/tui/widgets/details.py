@@ -58,11 +58,29 @@ def tool_lines(events: list[dict[str, object]],
     return lines
 
 
-def details_text(row: StepRow | None) -> str:
-    """The selected step as plain text (what ``y`` copies)."""
+RECONCILED = ("recovered by its reconcile command after the run stopped while it was "
+              "running (not run again)")
+
+
+def origin_line(row: StepRow, run_id: str | None = None) -> str | None:
+    """Where a result the step did not make came from (None: the step made it)."""
+    if row.status == "reused" and row.reused_from:
+        if row.reused_from == run_id:  # a resumed run: its own earlier result
+            return f"reused from run {row.reused_from}, before it was resumed (not run again)"
+        return f"reused from run {row.reused_from} (not run again)"
+    if row.status == "reconciled":
+        return RECONCILED
+    return None
+
+
+def details_text(row: StepRow | None, run_id: str | None = None) -> str:
+    """The selected step as plain text (what ``y`` copies); ``run_id``: the run's."""
     if row is None:
         return "Select a step to see its details."
     lines = [f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"]
+    origin = origin_line(row, run_id)
+    if origin:
+        lines.append(origin)
     if row.api_retry:
         lines.append(retry_text(row.api_retry))
     if row.group:
@@ -108,9 +126,9 @@ class Details(Static):
 
     _shown: str | None = None
 
-    def show(self, row: StepRow | None) -> None:
-        """Redraw for ``row``; nothing happens when its text is unchanged."""
-        text = details_text(row)
+    def show(self, row: StepRow | None, run_id: str | None = None) -> None:
+        """Redraw for ``row`` (of run ``run_id``); nothing happens when its text is unchanged."""
+        text = details_text(row, run_id)
         if text != self._shown:
             self._shown = text
             self.update(Text(text))

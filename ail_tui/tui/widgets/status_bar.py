@@ -11,7 +11,8 @@ from ail_tui.engine import events as ev
 from ail_tui.pipeline.loader import LoadResult
 from ail_tui.tui.run_view import GLYPH, RunView
 
-COUNTED = ("running", "queued", "waiting", "done", "failed", "cancelled", "skipped")
+COUNTED = ("running", "queued", "waiting", "done", "reused", "reconciled", "failed",
+           "cancelled", "skipped")
 
 
 def status_text(name: str, result: LoadResult | None, validated_at: float, view: RunView,
@@ -30,6 +31,8 @@ def status_text(name: str, result: LoadResult | None, validated_at: float, view:
                         style="bold red")
     if view.run_id:
         text.append(f"  run {view.run_id[:8]} ", style="bold")
+        if view.resumed:
+            text.append("resumed ", style="bold")
         text.append(view.state, style="cyan" if view.running else (
             "green" if view.state in ("completed", "break") else "red"))
         if view.started_at:

@@ -28,7 +28,7 @@ from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 # What a glance needs first; the clock times are furthest right.
 COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "model", "group",
            "launched", "started", "done")
-WIDTHS = {"status": 11, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
+WIDTHS = {"status": 13, "kind": 7, "group": 11, "launched": 8, "started": 8, "done": 8,
           "elapsed": 7, "try": 3, "cost": 8, "tokens": 9, "model": 17}
 _MODEL_DATE = re.compile(r"-\d{8}$")
 STATUS_STYLE = {
@@ -36,6 +36,8 @@ STATUS_STYLE = {
     "queued": Style(dim=True),
     "waiting": Style(color="magenta"),
     "done": Style(color="green"),
+    "reused": Style(color="green", dim=True),
+    "reconciled": Style(color="green", italic=True),
     "failed": Style(color="red", bold=True),
     "cancelled": Style(color="yellow"),
     "skipped": Style(dim=True),

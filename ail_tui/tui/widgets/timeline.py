@@ -16,6 +16,8 @@ STYLE = {
     "queued": "dim",
     "running": "bold cyan",
     "done": "green",
+    "reused": "dim green",
+    "reconciled": "italic green",
     "failed": "bold red",
     "cancelled": "yellow",
     "skipped": "dim",
@@ -46,6 +48,8 @@ def _lane(row: StepRow, origin: float, span: float, width: int, now: float) -> T
     if ended is not None and row.status in ("cancelled", "failed"):
         cells[ended] = "✕" if row.status == "cancelled" else "✗"
         styles[ended] = "bold " + STYLE[row.status]
+    elif ended is not None and row.status == "reused":  # taken, not run: no bar of its own
+        cells[ended], styles[ended] = "↺", STYLE["reused"]
     bar = Text()
     start = 0
     for i in range(1, width + 1):
@@ -73,7 +77,7 @@ def _layout(view: RunView, width: int, now: float) -> _Layout | None:
     origin = view.started_at or min(r.launched_at or r.started_at or now for r in rows)
     span = max((view.finished_at or now) - origin, 0.001)
     name_width = min(max(len(r.step_id) for r in rows), 24)
-    bar_width = max(width - name_width - 22, 10)
+    bar_width = max(width - name_width - 24, 10)
     groups: dict[str | None, list[StepRow]] = {}
     for row in rows:
         groups.setdefault(row.group, []).append(row)
@@ -91,7 +95,7 @@ def _draw(layout: _Layout, index: int, now: float) -> Text:
     kind, item = layout.lines[index]
     name_width = layout.name_width
     if kind == "axis":
-        return Text(f"{'':<{name_width}}{'':13}0s{'':>{max(layout.bar_width - 8, 1)}}"
+        return Text(f"{'':<{name_width}}{'':15}0s{'':>{max(layout.bar_width - 8, 1)}}"
                     f"{layout.span:6.1f}s", style="dim")
     if kind == "group":
         return Text(str(item), style="bold")
@@ -99,7 +103,7 @@ def _draw(layout: _Layout, index: int, now: float) -> Text:
     if kind == "cancel":
         return Text(f"{'':<{name_width}}   ✕ cancelled by {item.cancelled_by}",
                     style=STYLE["cancelled"])
-    out = Text(f"{item.step_id[:name_width]:<{name_width}} {item.glyph} {item.status:<9} ",
+    out = Text(f"{item.step_id[:name_width]:<{name_width}} {item.glyph} {item.status:<11} ",
                style=STYLE.get(item.status, ""))
     out.append_text(_lane(item, layout.origin, layout.span, layout.bar_width, now))
     start = (item.started_at or item.launched_at or layout.origin) - layout.origin
@@ -120,7 +124,7 @@ EMPTY = "No run yet — press r to run. Lanes appear here as steps start."
 
 
 class Timeline(ScrollView):
-    """Lanes of queued (·) and running (█) time, marked ✓ ✗ ✕ by outcome.
+    """Lanes of queued (·) and running (█) time, marked ✗ ✕ ↺ by outcome.
 
     Built on the line API: only the lanes on screen are drawn.
     """
