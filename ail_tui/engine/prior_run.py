@@ -127,9 +127,8 @@ class PriorRun:
         key = (step_id, iteration)
         if not self._may_take(key):
             return None
-        entry = entry_from_record(self._scan.done[key])
+        entry = entry_from_record(self._scan.done[key], times=False)  # this run's times
         entry.reused_from = self.run_id
-        entry.launched_at = entry.started_at = entry.completed_at = None  # this run's times
         return entry
 
     def last_iteration(self, loop_id: str, iteration: tuple[int, ...] = ()) -> list[TurnEntry]:

@@ -76,6 +76,7 @@ def step_fingerprints(pipeline: Pipeline,
     defaults = dump_node(pipeline.defaults, _DEFAULTS_LEFT_OUT)
     if defaults.get("provider") == {}:  # it held only what is left out
         del defaults["provider"]
+    shared = _ENCODER.encode(defaults)  # the same for every step: encoded once
     found: dict[str, str] = {}
     cache: dict[tuple[Path, frozenset[Path]], str] = {}
     for step in pipeline.steps:
@@ -83,7 +84,7 @@ def step_fingerprints(pipeline: Pipeline,
             continue
         walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
         walk.step(step)
-        payload = {"step": dump_node(step), "defaults": defaults, "pipelines": walk.named,
+        payload = {"step": dump_node(step), "defaults": shared, "pipelines": walk.named,
                    "files": walk.files}
         found[step.id] = _digest(payload)[:FINGERPRINT_CHARS]
     return found
@@ -122,9 +123,11 @@ def _merge(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
     return merged
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(payload: Any) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(payload).encode("utf-8")).hexdigest()
 
 
 def _plain(text: str | None) -> bool:

@@ -93,8 +93,9 @@ _TEXTS = ("prompt", "response", "runner_session_id", "thinking", "stdout", "stde
           "modified", "concurrent_group", "model", "reused_from")
 
 
-def entry_from_record(record: dict[str, Any]) -> TurnEntry:
-    """The TurnEntry a log record holds (ours or Rust's); odd values are left out."""
+def entry_from_record(record: dict[str, Any], *, times: bool = True) -> TurnEntry:
+    """The TurnEntry a log record holds (ours or Rust's); odd values are left out
+    (``times``: its launch, start and completion times, else none)."""
     entry = TurnEntry(step_id=str(record.get("step_id", "")))
     for name in _TEXTS:
         value = record.get(name)
@@ -113,7 +114,7 @@ def entry_from_record(record: dict[str, Any]) -> TurnEntry:
     sampling = record.get("sampling")
     if isinstance(sampling, dict):
         entry.sampling = sampling
-    for name in ("launched_at", "started_at", "completed_at"):
+    for name in ("launched_at", "started_at", "completed_at") if times else ():
         value = record.get(name)
         if isinstance(value, str):
             setattr(entry, name, parse_timestamp(value))
