@@ -61,7 +61,6 @@ class RunStarted(Event):
     resumed: bool | None = None
     """True when the run goes on from where it stopped, in its own log (D1)."""
     pipeline_hash: str | None = field(default=None, metadata=RECORD_ONLY)
-    step_hashes: dict[str, str] | None = field(default=None, metadata=RECORD_ONLY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +195,16 @@ class StepAborted(Event):
     error_type: str
     retry_attempt: int | None = None
     max_retries: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepDefinitions(Event):
+    """The hash of each step's definition (D2), worked out while the run goes on: the
+    turn log's ``step_definitions``. Never announced."""
+
+    type: ClassVar[str] = "step_definitions"
+    journal_only: ClassVar[bool] = True
+    step_hashes: dict[str, str]
 
 
 @dataclass(frozen=True, kw_only=True)

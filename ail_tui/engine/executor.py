@@ -188,13 +188,12 @@ class Executor:
         resumed = self.prior is not None and self.prior.resume
         if resumed:  # what the run's earlier process left running goes first (D3)
             signal_pids(run_pids(self.run_id))
-        hashes = None if self.depth else (self.prior.fingerprints if self.prior else
-                                          step_fingerprints(pipeline, cwd=self.options.cwd))
         self._emit(ev.RunStarted(pipeline_source=str(pipeline.source), run_id=self.run_id,
                                  total_steps=len(pipeline.steps),
                                  log_path=str(self.log_path) if self.log_path else None,
-                                 resumed=resumed or None, step_hashes=hashes,
-                                 pipeline_hash=self._pipeline_hash() if hashes else None))
+                                 resumed=resumed or None,
+                                 pipeline_hash=self._pipeline_hash() if self.log_path else None))
+        defining = self._define_steps()
         scope = Scope(runner_name=self._session_runner)
         main = StepList(list(pipeline.steps), scope)
         result = RunResult(self.run_id, RunStatus.COMPLETED, log_path=self.log_path)
@@ -222,8 +221,33 @@ class Executor:
             if not result.succeeded:
                 self._stop_branches(result)
             GUARD.end_run(self.run_id)  # what escaped its step's group
+            if defining is not None:
+                defining.join()
             self._finish(result)
         return result
+
+    def _define_steps(self) -> threading.Thread | None:
+        """Record what each step is (D2): at once when it is known, else worked out on a
+        thread of its own beside the first steps (whose time is mostly the disk's)."""
+        if self.log_path is None:
+            return None
+        if self.prior is not None:
+            self._emit(ev.StepDefinitions(step_hashes=self.prior.fingerprints))
+            return None
+
+        def define() -> None:
+            try:
+                hashes = step_fingerprints(self.pipeline, cwd=self.options.cwd)
+            except Exception as exc:  # a resume then compares the pipeline file as a whole
+                self._emit(ev.Warning_(message=f"could not record the step definitions "
+                                       f"({type(exc).__name__}: {exc})"))
+                return
+            self._emit(ev.StepDefinitions(step_hashes=hashes))
+
+        thread = threading.Thread(target=define, daemon=True,
+                                  name=f"ail-define-{self.run_id[:8]}")
+        thread.start()
+        return thread
 
     def _pipeline_hash(self) -> str | None:
         """The pipeline file's content hash (None: the file cannot be read now)."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ail_tui.files import FileReadError
+from ail_tui.pipeline.fingerprint import pipeline_hash
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.turnlog.entry import TurnEntry, entry_from_record
 from ail_tui.turnlog.reader import RunRecord
@@ -42,39 +44,47 @@ def _key(record: dict[str, Any]) -> Key:
 
 
 @dataclass
+class _Segment:
+    """One stretch of a run (its start, or a resume): what its pipeline was."""
+
+    pipeline_hash: str | None = None
+    step_hashes: dict[str, str] | None = None
+
+
+@dataclass
 class _Scan:
     """What the records of a log say about each step key, in order."""
 
     state: dict[Key, str] = field(default_factory=dict)  # open|done|continued|failed|...
     done: dict[Key, dict[str, Any]] = field(default_factory=dict)
-    made_by: dict[Key, str | None] = field(default_factory=dict)  # definition hash
+    made_in: dict[Key, int] = field(default_factory=dict)  # the segment of each result
     prompts: dict[Key, str] = field(default_factory=dict)  # of each step's last start
     children: dict[Key, str] = field(default_factory=dict)  # sub-pipeline run ids
     gates: set[Key] = field(default_factory=set)  # pause_for_human gates gone past
-    last_hashes: dict[str, str] | None = None
+    segments: list[_Segment] = field(default_factory=list)
     prompt: str | None = None
 
     def read(self, records: list[dict[str, Any]]) -> None:
-        hashes: dict[str, str] | None = None
         for record in records:
             kind = kind_of(record)
             if kind in ("run_started", "run_resumed"):
-                step_hashes = record.get("step_hashes")
-                hashes = step_hashes if isinstance(step_hashes, dict) else None
-                if hashes is not None:
-                    self.last_hashes = {**(self.last_hashes or {}), **hashes}
+                value = record.get("pipeline_hash")
+                self.segments.append(_Segment(value if isinstance(value, str) else None))
+            elif kind == "step_definitions" and isinstance(record.get("step_hashes"), dict):
+                if not self.segments:
+                    self.segments.append(_Segment())
+                self.segments[-1].step_hashes = record["step_hashes"]
             elif kind == "run_finished":
                 for key, state in self.state.items():
                     if state == "open":
                         self.state[key] = "failed"
             elif kind in ("step_started", "step_error", "step_cancelled", "entry") and (
                     isinstance(record.get("step_id"), str)):
-                self._step_record(kind, record, hashes)
+                self._step_record(kind, record)
             elif kind == "gate_passed" and isinstance(record.get("step_id"), str):
                 self.gates.add(_key(record))
 
-    def _step_record(self, kind: str, record: dict[str, Any],
-                     hashes: dict[str, str] | None) -> None:
+    def _step_record(self, kind: str, record: dict[str, Any]) -> None:
         key = _key(record)
         if kind == "step_started":
             self.state[key] = "open"
@@ -95,9 +105,23 @@ class _Scan:
                 return  # a branch's empty entry after on_error: continue
             self.state[key] = "done"
             self.done[key] = record
-            self.made_by[key] = (hashes or {}).get(top_step(key[0]))
+            self.made_in[key] = len(self.segments) - 1
             if key[0] == INVOCATION and isinstance(record.get("prompt"), str):
                 self.prompt = record["prompt"]
+
+    def unchanged(self, step_id: str, segment: int, current: dict[str, str],
+                  pipeline_hash: str | None) -> bool:
+        """Whether top-level step ``step_id`` is what it was in ``segment`` of the run:
+        by its definition's hash, else (the run stopped before it recorded them) by the
+        pipeline file's, else (older and Rust logs record neither) taken as unchanged."""
+        if not self.segments:
+            return True
+        known = self.segments[max(segment, 0)]
+        if known.step_hashes is not None:
+            return known.step_hashes.get(step_id) == current.get(step_id)
+        if known.pipeline_hash is not None and pipeline_hash is not None:
+            return known.pipeline_hash == pipeline_hash
+        return True
 
 
 @dataclass
@@ -113,14 +137,15 @@ class PriorRun:
     status: str
     _scan: _Scan
     _current: dict[str, str]
+    _pipeline_hash: str | None
     _reusable: set[str]
 
     def _may_take(self, key: Key) -> bool:
         top = top_step(key[0])
         if key not in self._scan.done or top not in self._reusable:
             return False
-        made_by = self._scan.made_by.get(key)
-        return made_by is None or not self._current or made_by == self._current.get(top)
+        return self._scan.unchanged(top, self._scan.made_in[key], self._current,
+                                    self._pipeline_hash)
 
     def take(self, step_id: str, iteration: tuple[int, ...] = ()) -> TurnEntry | None:
         """The earlier result of this step (and iteration) when it may be reused."""
@@ -184,6 +209,13 @@ class UnknownStep(ValueError):
     """``--from`` names a step the pipeline does not have."""
 
 
+def _file_hash(pipeline: Pipeline) -> str | None:
+    try:
+        return pipeline_hash(pipeline.source)
+    except FileReadError:
+        return None
+
+
 def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *,
                resume: bool, prompt: str | None, from_step: str | None = None) -> PriorRun:
     """What of ``record`` a run of ``pipeline`` (step fingerprints ``current``) may reuse.
@@ -201,13 +233,12 @@ def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *
         if top not in ids:
             raise UnknownStep(f"the pipeline has no step '{from_step}'")
         cut = ids.index(top)
-    known = scan.last_hashes
+    file_hash = _file_hash(pipeline)
 
     def changed(step_id: str) -> bool:
-        if not known:
-            return False  # the earlier run recorded no definitions (older or Rust logs)
-        made = scan.made_by.get((step_id, ()))
-        return (made if made is not None else known.get(step_id)) != current.get(step_id)
+        """Against the result it left, else the run's latest stretch."""
+        segment = scan.made_in.get((step_id, ()), len(scan.segments) - 1)
+        return not scan.unchanged(step_id, segment, current, file_hash)
 
     tainted: set[str] = set()
     same_prompt = prompt is None or scan.prompt is None or prompt == scan.prompt
@@ -230,4 +261,4 @@ def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *
     if same_prompt:
         reusable.add(INVOCATION)
     return PriorRun(record.run_id, record.path, resume, scan.prompt, record.status, scan,
-                    current, reusable)
+                    current, file_hash, reusable)

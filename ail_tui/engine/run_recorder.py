@@ -37,11 +37,12 @@ class RunRecorder:
         """Record ``event``, then announce it after the events held until their records
         are on disk (its own sync takes a held record along)."""
         self.journal.record(event)  # unlocked: branches' records share one sync
+        if event.journal_only:
+            return  # nothing is told, so nothing held need be released for it
         with self._emitting:
             if self._held:
                 self.release()
-            if not event.journal_only:
-                self._sink(ev.announced(event, SECRETS))
+            self._sink(ev.announced(event, SECRETS))
 
     def release(self) -> None:
         """Put a held entry on disk (if no later write has), then announce held events."""

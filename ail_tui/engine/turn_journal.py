@@ -26,6 +26,7 @@ class TurnJournal:
         """Per step inside loops: the iteration its latest attempt belongs to."""
         self._records: dict[type[ev.Event], Callable[[Any, bool], None]] = {
             ev.RunStarted: self._run_started,
+            ev.StepDefinitions: self._step_definitions,
             ev.StepStarted: self._step_started,
             ev.StepCompleted: self._step_completed,
             ev.StepRetrying: self._step_retrying,
@@ -54,12 +55,13 @@ class TurnJournal:
 
     def _run_started(self, event: ev.RunStarted, defer: bool) -> None:
         if event.resumed:
-            self.log.run_resumed(event.at, pipeline_hash=event.pipeline_hash,
-                                 step_hashes=event.step_hashes)
+            self.log.run_resumed(event.at, pipeline_hash=event.pipeline_hash)
         else:
             self.log.run_started(event.pipeline_source, self._project_hash, event.at,
-                                 pipeline_hash=event.pipeline_hash,
-                                 step_hashes=event.step_hashes)
+                                 pipeline_hash=event.pipeline_hash)
+
+    def _step_definitions(self, event: ev.StepDefinitions, defer: bool) -> None:
+        self.log.step_definitions(event.step_hashes, event.at)
 
     def _step_started(self, event: ev.StepStarted, defer: bool) -> None:
         if event.iteration:

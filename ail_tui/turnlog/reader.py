@@ -146,6 +146,9 @@ class _Builder:
         if kind == "run_resumed":
             self._run_resumed(record)
             return
+        if kind == "step_definitions":
+            self.run.segments[-1].step_hashes = _hashes(record)
+            return
         if kind == "run_finished":
             self.run.has_run_finished = True
             self.run.status = _text(record.get("status")) or "unknown"

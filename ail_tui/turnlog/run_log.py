@@ -17,12 +17,6 @@ def _stamp(at: float | None) -> str:
     return format_timestamp(time.time() if at is None else at)
 
 
-def _hashes(record: dict[str, Any], pipeline_hash: str | None,
-            step_hashes: dict[str, str] | None) -> None:
-    if pipeline_hash is not None:
-        record["pipeline_hash"] = pipeline_hash
-    if step_hashes is not None:
-        record["step_hashes"] = step_hashes
 
 
 class RunLog:
@@ -59,21 +53,27 @@ class RunLog:
         return self._writer.failed if self._writer is not None else None
 
     def run_started(self, pipeline_source: str | None, project_hash: str,
-                    at: float | None = None, *, pipeline_hash: str | None = None,
-                    step_hashes: dict[str, str] | None = None) -> None:
+                    at: float | None = None, *, pipeline_hash: str | None = None) -> None:
         """The first line of every run (ours adds ``at``: when it happened, else now; and
-        the pipeline's content hash and its steps' definition hashes, D2)."""
+        the pipeline file's content hash, D2)."""
         record: dict[str, Any] = {"at": _stamp(at), "pipeline_source": pipeline_source,
                                   "project_hash": project_hash, "type": "run_started"}
-        _hashes(record, pipeline_hash, step_hashes)
+        if pipeline_hash is not None:
+            record["pipeline_hash"] = pipeline_hash
         self._write(record)
 
-    def run_resumed(self, at: float | None = None, *, pipeline_hash: str | None = None,
-                    step_hashes: dict[str, str] | None = None) -> None:
+    def run_resumed(self, at: float | None = None, *, pipeline_hash: str | None = None) -> None:
         """The run goes on in this log after it stopped (ours, D1)."""
         record: dict[str, Any] = {"at": _stamp(at), "type": "run_resumed"}
-        _hashes(record, pipeline_hash, step_hashes)
+        if pipeline_hash is not None:
+            record["pipeline_hash"] = pipeline_hash
         self._write(record)
+
+    def step_definitions(self, step_hashes: dict[str, str], at: float | None = None) -> None:
+        """What each step of this run (or of this resumed stretch of it) is: the hash of
+        its definition (ours, D2). On disk with the next record's sync."""
+        self._write({"at": _stamp(at), "step_hashes": step_hashes,
+                     "type": "step_definitions"}, defer=True)
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
                      launched_at: float | None = None, at: float | None = None,

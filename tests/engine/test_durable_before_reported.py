@@ -118,6 +118,8 @@ def test_sequential_steps_share_one_sync_each(tmp_path: Path,
     result = executor.run()
     assert result.status == "completed"
     records = (result.log_path or Path()).read_text(encoding="utf-8").splitlines()
-    assert len(records) == 2 + 2 * steps  # run_started, run_finished, 2 per step
-    # run_started, then one per step (its start with the entry before it), run_finished.
+    # run_started, the step definitions, run_finished, and 2 per step
+    assert len(records) == 3 + 2 * steps
+    # run_started, then one per step (its start with the entry before it), run_finished;
+    # the step definitions go along with one of them.
     assert len(syncs) == steps + 2

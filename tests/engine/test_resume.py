@@ -271,3 +271,23 @@ def test_a_sub_pipeline_in_flight_goes_on_in_its_own_run(tmp_path: Path) -> None
     assert ran(tmp_path) == {"c2": 1, "last": 1}
     assert read_run(child_log).status == "completed"
     assert [r.get("type") for r in read_records(child_log)].count("run_resumed") == 1
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_without_step_definitions_the_pipeline_file_decides(tmp_path: Path,
+                                                            edited: bool) -> None:
+    (tmp_path / "ran").mkdir()
+    text = 'version: "1"\npipeline:\n' + counted("first") + counted("middle") + counted("last")
+    done = run(tmp_path, text)
+    assert done.log_path is not None
+    lines = done.log_path.read_text().splitlines(keepends=True)
+    # Crashed before the step definitions reached the disk, and before its end.
+    kept = [line for line in lines[:-1] if '"type":"step_definitions"' not in line]
+    assert len(kept) == len(lines) - 2
+    done.log_path.write_text("".join(kept))
+    shutil.rmtree(tmp_path / "ran")
+    (tmp_path / "ran").mkdir()
+    if edited:  # any edit: nothing says which steps it touched, so every step runs again
+        (tmp_path / "p.ail.yaml").write_text(text.replace("echo last-out", "echo LAST"))
+    assert resume(tmp_path, done.log_path).status == "completed"
+    assert ran(tmp_path) == ({"first": 1, "middle": 1, "last": 1} if edited else {})
