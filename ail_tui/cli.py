@@ -100,7 +100,7 @@ def cmd_log(ref: str | None, output_format: str) -> int:
     if path is None:
         what = f"run '{ref}'" if ref else "runs"
         sys.stderr.write(f"ail-tui: no {what} found for this directory "
-                         f"({display_path(Path.cwd())})\n")
+                         f"({Path.cwd()})\n")
         return EXIT_INVALID
     try:
         if output_format == "raw":

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ail_tui.report import display_path
-
 if TYPE_CHECKING:
     from ail_tui.runners.registry import RunnerFactory
 
@@ -55,7 +53,7 @@ def cmd_continue(args: argparse.Namespace, *, resume: bool,
     path = find_run(args.run)
     if path is None:
         sys.stderr.write(f"ail-tui: no run '{args.run}' found for this directory "
-                         f"({display_path(Path.cwd())})\n")
+                         f"({Path.cwd()}); see ail-tui logs\n")
         return EXIT_INVALID
     if runners is None:
         return EXIT_UNREADABLE
