@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 
 from ail_tui.engine.prior_run import UnknownStep, plan_reuse
 from ail_tui.engine.run_types import RunOptions
-from ail_tui.pipeline.fingerprint import step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.turnlog.liveness import is_being_written
 from ail_tui.turnlog.reader import RunRecord, read_run
@@ -80,8 +79,7 @@ def continue_run(record: RunRecord, options: RunOptions, *, resume: bool,
                              "cancel it first")
     pipeline = pipeline if pipeline is not None else load_pipeline_of(record)
     try:
-        prior = plan_reuse(record, pipeline, step_fingerprints(pipeline, cwd=options.cwd),
-                           resume=resume,
+        prior = plan_reuse(record, pipeline, None, cwd=options.cwd, resume=resume,
                            prompt=options.prompt, from_step=from_step)
     except UnknownStep as exc:
         raise CannotContinue(str(exc)) from None

@@ -205,6 +205,9 @@ class StepDefinitions(Event):
     type: ClassVar[str] = "step_definitions"
     journal_only: ClassVar[bool] = True
     step_hashes: dict[str, str]
+    files_hash: str | None = None
+    """The hash of every file the steps read (with the pipeline file's, it says whether
+    any step can have changed)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,6 @@ from ail_tui.engine.state import LoopFrame, Scope
 from ail_tui.engine.step_list import StepList
 from ail_tui.pipeline.conditions import evaluate, parse_exit_when
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.fingerprint import step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.templates import TemplateSyntaxError, UnresolvedVariable
@@ -115,7 +114,7 @@ class NestedSteps:
             record = read_run(path)
         except OSError:
             return None
-        return plan_reuse(record, child, step_fingerprints(child, cwd=options.cwd),
+        return plan_reuse(record, child, None, cwd=options.cwd,
                           resume=True, prompt=prompt)
 
     def _loop_body(self, step: Step, kind: str, token: CancelToken) -> list[Step]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ail_tui.files import FileReadError
-from ail_tui.pipeline.fingerprint import pipeline_hash
+from ail_tui.pipeline.fingerprint import files_hash, pipeline_hash, step_fingerprints
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.turnlog.entry import TurnEntry, entry_from_record
 from ail_tui.turnlog.reader import RunRecord
@@ -49,6 +49,7 @@ class _Segment:
 
     pipeline_hash: str | None = None
     step_hashes: dict[str, str] | None = None
+    files_hash: str | None = None
 
 
 @dataclass
@@ -74,6 +75,8 @@ class _Scan:
                 if not self.segments:
                     self.segments.append(_Segment())
                 self.segments[-1].step_hashes = record["step_hashes"]
+                value = record.get("files_hash")
+                self.segments[-1].files_hash = value if isinstance(value, str) else None
             elif kind == "run_finished":
                 for key, state in self.state.items():
                     if state == "open":
@@ -109,6 +112,16 @@ class _Scan:
             if key[0] == INVOCATION and isinstance(record.get("prompt"), str):
                 self.prompt = record["prompt"]
 
+    def definitions_if_same(self, pipeline_hash: str | None,
+                            files: str) -> dict[str, str] | None:
+        """The step definitions the run's latest stretch recorded, when its pipeline file
+        and the files its steps read are as they are now (so none can have changed)."""
+        latest = self.segments[-1] if self.segments else None
+        if (latest is None or latest.step_hashes is None or pipeline_hash is None
+                or latest.pipeline_hash != pipeline_hash or latest.files_hash != files):
+            return None
+        return latest.step_hashes
+
     def unchanged(self, step_id: str, segment: int, current: dict[str, str],
                   pipeline_hash: str | None) -> bool:
         """Whether top-level step ``step_id`` is what it was in ``segment`` of the run:
@@ -139,6 +152,8 @@ class PriorRun:
     _current: dict[str, str]
     _pipeline_hash: str | None
     _reusable: set[str]
+    files_hash: str | None = None
+    """The hash of the files this run's steps read (recorded with its definitions)."""
 
     def _may_take(self, key: Key) -> bool:
         top = top_step(key[0])
@@ -216,9 +231,11 @@ def _file_hash(pipeline: Pipeline) -> str | None:
         return None
 
 
-def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *,
-               resume: bool, prompt: str | None, from_step: str | None = None) -> PriorRun:
-    """What of ``record`` a run of ``pipeline`` (step fingerprints ``current``) may reuse.
+def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str] | None, *,
+               resume: bool, prompt: str | None, from_step: str | None = None,
+               cwd: str | None = None) -> PriorRun:
+    """What of ``record`` a run of ``pipeline`` (step fingerprints ``current``; None:
+    worked out, or taken from the record when nothing can have changed) may reuse.
 
     ``from_step``: nothing at or after that step is reused (rerun --from). ``prompt``: the
     new run's invocation prompt; when it differs from the earlier one nothing is reused.
@@ -234,6 +251,10 @@ def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *
             raise UnknownStep(f"the pipeline has no step '{from_step}'")
         cut = ids.index(top)
     file_hash = _file_hash(pipeline)
+    files = files_hash(pipeline, cwd)
+    if current is None:
+        current = scan.definitions_if_same(file_hash, files) or step_fingerprints(
+            pipeline, cwd=cwd)
 
     def changed(step_id: str) -> bool:
         """Against the result it left, else the run's latest stretch."""
@@ -261,4 +282,4 @@ def plan_reuse(record: RunRecord, pipeline: Pipeline, current: dict[str, str], *
     if same_prompt:
         reusable.add(INVOCATION)
     return PriorRun(record.run_id, record.path, resume, scan.prompt, record.status, scan,
-                    current, file_hash, reusable)
+                    current, file_hash, reusable, files)

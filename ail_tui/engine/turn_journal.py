@@ -61,7 +61,7 @@ class TurnJournal:
                                  pipeline_hash=event.pipeline_hash)
 
     def _step_definitions(self, event: ev.StepDefinitions, defer: bool) -> None:
-        self.log.step_definitions(event.step_hashes, event.at)
+        self.log.step_definitions(event.step_hashes, event.files_hash, event.at)
 
     def _step_started(self, event: ev.StepStarted, defer: bool) -> None:
         if event.iteration:

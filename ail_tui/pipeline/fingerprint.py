@@ -90,6 +90,26 @@ def step_fingerprints(pipeline: Pipeline,
     return found
 
 
+def files_hash(pipeline: Pipeline, cwd: str | os.PathLike[str] | None = None) -> str:
+    """One hash of every file the pipeline's steps read by a plain path (the part of
+    :func:`step_fingerprints` that is not in the pipeline file). With the pipeline file's
+    own hash it tells, cheaply, whether any fingerprint can have changed."""
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    cache: dict[tuple[Path, frozenset[Path]], str] = {}
+    files: dict[str, dict[str, str]] = {}
+    walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
+    for inherited in pipeline.files:  # the FROM bases the steps were merged from
+        if Path(inherited) != Path(pipeline.source):
+            walk._file(f"FROM:{inherited}", Path(inherited), pipeline=False)
+    files["FROM"] = walk.files
+    for index, step in enumerate(pipeline.steps):
+        walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
+        walk.step(step)
+        if walk.files:
+            files[str(index)] = walk.files
+    return _digest(files)[:FINGERPRINT_CHARS]
+
+
 def dump_node(node: Node, left_out: dict[str, Any] | None = None) -> Any:
     """``node``'s written fields as JSON data: by alias, without unknown keys or marks."""
     exclude = _merge(_unknown_keys(node), left_out or {})

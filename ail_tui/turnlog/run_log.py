@@ -69,11 +69,16 @@ class RunLog:
             record["pipeline_hash"] = pipeline_hash
         self._write(record)
 
-    def step_definitions(self, step_hashes: dict[str, str], at: float | None = None) -> None:
+    def step_definitions(self, step_hashes: dict[str, str], files_hash: str | None = None,
+                         at: float | None = None) -> None:
         """What each step of this run (or of this resumed stretch of it) is: the hash of
-        its definition (ours, D2). On disk with the next record's sync."""
-        self._write({"at": _stamp(at), "step_hashes": step_hashes,
-                     "type": "step_definitions"}, defer=True)
+        its definition, and of the files the steps read (ours, D2). On disk with the next
+        record's sync."""
+        record: dict[str, Any] = {"at": _stamp(at), "step_hashes": step_hashes,
+                                  "type": "step_definitions"}
+        if files_hash is not None:
+            record["files_hash"] = files_hash
+        self._write(record, defer=True)
 
     def step_started(self, step_id: str, prompt: str, *, group: str | None = None,
                      launched_at: float | None = None, at: float | None = None,

@@ -291,3 +291,22 @@ def test_without_step_definitions_the_pipeline_file_decides(tmp_path: Path,
         (tmp_path / "p.ail.yaml").write_text(text.replace("echo last-out", "echo LAST"))
     assert resume(tmp_path, done.log_path).status == "completed"
     assert ran(tmp_path) == ({"first": 1, "middle": 1, "last": 1} if edited else {})
+
+
+def test_a_changed_prompt_file_runs_its_step_again(tmp_path: Path) -> None:
+    (tmp_path / "ran").mkdir()
+    (tmp_path / "ask.md").write_text("Ask nicely.\n", encoding="utf-8")
+    text = ('version: "1"\npipeline:\n' + counted("first") +
+            "  - id: asker\n    prompt: ./ask.md\n" + counted("last"))
+    done = run(tmp_path, text)
+    assert done.log_path is not None
+    lines = done.log_path.read_text().splitlines(keepends=True)
+    done.log_path.write_text("".join(lines[:-1]))  # crashed just before run_finished
+    shutil.rmtree(tmp_path / "ran")
+    (tmp_path / "ran").mkdir()
+    (tmp_path / "ask.md").write_text("Ask kindly.\n", encoding="utf-8")  # the file only
+    assert resume(tmp_path, done.log_path).status == "completed"
+    assert ran(tmp_path) == {"last": 1}
+    asked = [r["prompt"] for r in read_records(done.log_path)
+             if r.get("step_id") == "asker" and "type" not in r]
+    assert asked == ["Ask nicely.\n", "Ask kindly.\n"]

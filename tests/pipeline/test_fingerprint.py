@@ -286,3 +286,27 @@ def test_duplicate_ids_take_the_first_step(tmp_path: Path) -> None:
     two = prints(tmp_path, 'version: "1"\npipeline:\n  - id: a\n    prompt: x\n'
                            '  - id: a\n    prompt: y\n')
     assert one == two
+
+
+def test_files_hash_changes_with_a_read_file_or_a_base_but_not_with_the_steps(
+        tmp_path: Path) -> None:
+    from ail_tui.pipeline.fingerprint import files_hash
+
+    (tmp_path / "base.ail.yaml").write_text(
+        'version: "1"\npipeline:\n  - id: inherited\n    prompt: hi\n', encoding="utf-8")
+    (tmp_path / "ask.md").write_text("Ask nicely.\n", encoding="utf-8")
+    main = tmp_path / "p.ail.yaml"
+    main.write_text('FROM: ./base.ail.yaml\nversion: "1"\npipeline:\n'
+                    "  - id: a\n    prompt: ./ask.md\n", encoding="utf-8")
+
+    def now() -> str:
+        return files_hash(load(main), cwd=tmp_path)
+
+    first = now()
+    assert now() == first
+    (tmp_path / "ask.md").write_text("Ask kindly.\n", encoding="utf-8")
+    second = now()
+    assert second != first
+    (tmp_path / "base.ail.yaml").write_text(
+        'version: "1"\npipeline:\n  - id: inherited\n    prompt: hello\n', encoding="utf-8")
+    assert now() != second
