@@ -389,7 +389,8 @@ class Executor:
         if step.is_join:
             self.branches.join(lst, index, step, step_id)
             return
-        self._sequential(lst, index, step, step_id)
+        if self.prior is None or not self.bodies.restored(step, step_id, lst.scope):
+            self._sequential(lst, index, step, step_id)
 
     def _skip(self, lst: StepList, step: Step, step_id: str, reason: str, is_branch: bool) -> None:
         self._emit(ev.StepSkipped(step_id=step_id, reason=reason))

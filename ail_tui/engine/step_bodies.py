@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ail_tui.engine.executor import Executor
 
 DEFAULT_SHELL_TIMEOUT = 120.0
+_PLAIN = (StepKind.PROMPT, StepKind.SKILL, StepKind.CONTEXT)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,20 @@ class StepBodies:
             entry = self._body(call)
         entry.iteration = iteration
         return entry
+
+    def restored(self, step: Step, step_id: str, scope: Scope) -> bool:
+        """Whether a plain sequential step (nothing chained, no on_result, a prompt or
+        a shell command) was restored from the earlier run's result, at once."""
+        prior = self.run.prior
+        if prior is None or step.before or step.then or step.on_result is not None or (
+                step.kind not in _PLAIN):
+            return False
+        entry = prior.take(step_id, scope.iteration)
+        if entry is None:
+            return False
+        self._show_output(step_id, entry)
+        self.run._complete(entry, hold=True)
+        return True
 
     def _show_output(self, step_id: str, entry: TurnEntry) -> None:
         """A reused shell step's output, shown again as the lines it wrote."""
