@@ -60,7 +60,7 @@ def cmd_continue(args: argparse.Namespace, *, resume: bool,
     runner, factory = runners
     from_step: str | None = getattr(args, "from_step", None)
     try:
-        record = read_run(path)
+        record = read_run(path, times=False)
     except OSError as exc:
         sys.stderr.write(f"ail-tui: cannot read {path}: {exc}\n")
         return EXIT_UNREADABLE

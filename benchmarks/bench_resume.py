@@ -7,9 +7,9 @@ reuses them all and runs nothing), then measures in this one process, side by si
 ``--rounds`` rounds, the median of:
 
   * validate: ``check_file`` of the pipeline (load + validate);
-  * restore:  ``read_run`` + ``continue_run(..., resume=True)`` with the pipeline already
-    loaded + the resumed run's execution until it finishes (sync off): the pure cost of
-    restoring the run state; its parts are printed too;
+  * restore:  ``read_run(times=False)`` + ``continue_run(..., resume=True)`` with the
+    pipeline already loaded + the resumed run's execution until it finishes (sync off):
+    the pure cost of restoring the run state; its parts are printed too;
   * resume:   the same, letting ``continue_run`` read the pipeline again from its file, as
     ``ail-tui resume`` does (so it includes one validate);
   * and, apart, the parts of ``continue_run``: ``step_fingerprints``, ``plan_reuse`` and
@@ -97,7 +97,7 @@ def restore(directory: Path, log: Path, cut: bytes, pipeline: Pipeline | None) -
     log.write_bytes(cut)  # the previous round appended its resume
     parts = Restore()
     start = time.perf_counter()
-    record = read_run(log)
+    record = read_run(log, times=False)
     parts.read = time.perf_counter() - start
     start = time.perf_counter()
     going_on = continue_run(record, options(directory), resume=True, pipeline=pipeline)
@@ -123,7 +123,7 @@ def timed(action: Callable[[], Any]) -> float:
 def plan_parts(directory: Path, log: Path, cut: bytes, pipeline: Pipeline) -> dict[str, float]:
     """Seconds of each part of ``continue_run`` (the pipeline given)."""
     log.write_bytes(cut)
-    record = read_run(log)
+    record = read_run(log, times=False)
     parts: dict[str, float] = {}
     start = time.perf_counter()
     current = step_fingerprints(pipeline, cwd=str(directory))

@@ -15,7 +15,7 @@ from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
 from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
 from ail_tui.engine.state import Scope
-from ail_tui.engine.step_bodies import StepCall
+from ail_tui.engine.step_bodies import StepCall, plain
 from ail_tui.engine.step_list import StepList, schema_problem
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.models import Step
@@ -119,6 +119,24 @@ class BranchSteps:
 
     def _declares_schema(self, lst: StepList, dep: str) -> bool:
         return any(s.id == dep and s.output_schema is not None for s in lst.steps)
+
+    def restored(self, scheduler: Scheduler, branch: Branch) -> bool:
+        """Whether a plain branch was restored from the earlier run's result, at once
+        (its dependencies, reused too, are done: nothing waits)."""
+        prior = self.run.prior
+        if prior is None or not plain(branch.step):
+            return False
+        entry = prior.take(branch.step_id)
+        if entry is None:
+            return False
+        entry.concurrent_group = branch.group
+        entry.launched_at = branch.launched_at
+        self.run.bodies.show_output(branch.step_id, entry)
+        self.run._complete(entry, group=branch.group)
+        branch.entry = entry
+        self.run._drop_token(branch.step_id)
+        scheduler.restored(branch)
+        return True
 
     def start_branch(self, branch: Branch) -> None:
         self.run.backend.submit(lambda: self._run_branch(branch))

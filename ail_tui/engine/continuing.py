@@ -43,7 +43,7 @@ def _settled(record: RunRecord) -> RunRecord:
             return record
         time.sleep(0.05)
     try:
-        return read_run(record.path)
+        return read_run(record.path, times=False)
     except OSError:
         return record
 

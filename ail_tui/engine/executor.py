@@ -377,7 +377,8 @@ class Executor:
                             self._step_token(step_id), len(lst.steps))
             self._emit(ev.StepQueued(step_id=step_id, concurrent_group=branch.group,
                                      depends_on=list(branch.deps)))
-            lst.scheduler.launch(branch)
+            if not self.branches.restored(lst.scheduler, branch):
+                lst.scheduler.launch(branch)
             return
         lst.group = None
         if step.depends_on and lst.scheduler is not None:

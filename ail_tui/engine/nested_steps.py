@@ -111,7 +111,7 @@ class NestedSteps:
         if self.run.prior is None or not path.is_file():
             return None
         try:
-            record = read_run(path)
+            record = read_run(path, times=False)
         except OSError:
             return None
         return plan_reuse(record, child, None, cwd=options.cwd,

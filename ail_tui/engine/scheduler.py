@@ -129,7 +129,14 @@ class Scheduler:
 
     def skipped(self, branch: Branch) -> None:
         """Record a condition-skipped async step: it counts as finished for its dependents."""
-        branch.state = BranchState.SKIPPED
+        self._ended_unrun(branch, BranchState.SKIPPED)
+
+    def restored(self, branch: Branch) -> None:
+        """Record a branch whose earlier result is reused (``branch.entry``): done."""
+        self._ended_unrun(branch, BranchState.DONE)
+
+    def _ended_unrun(self, branch: Branch, state: BranchState) -> None:
+        branch.state = state
         branch.completed_at = time.time()
         with self.changed:
             self.branches[branch.step_id] = branch

@@ -32,6 +32,12 @@ DEFAULT_SHELL_TIMEOUT = 120.0
 _PLAIN = (StepKind.PROMPT, StepKind.SKILL, StepKind.CONTEXT)
 
 
+def plain(step: Step) -> bool:
+    """A prompt or shell step with nothing chained and no on_result: one whose reused
+    result can be restored at once, with nothing to decide or run around it."""
+    return not (step.before or step.then) and step.on_result is None and step.kind in _PLAIN
+
+
 @dataclass(frozen=True)
 class StepCall:
     """One attempt of one step: the step, its place in its list, its scope and token."""
@@ -77,7 +83,7 @@ class StepBodies:
                 if call.step.kind in (StepKind.DO_WHILE, StepKind.FOR_EACH):
                     for inner in prior.last_iteration(call.step_id, iteration):
                         self.run.state.append(inner)
-                self._show_output(call.step_id, reused)
+                self.show_output(call.step_id, reused)
                 return reused
             interrupted = prior.in_flight(call.step_id, iteration)
             if interrupted is not None and call.step.reconcile is not None:
@@ -91,17 +97,16 @@ class StepBodies:
         """Whether a plain sequential step (nothing chained, no on_result, a prompt or
         a shell command) was restored from the earlier run's result, at once."""
         prior = self.run.prior
-        if prior is None or step.before or step.then or step.on_result is not None or (
-                step.kind not in _PLAIN):
+        if prior is None or not plain(step):
             return False
         entry = prior.take(step_id, scope.iteration)
         if entry is None:
             return False
-        self._show_output(step_id, entry)
+        self.show_output(step_id, entry)
         self.run._complete(entry, hold=True)
         return True
 
-    def _show_output(self, step_id: str, entry: TurnEntry) -> None:
+    def show_output(self, step_id: str, entry: TurnEntry) -> None:
         """A reused shell step's output, shown again as the lines it wrote."""
         for stream, text in (("stdout", entry.stdout), ("stderr", entry.stderr)):
             for line in (text or "").splitlines():

@@ -281,6 +281,8 @@ OnResult = Annotated[
 class Step(Node):
     """One pipeline step: every field of brief §2, all optional at this level."""
 
+    _kind: tuple[StepKind | None] | None = PrivateAttr(default=None)
+
     id: Text | None = None
     # primary fields
     prompt: Text | None = None
@@ -337,9 +339,15 @@ class Step(Node):
 
     @property
     def kind(self) -> StepKind | None:
-        """The step's kind when exactly one primary field is written."""
-        found = self.primary_fields()
-        return found[0] if len(found) == 1 else None
+        """The step's kind when exactly one primary field is written (worked out once: a
+        step is never changed once read)."""
+        cached: tuple[StepKind | None] | None = self.__pydantic_private__[  # type: ignore[index]
+            "_kind"]
+        if cached is None:
+            found = self.primary_fields()
+            cached = (found[0] if len(found) == 1 else None,)
+            self.__pydantic_private__["_kind"] = cached  # type: ignore[index]
+        return cached[0]
 
     def hooks(self) -> list[tuple[str, str]]:
         """The FROM hook operations this step declares, as (operation, target)."""

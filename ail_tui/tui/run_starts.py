@@ -45,7 +45,7 @@ def go_on_from(log: Path, options: RunOptions, *, resume: bool, from_step: str |
     that file is read again). Slow (reads and fingerprints): never on the UI thread.
     Raises :class:`CannotContinue` and ``OSError``.
     """
-    record = read_run(log)
+    record = read_run(log, times=False)
     if resume and record.status in FINISHED:
         raise CannotContinue(f"run {record.run_id[:8]} already finished ({record.status}); "
                              "nothing to resume — open it and press F on a step to re-run "

@@ -91,35 +91,32 @@ class TurnEntry:
 
 _TEXTS = ("prompt", "response", "runner_session_id", "thinking", "stdout", "stderr",
           "modified", "concurrent_group", "model", "reused_from")
+_INTS = ("input_tokens", "output_tokens", "exit_code", "index")
+_TIMES = ("launched_at", "started_at", "completed_at")
 
 
 def entry_from_record(record: dict[str, Any], *, times: bool = True) -> TurnEntry:
     """The TurnEntry a log record holds (ours or Rust's); odd values are left out
     (``times``: its launch, start and completion times, else none)."""
-    entry = TurnEntry(step_id=str(record.get("step_id", "")))
-    for name in _TEXTS:
-        value = record.get(name)
-        if isinstance(value, str):
-            setattr(entry, name, value)
-    cost = record.get("cost_usd")
+    get = record.get
+    fields: dict[str, Any] = {name: value for name in _TEXTS
+                              if isinstance(value := get(name), str)}
+    fields.update((name, value) for name in _INTS
+                  if isinstance(value := get(name), int) and not isinstance(value, bool))
+    cost = get("cost_usd")
     if isinstance(cost, int | float) and not isinstance(cost, bool):
-        entry.cost_usd = float(cost)
-    for name in ("input_tokens", "output_tokens", "exit_code", "index"):
-        value = record.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            setattr(entry, name, value)
-    tools = record.get("tool_events")
-    if isinstance(tools, list):
-        entry.tool_events = [t for t in tools if isinstance(t, dict)]
-    sampling = record.get("sampling")
+        fields["cost_usd"] = float(cost)
+    tools = get("tool_events")
+    if isinstance(tools, list) and tools:
+        fields["tool_events"] = [t for t in tools if isinstance(t, dict)]
+    sampling = get("sampling")
     if isinstance(sampling, dict):
-        entry.sampling = sampling
-    for name in ("launched_at", "started_at", "completed_at") if times else ():
-        value = record.get(name)
-        if isinstance(value, str):
-            setattr(entry, name, parse_timestamp(value))
-    iteration = record.get("iteration")
+        fields["sampling"] = sampling
+    if times:
+        fields.update((name, parse_timestamp(value)) for name in _TIMES
+                      if isinstance(value := get(name), str))
+    iteration = get("iteration")
     if isinstance(iteration, list) and all(isinstance(i, int) for i in iteration):
-        entry.iteration = tuple(iteration)
-    entry.reconciled = record.get("reconciled") is True
-    return entry
+        fields["iteration"] = tuple(iteration)
+    return TurnEntry(step_id=str(get("step_id", "")), reconciled=get("reconciled") is True,
+                     **fields)

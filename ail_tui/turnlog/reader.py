@@ -89,8 +89,9 @@ def _hashes(record: dict[str, Any]) -> dict[str, str]:
 class _Builder:
     """Folds records, in order, into a :class:`RunRecord`."""
 
-    def __init__(self, run: RunRecord) -> None:
+    def __init__(self, run: RunRecord, *, times: bool = True) -> None:
         self.run = run
+        self.with_times = times
         self.by_id: dict[str, StepRecord] = {}
         self.last_abort = False
         self.first: float | None = None
@@ -119,6 +120,8 @@ class _Builder:
         return self.new_attempt(step)
 
     def stamp(self, value: Any) -> float | None:
+        if not self.with_times:
+            return None
         moment = parse_timestamp(value) if isinstance(value, str) else None
         if moment is not None:
             self.first = moment if self.first is None else min(self.first, moment)
@@ -286,8 +289,12 @@ MAX_TURN_LOG_BYTES = 512 * 2**20
 """Turn logs are read up to 512 MiB (and only from regular files)."""
 
 
-def read_run(path: str | os.PathLike[str]) -> RunRecord:
-    """Rebuild a run from a JSONL turn log; raise ``OSError`` when it cannot be read."""
+def read_run(path: str | os.PathLike[str], *, times: bool = True) -> RunRecord:
+    """Rebuild a run from a JSONL turn log; raise ``OSError`` when it cannot be read.
+
+    ``times=False``: no time is read (a resume needs the records and how the run ended,
+    not when things happened), which is quicker.
+    """
     source = Path(path)
     run = RunRecord(run_id=source.stem, path=source)
     try:
@@ -297,7 +304,7 @@ def read_run(path: str | os.PathLike[str]) -> RunRecord:
     lines = data.split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
-    builder = _Builder(run)
+    builder = _Builder(run, times=times)
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue

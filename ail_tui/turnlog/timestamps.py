@@ -33,8 +33,11 @@ def _whole_second(text: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> float | None:
-    """Seconds since the epoch for a turn-log timestamp (any ISO-8601 form), or None."""
+    """Seconds since the epoch for a turn-log timestamp (any ISO-8601 form), or None.
+
+    Remembered: a log's records carry the same moments again and again."""
     if len(text) == 24 and text[19] == "." and text[23] == "Z" and text[20:23].isdigit():
         whole = _whole_second(text[:19])  # our own form, many to a second: the fast way
         if whole is not None:  # the same float as datetime's timestamp()
