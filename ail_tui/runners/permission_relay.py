@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import sys
@@ -25,6 +26,40 @@ from typing import Any
 
 from ail_tui.runners import permission_mcp
 from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
+
+FOLDER_PREFIX = "ail-tui-permissions-"
+"""A relay's private folder is ``FOLDER_PREFIX<pid>-<random>`` in the temporary folder."""
+
+
+def sweep_stale_folders(directory: str | None = None) -> int:
+    """Remove the relay folders of processes that are gone (killed before they could
+    clean up); returns how many. Only this user's, and never a live process's."""
+    base = Path(directory or tempfile.gettempdir())
+    removed = 0
+    try:
+        candidates = [p for p in base.iterdir() if p.name.startswith(FOLDER_PREFIX)]
+    except OSError:
+        return 0
+    for folder in candidates:
+        owner = folder.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and not folder.is_symlink() and (
+                    folder.stat().st_uid == os.getuid()):
+                shutil.rmtree(folder)
+                removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: not ours to judge
+    return True
 
 
 class PermissionRelay:
@@ -61,7 +96,8 @@ class PermissionRelay:
 
     def open(self) -> PermissionRelay:
         """Make the folder, the socket and the config, and start answering."""
-        self._folder = Path(tempfile.mkdtemp(prefix="ail-tui-permissions-"))  # mode 0700
+        sweep_stale_folders()
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))  # 0700
         try:
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             server.bind(str(self.socket_path))

@@ -5,9 +5,12 @@ would.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import stat
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from bridge_helpers import (
@@ -230,3 +233,19 @@ def test_leaving_an_unopened_relay_with_block_opens_then_closes_it() -> None:
         answer = ask_relay(relay.socket_path, {"tool_name": "Read", "input": {"x": 1}})
         assert answer == {"behavior": "allow", "updatedInput": {"x": 1}}
     assert not folder.exists()
+
+
+@pytest.mark.timeout(30)
+def test_a_relay_sweeps_the_folders_of_processes_that_are_gone(tmp_path: Path) -> None:
+    from ail_tui.runners.permission_relay import FOLDER_PREFIX, sweep_stale_folders
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = tmp_path / f"{FOLDER_PREFIX}{gone.stdout.strip()}-abc"
+    live = tmp_path / f"{FOLDER_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "somebody-else-123"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "mcp.json").write_text("{}")
+    assert sweep_stale_folders(str(tmp_path)) == 1
+    assert not stale.exists() and live.exists() and other.exists()
