@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from processes import TAG_VARIABLE, alive, tagged
 
 from ail_tui.processes.marks import run_pids
@@ -217,13 +218,27 @@ def kill_and_check_no_leak(ail: Ail, run_id: str, log: Path) -> None:
              f"run {run_id} to stop reading as running after kill -9")
 
 
+PROCESS_TESTS = [
+    pytest.mark.skipif(not Path("/proc/self/environ").exists(),
+                       reason="finds step processes through /proc"),
+    pytest.mark.timeout(60),
+]
+"""The marks of every test module that kills real runs."""
+
+
+def start_run(project: Project, *arguments: str) -> tuple[Ail, str, Path]:
+    """``ail-tui run --headless ARGUMENTS``: the process, once its first event is out, with
+    its run id and log."""
+    run = project.start("run", "--headless", *arguments)
+    started = run.first_event()
+    return run, started["run_id"], Path(started["log_path"])
+
+
 def start_and_kill_at_marker(project: Project, pipeline: Path, marker: str,
                              ready: Callable[[Path], bool] | None = None) -> tuple[str, Path]:
     """Run ``pipeline`` headless, wait for ``started/marker`` (and ``ready(log)``), check
     that the run has a live step process, then kill -9 it; the run id and its log."""
-    run = project.start("run", str(pipeline), "--headless", *STUB)
-    started = run.first_event()
-    run_id, log = started["run_id"], Path(started["log_path"])
+    run, run_id, log = start_run(project, str(pipeline), *STUB)
     project.marker(marker)
     if ready is not None:
         wait_for(lambda: ready(log), START_WITHIN, "the run's log to be ready for the kill")

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kill_helpers import (
+    PROCESS_TESTS,
     SAMPLES,
     START_WITHIN,
     STUB,
@@ -37,17 +38,14 @@ from kill_helpers import (
     records_of,
     resume,
     start_and_kill_at_marker,
+    start_run,
     starts,
     wait_for,
 )
 
 from ail_tui.turnlog.reader import RunRecord, read_run
 
-pytestmark = [
-    pytest.mark.skipif(not Path("/proc/self/environ").exists(),
-                       reason="finds step processes through /proc"),
-    pytest.mark.timeout(60),
-]
+pytestmark = PROCESS_TESTS
 
 
 # -- a: the acceptance test -------------------------------------------------------------
@@ -108,9 +106,7 @@ def hit(record: RunRecord) -> str:
 def _kill_trial(project: Project, script: Path, kill_at: float,
                 resume_kill_at: float | None, where: list[str]) -> str | None:
     stub = ("--stub-script", str(script))
-    run = project.start("run", "--headless", str(SAMPLES / "review_fanout.ail.yaml"), *stub)
-    started = run.first_event()
-    run_id, log = started["run_id"], Path(started["log_path"])
+    run, run_id, log = start_run(project, str(SAMPLES / "review_fanout.ail.yaml"), *stub)
     time.sleep(kill_at)  # the moment of the crash is what this test varies
     kill_and_check_no_leak(run, run_id, log)
     where[0] = hit(read_run(log))
@@ -199,9 +195,7 @@ def test_kill_while_a_sequential_shell_step_runs(project: Project) -> None:
 
 def test_kill_while_branches_run(project: Project) -> None:
     pipeline = project.pipeline("branches.ail.yaml")
-    run = project.start("run", str(pipeline), "--headless", *STUB)
-    started = run.first_event()
-    run_id, log = started["run_id"], Path(started["log_path"])
+    run, run_id, log = start_run(project, str(pipeline), *STUB)
     project.marker("slow_a")
     project.marker("slow_b")
     wait_for(lambda: entries_of(log, "quick"), START_WITHIN, "quick's entry")
@@ -250,9 +244,7 @@ def test_kill_in_the_step_after_a_headless_gate(project: Project) -> None:
     # A headless run cannot block at pause_for_human: it warns and goes on. So the kill
     # comes in the long-running step right after the gate.
     pipeline = project.pipeline("gate.ail.yaml")
-    run = project.start("run", str(pipeline), "--headless", *STUB)
-    started = run.first_event()
-    run_id, log = started["run_id"], Path(started["log_path"])
+    run, run_id, log = start_run(project, str(pipeline), *STUB)
     project.marker("slow")
     wait_for(lambda: any(e["type"] == "warning" and e.get("step_id") == "gate"
                          for e in run.events), START_WITHIN, "the gate's headless warning")

@@ -6,13 +6,13 @@ replay is built the way a live run's is, and shows the same.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from engine_helpers import make_executor
+from turn_records import RUN_STARTED, at, entry, error, started, ts, write
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.recorded_events import UNFINISHED
@@ -25,47 +25,11 @@ from ail_tui.tui.run_view import RunView
 from ail_tui.turnlog.liveness import hold
 from ail_tui.turnlog.timestamps import parse_timestamp
 
-FIXED = {"cost_usd": None, "exit_code": None, "input_tokens": 0, "modified": None,
-         "output_tokens": 0, "prompt": "", "response": None, "runner_session_id": None,
-         "stderr": None, "stdout": None, "thinking": None, "tool_events": []}
 GROUP = "cg-7f3a91c2"
-RUN_STARTED = {"pipeline_source": "/w/p.ail.yaml", "project_hash": "5d41",
-               "type": "run_started"}
 SAME = ("status", "kind", "attempts", "history", "cost_usd", "input_tokens",
         "output_tokens", "error", "error_type", "response", "exit_code", "thinking", "model",
         "tool_events", "cancelled_by", "group")
 TIMES = ("launched_at", "started_at", "completed_at")
-
-
-def ts(seconds: float) -> str:
-    whole, millis = divmod(round(seconds * 1000), 1000)
-    return f"2026-04-14T10:00:{whole:02d}.{millis:03d}Z"
-
-
-def at(seconds: float) -> float:
-    moment = parse_timestamp(ts(seconds))
-    assert moment is not None
-    return moment
-
-
-def entry(step_id: str, **fields: object) -> dict[str, Any]:
-    return {**FIXED, "step_id": step_id, **fields}
-
-
-def started(step_id: str, prompt: str = "p", **fields: object) -> dict[str, Any]:
-    return {"prompt": prompt, "step_id": step_id, "type": "step_started", **fields}
-
-
-def error(step_id: str, action: str, detail: str = "boom", **fields: object) -> dict[str, Any]:
-    return {"error_detail": detail, "error_type": "ail:runner/invocation-failed",
-            "on_error_action": action, "step_id": step_id, "type": "step_error", **fields}
-
-
-def write(tmp_path: Path, records: list[dict[str, Any]], name: str = "run") -> Path:
-    path = tmp_path / f"{name}.jsonl"
-    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records),
-                    encoding="utf-8")
-    return path
 
 
 def view_of(events: list[ev.Event] | tuple[ev.Event, ...],

@@ -51,6 +51,23 @@ def ran(tmp_path: Path) -> dict[str, int]:
     return {p.name: len(p.read_text().splitlines()) for p in folder.iterdir()}
 
 
+def crash(log: Path, at: str | None = None, *, including: bool = False) -> None:
+    """Cut ``log`` as a crash would leave it: before the first line holding ``at`` (that
+    line kept when ``including``), or, with no ``at``, just before its ``run_finished``."""
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    if at is None:
+        cut = len(lines) - 1
+    else:
+        cut = next(i for i, line in enumerate(lines) if at in line) + int(including)
+    log.write_text("".join(lines[:cut]), encoding="utf-8")
+
+
+def count_afresh(tmp_path: Path) -> None:
+    """Forget which steps ran so far."""
+    shutil.rmtree(tmp_path / "ran")
+    (tmp_path / "ran").mkdir()
+
+
 def run(tmp_path: Path, text: str, events: list[ev.Event] | None = None,
         script: dict[str, Any] | None = None, **options: Any) -> RunResult:
     sink = events.append if events is not None else None
@@ -78,8 +95,7 @@ def test_resuming_from_every_crash_point_runs_each_unfinished_step_once(
         tmp_path: Path, full_log: list[str]) -> None:
     final_entries = None
     for cut in range(1, len(full_log)):  # the last line is run_finished: nothing to resume
-        shutil.rmtree(tmp_path / "ran")
-        (tmp_path / "ran").mkdir()
+        count_afresh(tmp_path)
         log = tmp_path / "runs" / f"cut-{cut:03d}.jsonl"
         log.write_text("".join(full_log[:cut]), encoding="utf-8")
         before = read_run(log)
@@ -115,9 +131,7 @@ def test_templates_see_reused_results(tmp_path: Path) -> None:
     assert first.status == "completed"
     log = first.log_path
     assert log is not None
-    lines = log.read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if '"step_id":"echo_it"' in line)
-    log.write_text("".join(lines[:cut]))
+    crash(log, '"step_id":"echo_it"')
     events: list[ev.Event] = []
     assert resume(tmp_path, log, events).status == "completed"
     assert ran(tmp_path)["first"] == 1  # from the first run only
@@ -151,10 +165,8 @@ def test_a_changed_step_runs_again_with_everything_after_it(tmp_path: Path) -> N
     text = 'version: "1"\npipeline:\n' + counted("first") + counted("middle") + counted("last")
     done = run(tmp_path, text)
     assert done.status == "completed" and done.log_path is not None
-    lines = done.log_path.read_text().splitlines(keepends=True)
-    done.log_path.write_text("".join(lines[:-1]))  # crashed just before run_finished
-    shutil.rmtree(tmp_path / "ran")
-    (tmp_path / "ran").mkdir()
+    crash(done.log_path)  # just before run_finished
+    count_afresh(tmp_path)
     (tmp_path / "p.ail.yaml").write_text(text.replace("echo middle-out", "echo MIDDLE"))
     assert resume(tmp_path, done.log_path).status == "completed"
     assert ran(tmp_path) == {"middle": 1, "last": 1}
@@ -169,12 +181,8 @@ def test_a_step_in_flight_is_reconciled(tmp_path: Path) -> None:
     done = run(tmp_path, text)
     log = done.log_path
     assert log is not None
-    lines = log.read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if '"step_started"' in line and
-               '"deploy"' in line) + 1
-    log.write_text("".join(lines[:cut]))  # deploy started; then the machine went down
-    shutil.rmtree(tmp_path / "ran")
-    (tmp_path / "ran").mkdir()
+    crash(log, '"step_id":"deploy","type":"step_started"', including=True)  # deploy began
+    count_afresh(tmp_path)
     events: list[ev.Event] = []
     assert resume(tmp_path, log, events).status == "completed"
     assert ran(tmp_path) == {"last": 1}
@@ -194,9 +202,7 @@ def test_a_failing_reconcile_fails_the_step_and_its_retry_runs_it(tmp_path: Path
     done = run(tmp_path, text)
     log = done.log_path
     assert log is not None
-    lines = log.read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if '"step_started"' in line) + 1
-    log.write_text("".join(lines[:cut]))
+    crash(log, '"type":"step_started"', including=True)
     events: list[ev.Event] = []
     assert resume(tmp_path, log, events).status == "completed"
     failed = [e for e in events if isinstance(e, ev.StepFailed)]
@@ -210,8 +216,7 @@ def test_a_run_whose_log_is_still_held_is_not_resumed(
     (tmp_path / "ran").mkdir()
     done = run(tmp_path, 'version: "1"\npipeline:\n' + counted("first"))
     assert done.log_path is not None
-    lines = done.log_path.read_text().splitlines(keepends=True)
-    done.log_path.write_text("".join(lines[:-1]))  # no run_finished
+    crash(done.log_path)  # no run_finished
     monkeypatch.setattr(continuing, "SETTLE_SECONDS", 0.2)
     fd = os.open(done.log_path, os.O_RDONLY)
     try:
@@ -236,9 +241,7 @@ def test_a_reused_loop_restores_its_last_iteration(tmp_path: Path) -> None:
             "  - id: after\n    prompt: \"saw {{ step.loop::inner.result }}\"\n")
     done = run(tmp_path, text)
     assert done.status == "completed" and done.log_path is not None
-    lines = done.log_path.read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if '"step_id":"after"' in line)
-    done.log_path.write_text("".join(lines[:cut]))
+    crash(done.log_path, '"step_id":"after"')
     assert resume(tmp_path, done.log_path).status == "completed"
     assert ran(tmp_path) == {"inner": 2}  # both iterations ran once, in the first run
     after = [r for r in read_records(done.log_path) if r.get("step_id") == "after"
@@ -259,14 +262,9 @@ def test_a_sub_pipeline_in_flight_goes_on_in_its_own_run(tmp_path: Path) -> None
                     and r.get("type") == "step_started")
     child_log = done.log_path.parent / f"{child_id}.jsonl"
     # The machine went down while the child ran c2: c1's result is on disk, c2's is not.
-    lines = done.log_path.read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if '"step_id":"sub"' in line) + 1
-    done.log_path.write_text("".join(lines[:cut]))
-    child_lines = child_log.read_text().splitlines(keepends=True)
-    child_cut = next(i for i, line in enumerate(child_lines) if '"step_id":"c2"' in line)
-    child_log.write_text("".join(child_lines[:child_cut]))
-    shutil.rmtree(tmp_path / "ran")
-    (tmp_path / "ran").mkdir()
+    crash(done.log_path, '"step_id":"sub"', including=True)
+    crash(child_log, '"step_id":"c2"')
+    count_afresh(tmp_path)
     assert resume(tmp_path, done.log_path).status == "completed"
     assert ran(tmp_path) == {"c2": 1, "last": 1}
     assert read_run(child_log).status == "completed"
@@ -285,8 +283,7 @@ def test_without_step_definitions_the_pipeline_file_decides(tmp_path: Path,
     kept = [line for line in lines[:-1] if '"type":"step_definitions"' not in line]
     assert len(kept) == len(lines) - 2
     done.log_path.write_text("".join(kept))
-    shutil.rmtree(tmp_path / "ran")
-    (tmp_path / "ran").mkdir()
+    count_afresh(tmp_path)
     if edited:  # any edit: nothing says which steps it touched, so every step runs again
         (tmp_path / "p.ail.yaml").write_text(text.replace("echo last-out", "echo LAST"))
     assert resume(tmp_path, done.log_path).status == "completed"
@@ -300,10 +297,8 @@ def test_a_changed_prompt_file_runs_its_step_again(tmp_path: Path) -> None:
             "  - id: asker\n    prompt: ./ask.md\n" + counted("last"))
     done = run(tmp_path, text)
     assert done.log_path is not None
-    lines = done.log_path.read_text().splitlines(keepends=True)
-    done.log_path.write_text("".join(lines[:-1]))  # crashed just before run_finished
-    shutil.rmtree(tmp_path / "ran")
-    (tmp_path / "ran").mkdir()
+    crash(done.log_path)  # just before run_finished
+    count_afresh(tmp_path)
     (tmp_path / "ask.md").write_text("Ask kindly.\n", encoding="utf-8")  # the file only
     assert resume(tmp_path, done.log_path).status == "completed"
     assert ran(tmp_path) == {"last": 1}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
 from kill_helpers import (
+    PROCESS_TESTS,
     STUB,
     Project,
     completed_as_one_run,
@@ -22,11 +22,7 @@ from processes import alive
 from ail_tui.processes.marks import run_pids
 from ail_tui.turnlog.reader import read_run
 
-pytestmark = [
-    pytest.mark.skipif(not Path("/proc/self/environ").exists(),
-                       reason="finds step processes through /proc"),
-    pytest.mark.timeout(60),
-]
+pytestmark = PROCESS_TESTS
 
 
 # -- c: reconcile -----------------------------------------------------------------------

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from pipeline_checks import assert_at, check
 
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.loader import LoadResult
-from ail_tui.pipeline.validation import check_file
 
 V = ErrorType.VALIDATION_FAILED
 Y = ErrorType.INVALID_YAML
 T = ErrorType.UNRESOLVED_VARIABLE
-
-
-def check(tmp_path: Path, body: str) -> LoadResult:
-    path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
-    return check_file(path)
 
 
 def test_reconcile_is_modelled_like_context(tmp_path: Path) -> None:
@@ -213,11 +205,8 @@ def test_invalid_reconcile_is_reported_at_its_place(
     result = check(tmp_path, HEAD + fields.lstrip("\n"))
     assert not result.valid
     [finding] = result.errors  # one problem, one error (a wrong shape is not reported twice)
-    assert detail in finding.detail
-    assert finding.error_type == error_type
-    assert finding.step_id == "a"
-    assert finding.position is not None
-    assert (finding.position.line, finding.position.column) == (line, column)
+    assert detail in finding.detail and finding.step_id == "a"
+    assert_at(finding, error_type, line, column)
 
 
 def test_join_with_reconcile_is_an_error(tmp_path: Path) -> None:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import invalid_cases
 import invalid_cases_more
 import pytest
+from pipeline_checks import assert_at, check
 
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.validation import check_file
-
-
-def check(tmp_path: Path, body: str, name: str = "p.ail.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
-    return check_file(path)
-
 
 INVALID = invalid_cases.CASES + invalid_cases_more.CASES
 """(id, pipeline text, error_type, detail substring, line, column)"""
@@ -35,10 +27,7 @@ def test_invalid_pipeline_is_reported_at_its_place(
     assert not result.valid
     matching = [e for e in result.errors if detail in e.detail]
     assert matching, [e.detail for e in result.errors]
-    finding = matching[0]
-    assert finding.error_type == error_type
-    assert finding.position is not None
-    assert (finding.position.line, finding.position.column) == (line, column)
+    assert_at(matching[0], error_type, line, column)
 
 
 VALID = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pilot_waits import until
+from turn_records import FIXED, write
 
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.runners.registry import RunnerFactory
@@ -38,15 +40,29 @@ PIPELINE = """
         condition: "{{ step.checks.response }} contains passed"
     """
 
-FIXED = {"cost_usd": None, "exit_code": None, "input_tokens": 0, "modified": None,
-         "output_tokens": 0, "prompt": "", "response": None, "runner_session_id": None,
-         "stderr": None, "stdout": None, "thinking": None, "tool_events": []}
 
 
 def stamp(seconds: float) -> str:
     from ail_tui.turnlog.timestamps import format_timestamp
 
     return format_timestamp(FIXED_CLOCK + seconds)
+
+
+def run_started(scene: Path) -> dict[str, object]:
+    """The first record of a run of the scene's pipeline."""
+    return {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
+            "type": "run_started"}
+
+
+def replaying(log: Path) -> Callable[[Any], Awaitable[None]]:
+    """Once the scene is validated, open ``log`` as a replay of its pipeline."""
+
+    async def replayed(pilot: Any) -> None:
+        await validated(pilot)  # the replay lists the steps of the pipeline it ran
+        pilot.app.open_replay(RecordedRun.read(log), pilot.app.pipeline)
+        await pilot.pause()
+
+    return replayed
 
 
 @pytest.fixture
@@ -97,10 +113,8 @@ def test_problems_screen(snap_compare, scene: Path) -> None:
 
 def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> None:
     group = "cg-5ca1ab1e"
-    log = tmp_path / "run.jsonl"
     records = [
-        {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
-         "type": "run_started"},
+        run_started(scene),
         {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
          "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
          "started_at": stamp(0), "completed_at": stamp(1.5)},
@@ -115,14 +129,8 @@ def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> 
         {"at": stamp(2.1), "error": "Join dependency 'test' failed (fail_fast)",
          "error_type": "ail:pipeline/aborted", "status": "aborted", "type": "run_finished"},
     ]
-    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-
-    async def replayed(pilot) -> None:
-        await validated(pilot)  # the replay lists the steps of the pipeline it ran
-        pilot.app.open_replay(RecordedRun.read(log), pilot.app.pipeline)
-        await pilot.pause()
-
-    assert snap_compare(_app(scene), terminal_size=(120, 30), run_before=replayed)
+    assert snap_compare(_app(scene), terminal_size=(120, 30),
+                        run_before=replaying(write(tmp_path, records)))
 
 
 def test_permission_dialog(snap_compare, scene: Path) -> None:
@@ -143,10 +151,8 @@ def test_timeline_of_a_resumed_rerun(snap_compare, scene: Path, tmp_path: Path) 
     """A re-run (lint and test reused from an earlier run) killed while deploying, then
     resumed: deploy is recovered by its reconcile command, the rest runs."""
     group, earlier = "cg-5ca1ab1e", "0ld0a1b2-0000-4000-8000-000000000000"
-    log = tmp_path / "run.jsonl"
     records = [
-        {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
-         "type": "run_started"},
+        run_started(scene),
         {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
          "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
          "completed_at": stamp(0), "reused_from": earlier},
@@ -169,11 +175,5 @@ def test_timeline_of_a_resumed_rerun(snap_compare, scene: Path, tmp_path: Path) 
          "launched_at": stamp(3.5), "completed_at": stamp(4.5)},
         {"at": stamp(4.6), "status": "completed", "type": "run_finished"},
     ]
-    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-
-    async def replayed(pilot) -> None:
-        await validated(pilot)
-        pilot.app.open_replay(RecordedRun.read(log), pilot.app.pipeline)
-        await pilot.pause()
-
-    assert snap_compare(_app(scene), terminal_size=(120, 30), run_before=replayed)
+    assert snap_compare(_app(scene), terminal_size=(120, 30),
+                        run_before=replaying(write(tmp_path, records)))

@@ -7,44 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from turn_records import RUN_STARTED, entry, error, started, ts, write
 
 from ail_tui.turnlog.reader import read_run
 from ail_tui.turnlog.timestamps import parse_timestamp
 
-FIXED = {"cost_usd": None, "exit_code": None, "input_tokens": 0, "modified": None,
-         "output_tokens": 0, "prompt": "", "response": None, "runner_session_id": None,
-         "stderr": None, "stdout": None, "thinking": None, "tool_events": []}
 GROUP = "cg-7f3a91c2"
-
-
-def entry(step_id: str, **fields: object) -> dict:
-    return {**FIXED, "step_id": step_id, **fields}
-
-
-def ts(seconds: float) -> str:
-    whole, millis = divmod(round(seconds * 1000), 1000)
-    return f"2026-04-14T10:00:{whole:02d}.{millis:03d}Z"
-
-
-def write(tmp_path: Path, records: list[dict], tail: str = "", name: str = "run") -> Path:
-    path = tmp_path / f"{name}.jsonl"
-    text = "".join(json.dumps(r, sort_keys=True, separators=(",", ":"),
-                              ensure_ascii=False) + "\n" for r in records)
-    path.write_text(text + tail, encoding="utf-8")
-    return path
-
-
-def started(step_id: str, prompt: str = "p", **fields: object) -> dict:
-    return {"prompt": prompt, "step_id": step_id, "type": "step_started", **fields}
-
-
-def error(step_id: str, action: str, detail: str = "boom", **fields: object) -> dict:
-    return {"error_detail": detail, "error_type": "ail:runner/invocation-failed",
-            "on_error_action": action, "step_id": step_id, "type": "step_error", **fields}
-
-
-RUN_STARTED = {"pipeline_source": "/w/p.ail.yaml", "project_hash": "5d41",
-               "type": "run_started"}
 
 
 def test_sequential_rust_log(tmp_path: Path) -> None:

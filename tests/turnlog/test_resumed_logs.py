@@ -8,38 +8,21 @@ import os
 from pathlib import Path
 
 import pytest
+from turn_records import at, entry, ts, write
+from turn_records import started as start_record
 
 from ail_tui.turnlog.liveness import hold
 from ail_tui.turnlog.markdown import format_ail_log, format_json, turns
 from ail_tui.turnlog.reader import RunRecord, Segment, read_run
 from ail_tui.turnlog.store import RunSummary, local_time
-from ail_tui.turnlog.timestamps import parse_timestamp
 
-FIXED = {"cost_usd": None, "exit_code": None, "input_tokens": 0, "modified": None,
-         "output_tokens": 0, "prompt": "", "response": None, "runner_session_id": None,
-         "stderr": None, "stdout": None, "thinking": None, "tool_events": []}
 GROUP = "cg-0000abcd"
 HASHES = {"a": "a1", "b": "b1", "c": "c1"}
 
 
-def ts(seconds: float) -> str:
-    whole, millis = divmod(round(seconds * 1000), 1000)
-    return f"2026-04-14T10:{whole // 60:02d}:{whole % 60:02d}.{millis:03d}Z"
-
-
-def at(seconds: float) -> float:
-    moment = parse_timestamp(ts(seconds))
-    assert moment is not None
-    return moment
-
-
-def entry(step_id: str, **fields: object) -> dict:
-    return {**FIXED, "step_id": step_id, **fields}
-
-
 def started(step_id: str, seconds: float, **fields: object) -> dict:
-    return {"at": ts(seconds), "prompt": step_id, "step_id": step_id, "type": "step_started",
-            **fields}
+    prompt = str(fields.pop("prompt", step_id))
+    return start_record(step_id, prompt, at=ts(seconds), **fields)
 
 
 def run_started(seconds: float = 0) -> dict:
@@ -57,14 +40,6 @@ def finished(seconds: float, status: str, error: str | None = None) -> dict:
     if error is not None:
         record |= {"error": error, "error_type": "ail:runner/invocation-failed"}
     return record
-
-
-def write(tmp_path: Path, records: list[dict], name: str = "run") -> Path:
-    path = tmp_path / f"{name}.jsonl"
-    path.write_text("".join(json.dumps(r, sort_keys=True, separators=(",", ":"),
-                                       ensure_ascii=False) + "\n" for r in records),
-                    encoding="utf-8")
-    return path
 
 
 def read(tmp_path: Path, records: list[dict]) -> RunRecord:
