@@ -1,5 +1,5 @@
 """Command-line entry points: the dashboard, ``validate``, ``run``, ``resume``, ``rerun``,
-``log`` and ``logs``."""
+``log``, ``logs``, and the live-run commands ``ps``, ``attach``, ``cancel``, ``answer``."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ if TYPE_CHECKING:
     from ail_tui.runners.registry import RunnerFactory
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
-SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs")
-READ_ONLY = frozenset({"validate", "log", "logs"})
+SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs", "ps", "attach", "cancel",
+               "answer")
+LIVE_RUN_COMMANDS = frozenset({"ps", "attach", "cancel", "answer"})
+READ_ONLY = frozenset({"validate", "log", "logs", "ps"})
 """Commands that only read and print: once their output is flushed, nothing is left to
 tear down, so the process exits without the interpreter's finalization (tens of ms)."""
-_USAGE = "ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs} ..."
+_USAGE = ("ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs,"
+          "ps,attach,cancel,answer} ...")
 
 
 def _use_colour(stream: object) -> bool:
@@ -69,6 +72,8 @@ def _runners(args: argparse.Namespace) -> tuple[str | None, RunnerFactory] | Non
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
+    if args.detach:  # the run's own process checks the pipeline (its errors come here)
+        return _detach(args)
     from ail_tui.engine.run_types import RunOptions
     from ail_tui.headless import run_headless
 
@@ -80,13 +85,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     if chosen is None:
         return EXIT_UNREADABLE
     runner, runners = chosen
-    if not args.headless:
+    if not args.headless and args.serve_fd is None:
         from ail_tui.tui.app import run_dashboard
 
         return run_dashboard(args.pipeline, prompt=args.prompt, runner=runner,
                              model=args.model, runners=runners, autorun=True)
-    options = RunOptions(prompt=args.prompt, runner=runner, model=args.model, runners=runners)
+    options = RunOptions(prompt=args.prompt, runner=runner, model=args.model, runners=runners,
+                         interactive=args.serve_fd is not None)  # A5: gates wait for a person
+    if args.serve_fd is not None:
+        from ail_tui.orchestration.detached import serve
+
+        return serve(result.pipeline, options, args.serve_fd)
     return run_headless(result.pipeline, options)
+
+
+def _detach(args: argparse.Namespace) -> int:
+    """Start the run in a background process of its own; print its id (decisions A1)."""
+    from ail_tui.orchestration.detached import LaunchFailed, launch
+
+    argv = ["run", args.pipeline]  # the run's process starts in this folder
+    for flag, value in (("--prompt", args.prompt), ("--runner", args.runner),
+                        ("--model", args.model), ("--stub-response", args.stub_response)):
+        if value is not None:
+            argv += [flag, value]
+    if args.stub_script is not None:
+        argv += ["--stub-script", args.stub_script]
+    try:
+        run_id = launch(argv)
+    except LaunchFailed as error:
+        if error.code is None:
+            sys.stderr.write(f"ail-tui: could not start the run: {error}\n")
+        return error.code or EXIT_INVALID
+    sys.stdout.write(run_id + "\n")
+    return EXIT_OK
 
 
 def cmd_log(ref: str | None, output_format: str) -> int:
@@ -194,8 +225,13 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a pipeline in the dashboard (or headless, "
                               "NDJSON events on stdout)")
     run.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
-    run.add_argument("--headless", action="store_true",
+    how = run.add_mutually_exclusive_group()
+    how.add_argument("--headless", action="store_true",
                      help="no dashboard: print events as NDJSON on stdout")
+    how.add_argument("--detach", action="store_true",
+                     help="run in the background, in a process of its own: print the run "
+                          "id and return (see ail-tui ps, attach, cancel)")
+    how.add_argument("--serve-fd", type=int, help=argparse.SUPPRESS)
     _add_run_options(run)
     from ail_tui.continue_commands import add_arguments
 
@@ -213,6 +249,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     logs = commands.add_parser("logs", help="list this project's runs, newest first")
     logs.add_argument("--format", choices=("text", "json"), default="text")
     logs.add_argument("--limit", type=int, default=20)
+    from ail_tui.detached_commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -261,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_log(options.run, options.format)
         if options.command == "logs":
             return cmd_logs(options.format, options.limit)
+        if options.command in LIVE_RUN_COMMANDS:
+            from ail_tui.detached_commands import main as live_run_command
+
+            return live_run_command(options)
         return cmd_validate(options.pipeline, options.format)
     if not args or args[0] in ("-h", "--help"):
         _subcommand_parser().print_help()

@@ -8,10 +8,12 @@ import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions, RunResult, RunStatus
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.guard import GUARD
@@ -64,6 +66,17 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     sink = NdjsonSink(stream or sys.stdout)
     run = LocalRun(pipeline, options)
     run.subscribe(sink)
+    try:
+        result = run_to_end(run.start(), lambda: sink.close(FORCED_EXIT_SECONDS))
+    finally:
+        sink.close()
+    return exit_code(result)
+
+
+def run_to_end(run: RunHandle, last_words: Callable[[], None] = lambda: None
+               ) -> RunResult | None:
+    """Wait for a started run's end; the first stop signal cancels it, a second kills its
+    processes, calls ``last_words`` and exits the process with 130 at once."""
     stopping = threading.Event()
 
     def on_stop(signum: int, frame: object) -> None:
@@ -75,19 +88,22 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
         # A second signal: the run's processes die now, whatever they are doing.
         GUARD.kill_all()
         run.wait(FORCED_EXIT_SECONDS)
-        sink.close(FORCED_EXIT_SECONDS)
+        last_words()
         os._exit(EXIT_FOR_STATUS[RunStatus.CANCELLED])
 
     previous = {sig: signal.signal(sig, on_stop) for sig in STOP_SIGNALS}
     result: RunResult | None = None
     try:
-        run.start()
         while result is None:  # short waits, so the signal handlers get their turn
             result = run.wait(0.2)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sink.close()
+    return result
+
+
+def exit_code(result: RunResult | None) -> int:
+    """The exit code of a run that ended so (0, 1 or 130; 1 when it did not end)."""
     if result is None:
         return 1
     return EXIT_FOR_STATUS.get(result.status, 1)

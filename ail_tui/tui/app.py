@@ -33,7 +33,7 @@ from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_starts import RunStarts
 from ail_tui.tui.run_view import RunView
-from ail_tui.tui.screens.dialogs import HelpScreen
+from ail_tui.tui.screens.dialogs import HelpScreen, LeaveDialog
 from ail_tui.tui.screens.main import MainScreen, binding_rows
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
@@ -72,6 +72,7 @@ class AilApp(App[int]):
         watch_files: bool = True,
         log_dir: Path | None = None,
         replay: RunHandle | None = None,
+        attach: RunHandle | None = None,
         clock: Callable[[], float] = time.time,
         autorun: bool = False,
         continue_from: ContinueRequest | None = None,
@@ -94,6 +95,7 @@ class AilApp(App[int]):
         self.validated_at: float | None = None
         self.session = RunSession(RunView())
         self.replay = replay  # a finished run to show from the start (--log)
+        self.attach = attach  # a run of another process to follow (ail-tui attach)
         self.output_all = False
         self.questions = Questions(self)
         self.starts = RunStarts(self)
@@ -153,6 +155,8 @@ class AilApp(App[int]):
         self.search = RunSearch(self, main.query_one("#search", Input))
         if self.replay is not None:
             self.open_replay(self.replay)
+        if self.attach is not None:
+            self.open_attached(self.attach)
         if self.pipeline_path is not None:
             self.validate_now()
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
@@ -202,9 +206,12 @@ class AilApp(App[int]):
         self.result = result
         self.validated_at = self.clock()
         if result.valid and result.pipeline is not None:
+            first = self.pipeline is None
             self.pipeline = result.pipeline
             self.generation += 1
-            if not self.view.running and not self.replaying:
+            if first and self.session.attached and self.current_run is not None:
+                self.open_attached(self.current_run)  # again, with the steps still to come
+            if not self.view.running and not self.replaying and not self.session.attached:
                 self.session.view = RunView.planned(self.pipeline)
                 self.main.dirty = set(self.view.rows)
                 self.table.clear()
@@ -236,7 +243,7 @@ class AilApp(App[int]):
         self.plan.update(render_plan(pipeline, checks))
         self.main.refresh_status()
         missing = [check for check in checks if not check.available]
-        if missing:
+        if missing and not self.session.attached:  # another process runs the steps
             self.notify("\n".join(f"✗ {c.name}: {c.detail}" for c in missing),
                         title="runners unavailable", severity="warning", timeout=8)
 
@@ -351,6 +358,15 @@ class AilApp(App[int]):
         self.drain(sys.maxsize)
         self.main.refresh_all()
 
+    def open_attached(self, run: RunHandle) -> None:
+        """Follow a run of another process: everything so far, then live (A3)."""
+        self.begin(RunSession(RunView.planned(self.pipeline), attached=True))
+        self.session.follow(run)
+        pid = getattr(run, "pid", None)
+        self.main.show_banner(
+            f"⇄ attached to run {run.run_id[:8]}" + (f" of process {pid}" if pid else "")
+            + ": leaving this dashboard leaves the run running")
+
     def action_search(self) -> None:
         """Search every text of the run."""
         self.search.open()
@@ -397,10 +413,25 @@ class AilApp(App[int]):
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:
-        """Quit; a running run is cancelled first and its processes are ended."""
-        if self.current_run is not None and self.view.running:
-            self.current_run.cancel("dashboard closed")
-            await asyncio.to_thread(self.current_run.wait, 5)
+        """Quit. During a run of another process: ask whether to leave it running or
+        cancel it; a run of this one's is cancelled first and its processes ended."""
+        run = self.current_run
+        if run is not None and self.view.running:
+            if self.session.attached:
+                self.push_screen(LeaveDialog(run.run_id), self._leave)
+                return
+            run.cancel("dashboard closed")
+            await asyncio.to_thread(run.wait, 5)
+        self.exit(0)
+
+    async def _leave(self, choice: str | None) -> None:
+        run = self.current_run
+        if choice is None or run is None:
+            return
+        if choice == "cancel":
+            self.notify("Cancelling the run…")
+            run.cancel("cancelled from an attached dashboard")
+            await run_ended(run)
         self.exit(0)
 
     @on(StopRequested)
@@ -412,7 +443,7 @@ class AilApp(App[int]):
         """Stop at a stop signal or a closed terminal: cancel the run, let it record its
         end, exit with 130 (a second signal meanwhile forces the exit, see stop_signals)."""
         run = self.current_run
-        if run is not None and run.wait(0) is None:
+        if run is not None and run.wait(0) is None and not self.session.attached:
             self.notify(f"Stopping: {reason}; cancelling the run…")
             run.cancel(reason, by="user")
             await run_ended(run)

@@ -28,6 +28,8 @@ class RunSession:
     run: RunHandle | None = None
     """The run (None: no run yet); a replay's is finished."""
     replaying: bool = False
+    attached: bool = False
+    """The run is another process's: leaving the dashboard leaves it running."""
     generation: int = 0
     """The pipeline generation the run started from (0: none)."""
     log: Path | None = None

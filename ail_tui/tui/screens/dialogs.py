@@ -1,4 +1,5 @@
-"""Modal dialogs: human gates, tool permissions, modify_output, the invocation prompt, help."""
+"""Modal dialogs: human gates, tool permissions, modify_output, the invocation prompt,
+leaving a run, help."""
 
 from __future__ import annotations
 
@@ -170,6 +171,36 @@ class PromptDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class LeaveDialog(ModalScreen[str | None]):
+    """Quitting during a run: leave it running (detach) or cancel it (decisions A6)."""
+
+    BINDINGS = [
+        Binding("d", "leave('detach')", "Detach", id="leave.detach"),
+        Binding("c", "leave('cancel')", "Cancel run", id="leave.cancel"),
+        Binding("escape", "leave(None)", "Stay", id="leave.stay"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Run {self.run_id[:8]} is still running", id="dialog-title")
+            yield Static("Detach: the run goes on without this dashboard (ail-tui attach "
+                         f"{self.run_id[:8]} shows it again). Cancel: stop it now.")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Detach (d)", variant="primary", id="detach")
+                yield Button("Cancel run (c)", variant="error", id="cancel")
+                yield Button("Stay (esc)", id="stay")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+    def action_leave(self, choice: str | None) -> None:
+        self.dismiss(choice)
 
 
 class HelpScreen(ModalScreen[None]):

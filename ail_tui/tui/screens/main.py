@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Log, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
 
 from ail_tui.report import display_path
 from ail_tui.tui.event_log_pane import EVENT_LOG_LINES
@@ -79,6 +79,7 @@ class MainScreen(Screen[None]):
         self._last_tick = 0.0
 
     def compose(self) -> ComposeResult:
+        yield Static(id="banner")
         yield StatusBar(id="status")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
@@ -110,10 +111,16 @@ class MainScreen(Screen[None]):
         self.tabs = self.query_one(TabbedContent)
         self.status = self.query_one(StatusBar)
         self.details = self.query_one(Details)
+        self.banner = self.query_one("#banner", Static)
         self.table.focus()
         self.dashboard.main_mounted(self)
 
     # -- painting ------------------------------------------------------------------------
+
+    def show_banner(self, text: str | None) -> None:
+        """A line above the status bar (None: none), e.g. whose run this is."""
+        self.banner.update(text or "")
+        self.banner.set_class(text is not None, "shown")
 
     def refresh_all(self) -> None:
         """Draw everything again (a new run, a replay, a new verdict)."""
@@ -177,7 +184,8 @@ class MainScreen(Screen[None]):
         """The status bar: pipeline, verdict, run, counts, tokens, cost, warnings."""
         app = self.dashboard
         name = display_path(app.pipeline_path) if app.pipeline_path else "(log)"
-        missing = tuple(c.name for c in app.runner_checks or () if not c.available)
+        missing = () if app.session.attached else tuple(
+            c.name for c in app.runner_checks or () if not c.available)
         self.status.show(status_text(
             name, app.result, app.validated_at or app.clock(), app.view, app.clock(),
             changed=0 < app.session.generation < app.generation, missing=missing))
