@@ -36,7 +36,8 @@ OPS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "answer_permission": {"request_id": str, "allow": bool, "for_step": bool, "reason": str},
     "release": {},
 }
-"""Every request and its arguments (all optional except ``step_id`` and ``request_id``)."""
+"""Every request and its arguments (all optional except those in :data:`REQUIRED`).
+``release``: the run's owner (the dashboard that started it) leaves it running."""
 REQUIRED = {"cancel_step": ("step_id",), "answer_gate": ("step_id",),
             "answer_permission": ("request_id", "allow")}
 

@@ -58,11 +58,14 @@ def peer_uid(connection: socket.socket) -> int | None:
 class ControlServer:
     """Serves ``run`` on ``path`` until :meth:`close`."""
 
-    def __init__(self, run: RunHandle, path: Path, *, pipeline_source: str | None = None
-                 ) -> None:
+    def __init__(self, run: RunHandle, path: Path, *, pipeline_source: str | None = None,
+                 log_path: Path | None = None) -> None:
         self.run = run
         self.path = path
         self.pipeline_source = pipeline_source
+        self.log_path = log_path
+        self.released = threading.Event()
+        """Set by a ``release`` request: the run's owner left it running on purpose."""
         self.progress = RunProgress()
         self._unsubscribe = run.subscribe(self.progress)
         self._listener: socket.socket | None = None
@@ -156,7 +159,8 @@ class ControlServer:
         match request.op:
             case "hello":
                 return {"run_id": run.run_id, "pid": os.getpid(), "protocol": PROTOCOL,
-                        "pipeline_source": self.pipeline_source}
+                        "pipeline_source": self.pipeline_source,
+                        "log_path": str(self.log_path) if self.log_path else None}
             case "subscribe":
                 viewer.subscribe(request.id)
                 return _ALREADY_REPLIED
@@ -176,6 +180,9 @@ class ControlServer:
             case "answer_gate":
                 return run.answer_gate(args["step_id"], args.get("approved", True),
                                        args.get("text"))
+            case "release":
+                self.released.set()
+                return None
             case "answer_permission":
                 decision = PermissionDecision(args["allow"], args.get("for_step", False),
                                               args.get("reason", ""))

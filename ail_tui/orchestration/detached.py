@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ail_tui.engine import events as ev
@@ -26,7 +27,9 @@ from ail_tui.engine.run_types import RunOptions
 from ail_tui.headless import exit_code, run_to_end
 from ail_tui.orchestration.control_server import ControlServer
 from ail_tui.orchestration.live_runs import (
+    LiveRun,
     new_note,
+    process_alive,
     remove_note,
     runtime_dir,
     socket_path,
@@ -54,21 +57,42 @@ def launch(argv: Sequence[str]) -> str:
     Until then the run process writes to this one's stderr (a bad pipeline's errors),
     then it sends its stderr to a file of its own.
     """
+    return start_process(["-m", "ail_tui", *argv]).run_id
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A started run process: the run's id and the process (reaped on a thread)."""
+
+    run_id: str
+    process: subprocess.Popen[bytes]
+
+
+def start_process(args: Sequence[str], order: bytes | None = None) -> Launched:
+    """Start ``python ARGS --serve-fd N`` (``order`` on its stdin) in a new session and
+    wait until it says its run started. Raises :class:`LaunchFailed`."""
     read_end, write_end = os.pipe()
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "ail_tui", *argv, SERVE_FLAG, str(write_end)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            pass_fds=(write_end,), start_new_session=True, close_fds=True)
+            [sys.executable, *args, SERVE_FLAG, str(write_end)],
+            stdin=subprocess.DEVNULL if order is None else subprocess.PIPE,
+            stdout=subprocess.DEVNULL, pass_fds=(write_end,), start_new_session=True,
+            close_fds=True)
     finally:
         os.close(write_end)
+    threading.Thread(target=child.wait, name="reap-run-process", daemon=True).start()
     try:
+        if order is not None and child.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.write(order)
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()
         answer = _read_line(read_end, time.monotonic() + READY_SECONDS)
     finally:
         os.close(read_end)
     text = answer.decode("utf-8", "replace").strip()
     if text.startswith("run "):
-        return text[4:]
+        return Launched(text[4:], child)
     try:  # a pipe closed early: the process is ending (a bad pipeline, said on stderr)
         code = child.wait(1.0)
     except subprocess.TimeoutExpired:
@@ -91,23 +115,29 @@ def _read_line(fd: int, deadline: float) -> bytes:
     return data
 
 
-def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int) -> int:
+def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int, owner: int | None = None
+          ) -> int:
     """Run ``pipeline`` behind a control channel; say ``run ID`` on ``ready_fd`` once it
-    started (or ``error: ...``). Returns the run's exit code."""
+    started. ``owner``: a process whose end cancels the run unless it sent ``release``
+    first (a dashboard killed mid-run leaves no run behind, D5). The run's exit code."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         run = LocalRun(pipeline, options)
-        server = ControlServer(run, _socket_of(run.run_id),
+        server = ControlServer(run, _socket_of(run.run_id), log_path=run.log_path,
                                pipeline_source=str(pipeline.source)).start()
     except OSError as error:
         sys.stderr.write(f"ail-tui: cannot serve the run: {error}\n")
         return 1
     started = threading.Event()
     run.subscribe(lambda event: started.set() if isinstance(event, ev.RunStarted) else None)
+    note = new_note(run.run_id, str(pipeline.source), run.log_path, detached=owner is None,
+                    cwd=options.cwd)
     try:
-        write_note(new_note(run.run_id, str(pipeline.source), run.log_path, detached=True,
-                            cwd=options.cwd))
+        write_note(note)
         run.start()
+        if owner is not None:
+            threading.Thread(target=_follow_owner, args=(run, server, owner, note),
+                             name="run-owner", daemon=True).start()
         started.wait(READY_SECONDS)
         _say(ready_fd, f"run {run.run_id}")
         _keep_errors(run.run_id)
@@ -117,6 +147,21 @@ def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int) -> int:
         remove_note(run.run_id)
         _drop_errors(run.run_id)
     return exit_code(result)
+
+
+OWNER_POLL_SECONDS = 0.2
+
+
+def _follow_owner(run: LocalRun, server: ControlServer, owner: int, note: LiveRun) -> None:
+    """Cancel the run when ``owner`` goes away without releasing it first."""
+    while run.wait(OWNER_POLL_SECONDS) is None:
+        if server.released.is_set():
+            write_note(replace(note, detached=True))
+            return
+        if not process_alive(owner):
+            run.cancel(f"the dashboard that started the run (pid {owner}) went away",
+                       by="user")
+            return
 
 
 def _socket_of(run_id: str) -> Path:

@@ -66,6 +66,8 @@ class RemoteRun:
         self._run_id = str(hello.get("run_id"))
         self.pid = int(hello.get("pid") or 0)
         self.pipeline_source: str | None = hello.get("pipeline_source")
+        log_path = hello.get("log_path")
+        self.log_path = Path(log_path) if isinstance(log_path, str) else None
 
     @property
     def run_id(self) -> str:
@@ -208,6 +210,15 @@ class RemoteRun:
                                   reason=decision.reason))
         except ControlError:
             return False
+
+    def release(self) -> bool:
+        """Leave a run this process started running after it exits (else its end
+        cancels the run); whether the run heard it."""
+        try:
+            self._ask("release")
+        except ControlError:
+            return False
+        return True
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         """How the run ended (None: still running after ``timeout`` seconds).

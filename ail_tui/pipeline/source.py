@@ -110,6 +110,9 @@ class YamlInt(int):
         obj.raw = raw
         return obj
 
+    def __reduce__(self) -> tuple[type[YamlInt], tuple[int, str]]:
+        return YamlInt, (int(self), self.raw)  # a pipeline travels to a run process
+
 
 class YamlFloat(float):
     """A float scalar that keeps its source text (``version: 0.10`` stays ``"0.10"``)."""
@@ -120,6 +123,9 @@ class YamlFloat(float):
         obj = super().__new__(cls, value)
         obj.raw = raw
         return obj
+
+    def __reduce__(self) -> tuple[type[YamlFloat], tuple[float, str]]:
+        return YamlFloat, (float(self), self.raw)
 
 
 class YamlSyntaxError(ValueError):

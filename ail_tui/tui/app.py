@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -19,23 +18,31 @@ from textual.worker import Worker, WorkerState
 
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
-from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.event_log_pane import EventLogPane
 from ail_tui.tui.event_sink import EventSink
-from ail_tui.tui.messages import PipelineChecked, RunContinued, RunnersChecked, RunRead
+from ail_tui.tui.messages import (
+    PipelineChecked,
+    RunAttached,
+    RunContinued,
+    RunLaunched,
+    RunnersChecked,
+    RunRead,
+)
 from ail_tui.tui.pipeline_watch import PipelineWatcher
 from ail_tui.tui.questions import Questions
+from ail_tui.tui.quitting import Quitting
+from ail_tui.tui.run_history import RunHistory
 from ail_tui.tui.run_search import RunSearch
-from ail_tui.tui.run_session import RunSession
+from ail_tui.tui.run_session import RunSession, nothing
 from ail_tui.tui.run_starts import RunStarts
 from ail_tui.tui.run_view import RunView
-from ail_tui.tui.screens.dialogs import HelpScreen, LeaveDialog
+from ail_tui.tui.screens.dialogs import HelpScreen
 from ail_tui.tui.screens.main import MainScreen, binding_rows
-from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, run_ended
+from ail_tui.tui.served_runs import ServedRuns
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
 from ail_tui.tui.widgets.details import details_text
 from ail_tui.tui.widgets.output_view import OutputView
@@ -44,8 +51,6 @@ from ail_tui.tui.widgets.problems import render_problems
 
 if TYPE_CHECKING:
     from ail_tui.continue_commands import ContinueRequest
-    from ail_tui.tui.screens.history import HistoryPick
-    from ail_tui.turnlog.store import RunSummary
 
 DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
@@ -76,6 +81,7 @@ class AilApp(App[int]):
         clock: Callable[[], float] = time.time,
         autorun: bool = False,
         continue_from: ContinueRequest | None = None,
+        serve_runs: bool = False,
     ) -> None:
         super().__init__(driver_class=dashboard_driver())
         self.clock = clock
@@ -99,6 +105,10 @@ class AilApp(App[int]):
         self.output_all = False
         self.questions = Questions(self)
         self.starts = RunStarts(self)
+        self.history = RunHistory(self)
+        self.quitting = Quitting(self)
+        self.served = ServedRuns(self) if serve_runs else None
+        """Runs start in processes of their own (None: in this one)."""
         self.redraw_due = False
         self.drained = 0
 
@@ -130,9 +140,11 @@ class AilApp(App[int]):
         return self.session.event_lines
 
     def begin(self, session: RunSession) -> None:
-        """Show ``session`` instead of the last one, from empty panes."""
-        self.session.close()
+        """Show ``session`` instead of the last one, from empty panes (the connection to
+        a run both show stays open)."""
+        self.session.close(keep_connection=session.run is self.session.run is not None)
         self.session = session
+        self.main.show_banner(None)
         self.table.clear()
         self.event_pane.clear()
         self.main.dirty = set(session.view.rows)
@@ -265,6 +277,10 @@ class AilApp(App[int]):
     def _run_continued(self, message: RunContinued) -> None:
         self.starts.continued(message)
 
+    @on(RunLaunched)
+    def _run_launched(self, message: RunLaunched) -> None:
+        self.starts.launched(message)
+
     def action_cancel_run(self) -> None:
         """Cancel the whole run."""
         if self.current_run is not None and self.view.running:
@@ -307,49 +323,16 @@ class AilApp(App[int]):
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
 
     def action_history(self) -> None:
-        """List this project's runs (read off the UI thread); open one for inspection."""
-        self.run_worker(self._list_runs, thread=True, group="history", exclusive=True,
-                        exit_on_error=False, description="list runs")
-
-    def _list_runs(self) -> None:
-        from ail_tui.turnlog.store import list_runs
-
-        runs = list_runs()
-        self.call_from_thread(self._show_history, runs)
-
-    def _show_history(self, runs: list[RunSummary]) -> None:
-        from ail_tui.tui.screens.history import HistoryScreen
-
-        self.push_screen(HistoryScreen(runs), self._open_run)
-
-    def _open_run(self, pick: HistoryPick | None) -> None:
-        if pick is None:
-            return
-        if pick.resume:
-            self.starts.resume(pick.path)
-            return
-        if self.view.running and not self.replaying:
-            self.notify("A run is in progress; cancel it before opening another.",
-                        severity="warning")
-            return
-        path = pick.path
-        self.run_worker(lambda: self._read_run(path), thread=True, group="history",
-                        exclusive=True, exit_on_error=False, description="read a run")
-
-    def _read_run(self, path: Path) -> None:
-        try:
-            self.post_message(RunRead(path, RecordedRun.read(path)))
-        except OSError as exc:
-            self.post_message(RunRead(path, None, str(exc)))
+        """List this project's runs (read off the UI thread); open, attach or resume one."""
+        self.history.open()
 
     @on(RunRead)
     def _run_read(self, message: RunRead) -> None:
-        run = message.run
-        if run is None:
-            self.notify(f"Cannot read {message.path}: {message.error}", severity="error")
-            return
-        same = self.pipeline is not None and run.pipeline_source == str(self.pipeline.source)
-        self.open_replay(run, self.pipeline if same else None)
+        self.history.read(message)
+
+    @on(RunAttached)
+    def _run_attached(self, message: RunAttached) -> None:
+        self.history.attached(message)
 
     def open_replay(self, run: RunHandle, pipeline: Pipeline | None = None) -> None:
         """Show a finished run, its events applied now (``pipeline``: the one it ran)."""
@@ -358,9 +341,12 @@ class AilApp(App[int]):
         self.drain(sys.maxsize)
         self.main.refresh_all()
 
-    def open_attached(self, run: RunHandle) -> None:
-        """Follow a run of another process: everything so far, then live (A3)."""
-        self.begin(RunSession(RunView.planned(self.pipeline), attached=True))
+    def open_attached(self, run: RunHandle, own_connection: bool = False) -> None:
+        """Follow a run of another process: everything so far, then live (A3).
+        ``own_connection``: the dashboard made the connection (it closes it)."""
+        closes = getattr(run, "close", None) if own_connection else None
+        self.begin(RunSession(RunView.planned(self.pipeline), run=run, attached=True,
+                              detachable=True, disconnect=closes or nothing))
         self.session.follow(run)
         pid = getattr(run, "pid", None)
         self.main.show_banner(
@@ -413,41 +399,13 @@ class AilApp(App[int]):
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:
-        """Quit. During a run of another process: ask whether to leave it running or
-        cancel it; a run of this one's is cancelled first and its processes ended."""
-        run = self.current_run
-        if run is not None and self.view.running:
-            if self.session.attached:
-                self.push_screen(LeaveDialog(run.run_id), self._leave)
-                return
-            run.cancel("dashboard closed")
-            await asyncio.to_thread(run.wait, 5)
-        self.exit(0)
-
-    async def _leave(self, choice: str | None) -> None:
-        run = self.current_run
-        if choice is None or run is None:
-            return
-        if choice == "cancel":
-            self.notify("Cancelling the run…")
-            run.cancel("cancelled from an attached dashboard")
-            await run_ended(run)
-        self.exit(0)
+        """Quit (during a run in another process: detach or cancel it, see Quitting)."""
+        await self.quitting.quit()
 
     @on(StopRequested)
     def _stop_requested(self, message: StopRequested) -> None:
-        self.run_worker(self.stop(message.reason), group="stop", exclusive=True,
+        self.run_worker(self.quitting.stop(message.reason), group="stop", exclusive=True,
                         description="stop the dashboard")
-
-    async def stop(self, reason: str) -> None:
-        """Stop at a stop signal or a closed terminal: cancel the run, let it record its
-        end, exit with 130 (a second signal meanwhile forces the exit, see stop_signals)."""
-        run = self.current_run
-        if run is not None and run.wait(0) is None and not self.session.attached:
-            self.notify(f"Stopping: {reason}; cancelling the run…")
-            run.cancel(reason, by="user")
-            await run_ended(run)
-        self.exit(EXIT_INTERRUPTED)
 
     # -- events --------------------------------------------------------------------------
 
@@ -514,6 +472,6 @@ class AilApp(App[int]):
 
 
 def run_dashboard(path: str | None, **options: Any) -> int:
-    """Open the dashboard; returns its exit code."""
-    app = AilApp(path, **options)
+    """Open the dashboard (its runs in processes of their own); returns its exit code."""
+    app = AilApp(path, **{"serve_runs": True, **options})
     return app.run() or 0

@@ -8,6 +8,7 @@ from textual.message import Message
 
 from ail_tui.engine.continuing import Continuation
 from ail_tui.engine.recorded_run import RecordedRun
+from ail_tui.engine.run_handle import RunHandle
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
 
@@ -58,3 +59,26 @@ class RunContinued(Message):
         self.continuation = continuation
         self.error = error
         self.generation = generation
+
+
+class RunLaunched(Message):
+    """A run process of the dashboard's started its run (``run`` None: it did not,
+    ``error`` says why); ``generation`` as for :class:`RunContinued`."""
+
+    def __init__(self, pipeline: Pipeline, run: RunHandle | None, generation: int,
+                 error: str = "") -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        self.run = run
+        self.generation = generation
+        self.error = error
+
+
+class RunAttached(Message):
+    """A live run of another process was reached from the history (``run`` None: it
+    could not be, ``error`` says why)."""
+
+    def __init__(self, run: RunHandle | None, error: str = "") -> None:
+        super().__init__()
+        self.run = run
+        self.error = error

@@ -16,7 +16,8 @@ from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.run_view import RunView
 
 
-def _nothing() -> None:
+def nothing() -> None:
+    """Do nothing (the default of the session's callbacks)."""
     return None
 
 
@@ -29,7 +30,13 @@ class RunSession:
     """The run (None: no run yet); a replay's is finished."""
     replaying: bool = False
     attached: bool = False
-    """The run is another process's: leaving the dashboard leaves it running."""
+    """The run was started by another process: leaving the dashboard leaves it running."""
+    detachable: bool = False
+    """The run lives in a process of its own: quitting asks to detach or cancel (A6)."""
+    release: Callable[[], object] = nothing
+    """Leave a run this dashboard started running after it quits."""
+    disconnect: Callable[[], None] = nothing
+    """Close the connection to a run of another process."""
     generation: int = 0
     """The pipeline generation the run started from (0: none)."""
     log: Path | None = None
@@ -42,14 +49,18 @@ class RunSession:
     """Event-log lines not yet written to the pane."""
     streamed: dict[str, list[float]] = field(default_factory=dict)
     """Per step: streamed chunks, characters, and when the first came."""
-    unsubscribe: Callable[[], None] = _nothing
+    unsubscribe: Callable[[], None] = nothing
 
     def follow(self, run: RunHandle) -> None:
         """Show ``run``: its events, from the first, go to :attr:`events`."""
         self.run = run
         self.unsubscribe = run.subscribe(self.events.put)
 
-    def close(self) -> None:
-        """Stop taking the run's events (the run itself goes on)."""
+    def close(self, keep_connection: bool = False) -> None:
+        """Stop taking the run's events (the run itself goes on); close the connection to
+        a run of another process unless ``keep_connection``."""
         self.unsubscribe()
-        self.unsubscribe = _nothing
+        self.unsubscribe = nothing
+        if not keep_connection:
+            self.disconnect()
+        self.disconnect = nothing

@@ -20,9 +20,11 @@ from textual.worker import get_current_worker
 from ail_tui.engine.continuing import FINISHED, CannotContinue, Continuation, continue_run
 from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.prior_run import top_step
+from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions
+from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.pipeline.loader import Pipeline
-from ail_tui.tui.messages import RunContinued
+from ail_tui.tui.messages import RunContinued, RunLaunched
 from ail_tui.tui.run_session import RunSession
 from ail_tui.tui.run_view import RunView
 from ail_tui.tui.screens.dialogs import PromptDialog
@@ -69,20 +71,44 @@ class RunStarts:
                           interactive=True, runners=app.runners, log_dir=app.log_dir)
 
     def busy(self) -> bool:
-        """Whether a live run is on screen and running (it must be cancelled first)."""
+        """Whether a live run is on screen and running (it must be cancelled first), or
+        one is being started."""
         app = self.app
-        return app.view.running and not app.replaying
+        launching = app.served is not None and app.served.launching
+        return launching or (app.view.running and not app.replaying)
 
     def start(self, pipeline: Pipeline, options: RunOptions, generation: int) -> None:
-        """Show a new run of ``pipeline`` from its plan, and start it.
+        """Start a run of ``pipeline``, in this process or in a run process of its own,
+        and show it from its plan.
 
         ``generation``: the pipeline generation it runs (0: not the pipeline on screen).
         """
-        app = self.app
+        if self.app.served is not None:
+            self.app.served.launch(pipeline, options, generation)  # shown when launched
+            return
         run = LocalRun(pipeline, options)
-        app.begin(RunSession(RunView.planned(pipeline), generation=generation,
-                             log=run.log_path))
-        app.session.follow(run.start())
+        self.show(RunSession(RunView.planned(pipeline), generation=generation,
+                             log=run.log_path), run.start())
+
+    def launched(self, message: RunLaunched) -> None:
+        """A run process started its run: show it (or say why it did not start)."""
+        app = self.app
+        assert app.served is not None
+        app.served.launching = False
+        run = message.run
+        if not isinstance(run, RemoteRun):
+            app.notify(f"Could not start the run: {message.error}", severity="error",
+                       timeout=10)
+            return
+        self.show(RunSession(RunView.planned(message.pipeline), generation=message.generation,
+                             log=run.log_path, detachable=True, release=run.release,
+                             disconnect=run.close), run)
+
+    def show(self, session: RunSession, run: RunHandle) -> None:
+        """Show ``run`` on a new ``session``."""
+        app = self.app
+        app.begin(session)
+        app.session.follow(run)
         if app.tabs.active in RUN_PANES:
             app.tabs.active = "tab-timeline"
         app.main.refresh_all()

@@ -1,5 +1,5 @@
-"""The history screen: this project's runs, newest first; enter opens one for replay,
-``R`` resumes one that did not complete (D1).
+"""The history screen: this project's runs, newest first; enter opens one for replay (a
+live one of another process: attached, A3), ``R`` resumes one that did not complete (D1).
 
 Statuses read as in ``ail-tui logs``: a glyph and a word, and ``· resumable`` on a run
 ``ail-tui resume RUN_ID`` (or ``R`` here) can continue (interrupted, failed, aborted or
@@ -28,6 +28,8 @@ class HistoryPick:
 
     path: Path
     resume: bool = False
+    live: str | None = None
+    """The run id of a live run to attach to (None: read its log)."""
 
 
 def not_resumable(run: RunSummary) -> str:
@@ -50,9 +52,11 @@ class HistoryScreen(ModalScreen[HistoryPick | None]):
         Binding("R", "resume", "Resume", id="history.resume"),
     ]
 
-    def __init__(self, runs: list[RunSummary]) -> None:
+    def __init__(self, runs: list[RunSummary], live: set[str] | None = None) -> None:
         super().__init__()
         self.runs = runs
+        self.live = live or set()
+        """Ids of the runs a process serves now: opening one attaches to it."""
         self.by_path = {str(run.path): run for run in runs}
 
     def compose(self) -> ComposeResult:
@@ -70,7 +74,8 @@ class HistoryScreen(ModalScreen[HistoryPick | None]):
         for run in self.runs:
             counts = " ".join(f"{GLYPH.get(k, '?')}{v}" for k, v in
                               sorted(run.step_counts.items()))
-            table.add_row(local_time(run.started_at), run.status_text,
+            status = f"{run.status_text} · live" if run.run_id in self.live else run.status_text
+            table.add_row(local_time(run.started_at), status,
                           f"{run.duration:.1f}s" if run.duration is not None else "",
                           f"${run.total_cost:.4f}", counts,
                           display_path(run.pipeline_source) if run.pipeline_source else "",
@@ -86,13 +91,14 @@ class HistoryScreen(ModalScreen[HistoryPick | None]):
         return self.by_path.get(str(key.value))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(HistoryPick(Path(str(event.row_key.value))))
+        self.action_open()
 
     def action_open(self) -> None:
-        """Open the selected run for inspection."""
+        """Open the selected run: attached when live, else for inspection."""
         run = self.selected()
         if run is not None:
-            self.dismiss(HistoryPick(run.path))
+            live = run.run_id if run.run_id in self.live else None
+            self.dismiss(HistoryPick(run.path, live=live))
 
     def action_resume(self) -> None:
         """Resume the selected run, in its own log (D1), when it did not complete."""
