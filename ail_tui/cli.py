@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(prompt=args.prompt, runner=runner, model=args.model, runners=runners,
                          interactive=args.serve_fd is not None)  # A5: gates wait for a person
     if args.serve_fd is not None:
-        from ail_tui.orchestration.detached import serve
+        from ail_tui.orchestration.launch import serve
 
         return serve(result.pipeline, options, args.serve_fd)
     return run_headless(result.pipeline, options)
@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _detach(args: argparse.Namespace) -> int:
     """Start the run in a background process of its own; print its id (decisions A1)."""
-    from ail_tui.orchestration.detached import LaunchFailed, launch
+    from ail_tui.orchestration.launch import LaunchFailed, launch
 
     argv = ["run", args.pipeline]  # the run's process starts in this folder
     for flag, value in (("--prompt", args.prompt), ("--runner", args.runner),

@@ -94,9 +94,9 @@ def cmd_ps(output_format: str) -> int:
         return EXIT_FAILED
     rows: list[dict[str, Any]] = []
     for live in runs:
-        state: dict[str, Any] = {"status": "unreachable", "steps": {}, "gates": []}
+        state: dict[str, Any] = {"status": "starting", "steps": {}, "gates": []}
         try:
-            remote = RemoteRun(live.socket_path, connect_timeout=1.0)
+            remote = RemoteRun(live.socket_path, connect_timeout=0.5)
         except ControlError:
             pass
         else:
@@ -131,8 +131,11 @@ def cmd_attach(ref: str, headless: bool) -> int:
     """Follow a run: live when its process serves it, else from its log when it ended."""
     connected = _connect(ref)
     if connected is not None:
+        from ail_tui.orchestration.remote_run import ControlError
+
         live, remote = connected
         try:
+            remote.follow()
             if headless:
                 return _print_events(remote)
             from ail_tui.tui.app import run_dashboard
@@ -140,6 +143,8 @@ def cmd_attach(ref: str, headless: bool) -> int:
             source = live.pipeline_source if live.pipeline_source and Path(
                 live.pipeline_source).is_file() else None
             return run_dashboard(source, attach=remote)
+        except ControlError:
+            pass  # it ended just now: shown from its log below
         finally:
             remote.close()
     from ail_tui.engine.recorded_run import RecordedRun

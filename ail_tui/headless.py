@@ -73,10 +73,10 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     return exit_code(result)
 
 
-def run_to_end(run: RunHandle, last_words: Callable[[], None] = lambda: None
-               ) -> RunResult | None:
-    """Wait for a started run's end; the first stop signal cancels it, a second kills its
-    processes, calls ``last_words`` and exits the process with 130 at once."""
+def run_to_end(run: RunHandle, last_words: Callable[[], None] = lambda: None,
+               signals: tuple[signal.Signals, ...] = STOP_SIGNALS) -> RunResult | None:
+    """Wait for a started run's end; the first of ``signals`` cancels it, a second kills
+    its processes, calls ``last_words`` and exits the process with 130 at once."""
     stopping = threading.Event()
 
     def on_stop(signum: int, frame: object) -> None:
@@ -91,7 +91,7 @@ def run_to_end(run: RunHandle, last_words: Callable[[], None] = lambda: None
         last_words()
         os._exit(EXIT_FOR_STATUS[RunStatus.CANCELLED])
 
-    previous = {sig: signal.signal(sig, on_stop) for sig in STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, on_stop) for sig in signals}
     result: RunResult | None = None
     try:
         while result is None:  # short waits, so the signal handlers get their turn

@@ -51,13 +51,14 @@ class Gates(Generic[Answer]):
         return pending.answer
 
     def answer(self, key: str, answer: Answer) -> bool:
-        """Answer a pending question; returns False when no such question is waiting."""
+        """Answer a pending question; returns False when no such question is waiting (or
+        it was answered already)."""
         with self._lock:
             pending = self._pending.get(key)
-        if pending is None:
-            return False
-        pending.answer = answer
-        pending.answered.set()
+            if pending is None or pending.answered.is_set():
+                return False  # the first answer wins (two viewers may answer at once)
+            pending.answer = answer
+            pending.answered.set()
         return True
 
     def waiting(self) -> list[str]:

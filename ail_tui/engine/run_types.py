@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,6 +42,15 @@ class RunOptions:
     """The run's id (None: a new one; a sub-pipeline's run that goes on keeps its own)."""
     prior: PriorRun | None = None
     """An earlier run whose results this run reuses (resume: it *is* that run, D1–D4)."""
+
+    def settle_run_id(self) -> str:
+        """The run's id, fixed from now on: a resumed run's own, else :attr:`run_id`
+        (made now when None), so it can be told before the run starts."""
+        if self.prior is not None and self.prior.resume:
+            return self.prior.run_id
+        if self.run_id is None:
+            self.run_id = str(uuid.uuid4())
+        return self.run_id
 
 
 class RunStatus(StrEnum):

@@ -59,7 +59,7 @@ class Request:
     args: dict[str, Any]
 
 
-def encode_request(request_id: int, op: str, **args: Any) -> bytes:
+def encode_request(request_id: int, op: str, /, **args: Any) -> bytes:
     """A request line."""
     return (json.dumps({"id": request_id, "op": op, **args}, ensure_ascii=False,
                        separators=(",", ":")) + "\n").encode("utf-8")

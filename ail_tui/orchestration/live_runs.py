@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ail_tui.processes.alive import process_alive
 from ail_tui.turnlog.paths import runs_dir
 
 
@@ -87,17 +88,6 @@ def note_path(run_id: str) -> Path:
     return runtime_dir() / f"{run_id}.json"
 
 
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a zombie counts as gone only once reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def write_note(run: LiveRun) -> None:
     """Publish ``run``'s note (atomically: a reader sees all of it or none)."""
     folder = runtime_dir(create=True)
@@ -110,12 +100,16 @@ def write_note(run: LiveRun) -> None:
 
 
 def remove_note(run_id: str) -> None:
-    """Take down run ``run_id``'s note and socket (whatever is left of them)."""
+    """Take down run ``run_id``'s note and socket (whatever is left of them), and its
+    error file when empty."""
     with contextlib.suppress(OSError):
         folder = runtime_dir()
         for name in (f"{run_id}.json", f"{run_id}.sock"):
             with contextlib.suppress(FileNotFoundError):
                 (folder / name).unlink()
+        errors = folder / f"{run_id}.stderr"
+        if errors.exists() and errors.stat().st_size == 0:
+            errors.unlink()
 
 
 def _read_note(path: Path) -> LiveRun | None:

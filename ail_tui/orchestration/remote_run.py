@@ -12,6 +12,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from ail_tui.engine.run_types import EventSink, RunResult, RunStatus
 from ail_tui.orchestration.control_protocol import PROTOCOL, encode_request
 from ail_tui.runners.permissions import PermissionDecision
 
+CONNECT_SECONDS = 10.0
+"""How long a run that is still starting (its process loads the engine) may take to
+listen."""
 REPLY_SECONDS = 10.0
 """How long a control waits for the run's answer."""
 LOST = "ail:control/lost"
@@ -33,20 +37,36 @@ class ControlError(OSError):
     """The run could not be reached, refused, or went away before answering."""
 
 
+def _connect(path: Path, within: float) -> socket.socket:
+    """A connection to the socket at ``path``; a run still starting (no socket yet, or
+    not listening yet) is tried again for ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            connection.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            connection.close()
+            if time.monotonic() >= deadline:
+                raise ControlError(f"cannot reach the run at {path}: "
+                                   f"{error.strerror or error}") from error
+            time.sleep(0.05)
+            continue
+        except OSError as error:
+            connection.close()
+            raise ControlError(f"cannot reach the run at {path}: "
+                               f"{error.strerror or error}") from error
+        connection.settimeout(None)
+        return connection
+
+
 class RemoteRun:
     """A live run of another process, reached through the socket at ``path``."""
 
-    def __init__(self, path: Path, *, connect_timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, *, connect_timeout: float = CONNECT_SECONDS) -> None:
         self.path = path
-        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._socket.settimeout(connect_timeout)
-        try:
-            self._socket.connect(str(path))
-        except OSError as error:
-            self._socket.close()
-            raise ControlError(f"cannot reach the run at {path}: "
-                               f"{error.strerror or error}") from error
-        self._socket.settimeout(None)
+        self._socket = _connect(path, connect_timeout)
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._waiting: dict[int | None, _Answer] = {}
@@ -76,15 +96,23 @@ class RemoteRun:
 
     # -- events --------------------------------------------------------------------------
 
-    def subscribe(self, sink: EventSink) -> Callable[[], None]:
-        """Hand ``sink`` every event from the run's first, then each new one."""
+    def follow(self) -> None:
+        """Ask the run for its events, once (they are kept here for every subscriber).
+
+        Raises :class:`ControlError` when the run went away before it could answer.
+        """
         with self._lock:
-            first = not self._subscribed
+            if self._subscribed:
+                return
             self._subscribed = True
-        unsubscribe = self.events.subscribe(sink)
-        if first:
-            self._ask("subscribe")
-        return unsubscribe
+        self._ask("subscribe")
+
+    def subscribe(self, sink: EventSink) -> Callable[[], None]:
+        """Hand ``sink`` every event from the run's first, then each new one (a run gone
+        meanwhile ends with the ``ail:control/lost`` event)."""
+        with contextlib.suppress(ControlError):
+            self.follow()
+        return self.events.subscribe(sink)
 
     def _read(self) -> None:
         reader = self._socket.makefile("rb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ail_tui.orchestration.detached import SERVE_FLAG, serve
+from ail_tui.orchestration.launch import SERVE_FLAG, serve
 from ail_tui.orchestration.run_order import decode_order
 
 

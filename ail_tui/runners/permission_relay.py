@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ail_tui.processes.alive import process_alive
 from ail_tui.runners import permission_mcp
 from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
 
@@ -42,7 +43,7 @@ def sweep_stale_folders(directory: str | None = None) -> int:
         return 0
     for folder in candidates:
         owner = folder.name[len(FOLDER_PREFIX):].split("-", 1)[0]
-        if not owner.isdigit() or _alive(int(owner)):
+        if not owner.isdigit() or process_alive(int(owner)):
             continue
         with contextlib.suppress(OSError):
             if folder.is_dir() and not folder.is_symlink() and (
@@ -50,16 +51,6 @@ def sweep_stale_folders(directory: str | None = None) -> int:
                 shutil.rmtree(folder)
                 removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's: not ours to judge
-    return True
 
 
 class PermissionRelay:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,13 @@ def test_case_gets_the_rust_verdict(name: str, tmp_path: Path) -> None:
     located = [e for e in matching if e.position is not None]
     if name != "config_missing_file":
         assert located, "the error should carry a line and column"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if CASES_EXPECTED.get(n, {}).get("valid")])
+def test_a_valid_case_travels_to_a_run_process_unchanged(name: str, tmp_path: Path) -> None:
+    """A dashboard hands the pipeline it checked to its run's own process (A6)."""
+    case = _copy(name, tmp_path)
+    pipeline = check_file(case / CASES_EXPECTED[name]["file"]).pipeline
+    assert pipeline is not None
+    again = pickle.loads(pickle.dumps(pipeline))
+    assert again == pipeline

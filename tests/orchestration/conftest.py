@@ -1,0 +1,69 @@
+"""Fixtures of the orchestration tests: a private runtime folder for control sockets, an
+isolated ``HOME``/``AIL_HOME``, a project folder as the working directory, runs served
+in this process and real ``ail-tui`` processes."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from orchestration_helpers import Project, Served
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private runtime folder (mode 0700), short enough for Unix socket paths (at most
+    107 bytes), as ``AIL_TUI_RUNTIME_DIR``."""
+    folder = Path(tempfile.mkdtemp(prefix="ailrt", dir="/tmp"))
+    folder.chmod(0o700)
+    monkeypatch.setenv("AIL_TUI_RUNTIME_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``HOME`` and ``AIL_HOME`` (``HOME/.ail``) of this test alone."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.setenv("AIL_HOME", str(folder / ".ail"))
+    return folder
+
+
+@pytest.fixture
+def work(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project folder, as the working directory."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def serve(runtime: Path, work: Path) -> Iterator[Callable[..., Served]]:
+    """``serve(PIPELINE, script=..., interactive=...)``: a run of a fixture pipeline behind
+    a control server in this process (not started yet); closed at the end."""
+    made: list[Served] = []
+
+    def make(pipeline: str, script: dict[str, Any] | None = None,
+             interactive: bool = False) -> Served:
+        served = Served(runtime, work, pipeline, script, interactive)
+        made.append(served)
+        return served
+
+    yield make
+    for served in made:
+        served.close()
+
+
+@pytest.fixture
+def project(runtime: Path, work: Path) -> Iterator[Project]:
+    """A project for real ``ail-tui`` processes; what they leave is killed at the end."""
+    made = Project(work, runtime)
+    yield made
+    made.cleanup()
