@@ -60,15 +60,20 @@ FORCED_EXIT_SECONDS = 1.0
 
 
 def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None = None) -> int:
-    """Run to the end, events on ``stream`` (default: stdout); a stop signal cancels
-    cleanly, a second forces the exit. Returns the exit code (0, 1 or 130).
+    """Run to the end, events on ``stream`` (default: stdout), served to viewers (``ps``,
+    ``attach``); a stop signal cancels cleanly, a second forces the exit. Returns the
+    exit code (0, 1 or 130).
     """
+    from ail_tui.orchestration.in_process import serve_in_process
+
     sink = NdjsonSink(stream or sys.stdout)
     run = LocalRun(pipeline, options)
     run.subscribe(sink)
+    unserve = serve_in_process(run, str(pipeline.source), options.cwd)
     try:
         result = run_to_end(run.start(), lambda: sink.close(FORCED_EXIT_SECONDS))
     finally:
+        unserve()
         sink.close()
     return exit_code(result)
 
