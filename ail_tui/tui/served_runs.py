@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ail_tui.engine.run_types import RunOptions
-from ail_tui.orchestration.detached import LaunchFailed, start_process
+from ail_tui.orchestration.launch import LaunchFailed, start_process
 from ail_tui.orchestration.live_runs import socket_path
 from ail_tui.orchestration.remote_run import ControlError, RemoteRun
 from ail_tui.orchestration.run_order import RunOrder
