@@ -173,6 +173,9 @@ class StreamRedactor:
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind, text = str(event.get("type")), event.get("text")
+        if kind not in DELTA_TYPES and not self._held and not self._secrets:
+            self._emit(event)  # no tail can be held back: nothing to flush before it
+            return
         with self._lock:
             if kind in DELTA_TYPES and isinstance(text, str):
                 safe, self._held[kind] = self._secrets.split_final(self._held.get(kind, "") + text)
@@ -191,6 +194,8 @@ class StreamRedactor:
 
     def flush(self) -> None:
         """Pass on whatever text is held back: the stream has ended."""
+        if not self._held:
+            return
         with self._lock:
             self._flush()
 

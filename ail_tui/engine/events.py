@@ -317,33 +317,35 @@ class PipelineError(Event):
 TERMINAL = (PipelineCompleted, PipelineError)
 
 
-def _record_only(cls: type[Event]) -> tuple[Field[Any], ...]:
+def _record_only(cls: type[Event]) -> tuple[tuple[str, Any], ...]:
+    """The record-only fields of ``cls``: each name and its default."""
     found = _RECORD_ONLY.get(cls)
     if found is None:
         found = _RECORD_ONLY[cls] = tuple(
-            item for item in fields(cls) if item.metadata.get("record_only"))
+            (item.name, item.default) for item in fields(cls)
+            if item.metadata.get("record_only"))
     return found
 
 
-_RECORD_ONLY: dict[type[Event], tuple[Field[Any], ...]] = {}
+_RECORD_ONLY: dict[type[Event], tuple[tuple[str, Any], ...]] = {}
 
 
 def announced(event: Event, secrets: SecretSet) -> Event:
     """``event`` as subscribers get it: without what only the turn log keeps, and with
     every known secret masked in its texts (itself when there is nothing to change)."""
+    values = event.__dict__
     changes: dict[str, Any] = {}
-    for item in _record_only(type(event)):
-        if getattr(event, item.name) is not item.default:
-            changes[item.name] = item.default
+    for name, default in _record_only(type(event)):
+        if values[name] is not default:
+            changes[name] = default
     if secrets:
-        for item in fields(event):
-            value = getattr(event, item.name)
-            if isinstance(value, str | dict | list) and item.name not in changes:
+        for name, value in values.items():
+            if isinstance(value, str | dict | list) and name not in changes:
                 masked = secrets.redact_value(value)
                 if masked != value:
-                    changes[item.name] = masked
+                    changes[name] = masked
     if not changes:
         return event
     copy = object.__new__(type(event))  # a frozen copy, without running __init__ again
-    copy.__dict__.update(event.__dict__, **changes)
+    copy.__dict__.update(values, **changes)
     return copy

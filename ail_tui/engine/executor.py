@@ -465,7 +465,10 @@ class Executor:
 
     def _chain(self, step: Step, step_id: str, which: str, scope: Scope,
                token: CancelToken) -> None:
-        for number, item in enumerate(getattr(step, which) or ()):
+        chain = getattr(step, which)
+        if not chain:
+            return
+        for number, item in enumerate(chain):
             chain_step = Step.model_validate({"prompt": item}) if isinstance(item, str) else item
             chain_id = f"{step_id}::{which}::{number}"
             try:

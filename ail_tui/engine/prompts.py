@@ -13,7 +13,7 @@ from ail_tui.engine.state import RunState, Scope
 from ail_tui.files import FileReadError, read_text_file
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.pipeline.loader import is_file_reference, resolve_path
-from ail_tui.pipeline.models import Defaults, Sampling, Step
+from ail_tui.pipeline.models import Defaults, Provider, Sampling, Step
 from ail_tui.runners.base import RunnerRequest, ToolPolicyOptions
 
 SAMPLING_KEYS = ("max_tokens", "stop_sequences", "temperature", "thinking", "top_k", "top_p")
@@ -59,11 +59,14 @@ def effective_model(defaults: Defaults, step: Step, cli_model: str | None) -> st
     return cli_model or model
 
 
+_RUNNER_DEFAULT = ToolPolicyOptions()
+
+
 def tool_policy(defaults: Defaults, step: Step) -> ToolPolicyOptions:
     """The step's own `tools:` or else `defaults.tools` (replaced, not merged)."""
     policy = step.tools or defaults.tools
     if policy is None:
-        return ToolPolicyOptions()
+        return _RUNNER_DEFAULT
     if policy.disabled:
         return ToolPolicyOptions("no_tools")
     allow, deny = tuple(policy.allow), tuple(policy.deny)
@@ -73,7 +76,7 @@ def tool_policy(defaults: Defaults, step: Step) -> ToolPolicyOptions:
         return ToolPolicyOptions("allowlist", allow)
     if deny:
         return ToolPolicyOptions("denylist", (), deny)
-    return ToolPolicyOptions()
+    return _RUNNER_DEFAULT
 
 
 def _append_prompts(step: Step, state: RunState, scope: Scope, cancel: CancelToken,
@@ -124,20 +127,28 @@ def build_request(
         model=effective_model(defaults, step, cli_model),
         resume_session_id=state.last_session_id() if step.resume else None,
         system_prompt=system,
-        append_system_prompts=_append_prompts(step, state, scope, cancel, base_dir),
+        append_system_prompts=(_append_prompts(step, state, scope, cancel, base_dir)
+                               if step.append_system_prompt else ()),
         tools=tool_policy(defaults, step),
         sampling=effective_sampling(defaults, step),
         output_schema=step.output_schema,
-        base_url=provider.base_url if provider else None,
-        auth_token=provider.auth_token if provider else None,
         headless=headless,
-        connect_timeout_seconds=_number(provider.connect_timeout_seconds if provider else None),
-        read_timeout_seconds=_number(provider.read_timeout_seconds if provider else None),
-        max_history_messages=provider.max_history_messages if provider else None,
-        input_cost_per_1k=_number(provider.input_cost_per_1k if provider else None),
-        output_cost_per_1k=_number(provider.output_cost_per_1k if provider else None),
         cwd=cwd,
+        **(_provider_options(provider) if provider is not None else {}),
     )
+
+
+def _provider_options(provider: Provider) -> dict[str, Any]:
+    """What a request takes from ``defaults.provider``."""
+    return {
+        "base_url": provider.base_url,
+        "auth_token": provider.auth_token,
+        "connect_timeout_seconds": _number(provider.connect_timeout_seconds),
+        "read_timeout_seconds": _number(provider.read_timeout_seconds),
+        "max_history_messages": provider.max_history_messages,
+        "input_cost_per_1k": _number(provider.input_cost_per_1k),
+        "output_cost_per_1k": _number(provider.output_cost_per_1k),
+    }
 
 
 def _number(value: Any) -> float | None:

@@ -29,6 +29,8 @@ class ResultActions:
     def evaluate(self, step: Step, step_id: str, entry: TurnEntry, scope: Scope,
                  preceding: str | None) -> Fired | None:
         """The branch that fires for ``entry`` (None: none does); a bad matcher aborts."""
+        if step.on_result is None:
+            return None
         try:
             return evaluate_on_result(step, entry, self.run.state.renderer(scope), preceding,
                                       is_join=step.is_join)

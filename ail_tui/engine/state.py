@@ -51,6 +51,8 @@ class Scope:
     @property
     def iteration(self) -> tuple[int, ...]:
         """The 1-based iteration of each enclosing loop, outermost first."""
+        if not self.loops:
+            return ()
         return tuple(f.counter + 1 if f.kind == "do_while" else f.counter for f in self.loops)
 
     def inside(self, frame: LoopFrame) -> Scope:
@@ -59,7 +61,7 @@ class Scope:
 
     def with_runner(self, name: str) -> Scope:
         """This scope for a step that uses runner ``name``."""
-        return Scope(self.loops, name)
+        return self if name == self.runner_name else Scope(self.loops, name)
 
 
 def _json_text(value: Any) -> str:
@@ -103,8 +105,10 @@ class RunState:
     def last_response(self) -> str | None:
         """The newest non-null response."""
         with self._lock:
-            return next((e.response for e in reversed(self._entries) if e.response is not None),
-                        None)
+            for entry in reversed(self._entries):
+                if entry.response is not None:
+                    return entry.response
+            return None
 
     def last_session_id(self) -> str | None:
         """The newest runner session id (``resume: true``)."""
@@ -116,6 +120,8 @@ class RunState:
 
     def render(self, text: str, scope: Scope) -> str:
         """Render a template; raise ``UnresolvedVariable`` or ``TemplateSyntaxError``."""
+        if "{{" not in text:
+            return text  # nothing to substitute (and nothing to remember the parse of)
         return render(parse_template(text), lambda name: self.resolve(name, scope))
 
     def renderer(self, scope: Scope) -> Callable[[str], str]:

@@ -14,7 +14,7 @@ from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
 from ail_tui.engine.errors import StepCancelled, StepError
-from ail_tui.engine.prompts import build_request, effective_sampling, read_prompt_source
+from ail_tui.engine.prompts import build_request, read_prompt_source
 from ail_tui.engine.scheduler import Branch
 from ail_tui.engine.skills import skill_template
 from ail_tui.engine.state import Scope
@@ -214,7 +214,7 @@ class StepBodies:
                 raise StepCancelled(token.cancellation
                                     or Cancellation("user", error.detail)) from None
             raise StepError(error.error_type, error.detail) from None
-        sampling = effective_sampling(defaults, step) if not model_only else {}
+        sampling = request.sampling  # the step's merged sampling ({} for the host's)
         return TurnEntry(
             step_id=step_id, prompt=prompt, response=result.response,
             cost_usd=result.cost_usd, input_tokens=result.input_tokens,

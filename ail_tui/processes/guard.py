@@ -17,10 +17,28 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import IO, Any
 
 from ail_tui.processes.marks import MARK_VARIABLE, signal_marked
+
+
+class StepMark:
+    """The block of :meth:`ProcessGuard.step`: its mark is the current one inside it."""
+
+    __slots__ = ("_reset", "_scope", "mark")
+    _reset: contextvars.Token[str | None]
+
+    def __init__(self, scope: contextvars.ContextVar[str | None], mark: str) -> None:
+        self._scope = scope
+        self.mark = mark
+
+    def __enter__(self) -> str:
+        self._reset = self._scope.set(self.mark)
+        return self.mark
+
+    def __exit__(self, *exc: object) -> None:
+        self._scope.reset(self._reset)
 
 
 class ProcessGuard:
@@ -44,15 +62,9 @@ class ProcessGuard:
         """The mark prefix shared by every process of one run."""
         return f"{self.mark}:{run_id}:"
 
-    @contextlib.contextmanager
-    def step(self, run_id: str) -> Iterator[str]:
+    def step(self, run_id: str) -> StepMark:
         """Processes spawned on this thread inside the block carry a fresh step mark."""
-        mark = f"{self.run_mark(run_id)}{next(self._steps)}"
-        reset = self._scope.set(mark)
-        try:
-            yield mark
-        finally:
-            self._scope.reset(reset)
+        return StepMark(self._scope, f"{self.run_mark(run_id)}{next(self._steps)}")
 
     def current_mark(self) -> str:
         """The mark of processes spawned here now (see :meth:`step`); unique outside a step."""

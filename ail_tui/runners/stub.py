@@ -88,7 +88,8 @@ def load_stub_script(path: str | Path) -> StubScript:
 class _Plan:
     response: str
     delay: float
-    chunks: int
+    pieces: tuple[str, ...]
+    """The response cut into the chunks it streams in (none when the step fails)."""
     error: str | None
     input_tokens: int
     output_tokens: int
@@ -106,7 +107,10 @@ class StubRunner:
 
     def plan_for(self, step_id: str) -> _Plan:
         """The behaviour for ``step_id`` (exact id, then its last ``::`` segment)."""
-        plans = self.script._plans
+        # The private dict itself: ``script._plans`` goes through pydantic's __getattr__,
+        # which costs more than the rest of a zero-delay step's answer.
+        plans: dict[tuple[str, str], _Plan] = self.script.__pydantic_private__[  # type: ignore[index]
+            "_plans"]
         plan = plans.get((step_id, self.response))
         if plan is None:
             plan = plans[(step_id, self.response)] = self._plan(step_id)
@@ -123,11 +127,12 @@ class StubRunner:
                 value = getattr(base, name)
             return fallback if value is None else value
 
+        response, error = pick("response", self.response), pick("error", None)
         return _Plan(
-            response=pick("response", self.response),
+            response=response,
             delay=float(pick("delay", 0.0)),
-            chunks=int(pick("chunks", 1)),
-            error=pick("error", None),
+            pieces=_split(response, int(pick("chunks", 1))) if error is None else (),
+            error=error,
             input_tokens=int(pick("input_tokens", 0)),
             output_tokens=int(pick("output_tokens", 0)),
             cost_usd=float(pick("cost_usd", 0.0)),
@@ -138,7 +143,7 @@ class StubRunner:
     ) -> RunnerResult:
         """Wait out the delay (streaming chunks across it), then answer or fail."""
         plan = self.plan_for(request.step_id)
-        pieces = _split(plan.response, plan.chunks) if plan.error is None else []
+        pieces = plan.pieces
         slices = max(len(pieces), 1)
         for index in range(slices):
             stop = cancel.wait(plan.delay / slices) if plan.delay > 0 else cancel.cancelled
@@ -161,9 +166,9 @@ class StubRunner:
         return result
 
 
-def _split(text: str, chunks: int) -> list[str]:
+def _split(text: str, chunks: int) -> tuple[str, ...]:
     """``text`` cut into at most ``chunks`` non-empty pieces of near-equal length."""
     if chunks <= 1 or len(text) <= 1:
-        return [text]
+        return (text,)
     size = math.ceil(len(text) / chunks)
-    return [text[i : i + size] for i in range(0, len(text), size)]
+    return tuple(text[i : i + size] for i in range(0, len(text), size))

@@ -82,10 +82,12 @@ class TurnEntry:
             record["reused_from"] = self.reused_from
         if self.reconciled:
             record["reconciled"] = True
-        for name in ("launched_at", "started_at", "completed_at"):
-            value = getattr(self, name)
-            if value is not None:
-                record[name] = format_timestamp(value)
+        if self.launched_at is not None:
+            record["launched_at"] = format_timestamp(self.launched_at)
+        if self.started_at is not None:
+            record["started_at"] = format_timestamp(self.started_at)
+        if self.completed_at is not None:
+            record["completed_at"] = format_timestamp(self.completed_at)
         return record
 
 

@@ -21,7 +21,11 @@ def format_timestamp(epoch_seconds: float) -> str:
         whole, micros = whole + 1, micros - 1_000_000
     elif micros < 0:
         whole, micros = whole - 1, micros + 1_000_000
-    return f"{_second(int(whole))}{micros // 1000:03d}Z"
+    return _second(int(whole)) + _MILLIS[micros // 1000]
+
+
+_MILLIS = tuple(f"{millis:03d}Z" for millis in range(1000))
+"""``000Z`` to ``999Z``: the end of a timestamp, made once."""
 
 
 @lru_cache(maxsize=256)

@@ -9,8 +9,8 @@ or :meth:`TurnLogWriter.flush`, which its caller makes before anything depends o
 
 from __future__ import annotations
 
+import _json
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -25,13 +25,19 @@ _DIR_MODE = 0o700
 _FILE_MODE = 0o600
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-"""Made once: ``json.dumps`` with options builds a new encoder on every call."""
+def _unencodable(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODE = _json.make_encoder(None, _unencodable, _json.encode_basestring, None, ":", ",",
+                             True, False, True)
+"""What ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` runs,
+made once (``json`` makes a new one on every call); records are never circular."""
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
     """The record's bytes as Rust writes them: sorted keys, compact, raw UTF-8, newline."""
-    return _ENCODER.encode(record).encode("utf-8") + b"\n"
+    return "".join(_ENCODE(record, 0)).encode("utf-8") + b"\n"
 
 
 _TAIL = 1 << 20
@@ -63,7 +69,9 @@ class TurnLogWriter:
     def __init__(self, path: Path, *, sync: bool = True) -> None:
         self.path = path
         self._sync = sync
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._synced = threading.Condition(self._lock)  # told when a batch is done
+        self._waiting = 0  # threads waiting for it
         self._pending: list[bytes] = []
         self._queued = 0  # records handed to write()
         self._durable = 0  # records on disk
@@ -87,7 +95,7 @@ class TurnLogWriter:
         A failure is kept in :attr:`failed`, never raised.
         """
         data = encode_record(record)
-        with self._cond:
+        with self._lock:
             self._pending.append(data)
             self._queued += 1
             if not defer:
@@ -95,26 +103,35 @@ class TurnLogWriter:
 
     def flush(self) -> None:
         """Put every record written so far on disk."""
-        with self._cond:
+        if self._durable >= self._queued:
+            return  # a later write's sync took them along (both counts only grow)
+        with self._lock:
             self._sync_upto(self._queued)
 
     def _sync_upto(self, mine: int) -> None:
         """With the lock held: return once the first ``mine`` records are on disk."""
         while self._durable < mine:
             if self._flushing:
-                self._cond.wait()
+                self._wait_for_batch()
                 continue
             batch, self._pending = self._pending, []
             upto = self._queued
             self._flushing = True
-            self._cond.release()
+            self._lock.release()
             try:
                 self._flush(b"".join(batch))
             finally:
-                self._cond.acquire()
+                self._lock.acquire()
                 self._flushing = False
                 self._durable = upto
-                self._cond.notify_all()
+                if self._waiting:
+                    self._synced.notify_all()
+
+    def _wait_for_batch(self) -> None:
+        """With the lock held: wait until the batch another thread is syncing is done."""
+        self._waiting += 1
+        self._synced.wait()
+        self._waiting -= 1
 
     def _flush(self, data: bytes) -> None:
         try:
@@ -147,10 +164,10 @@ class TurnLogWriter:
 
     def close(self) -> None:
         """Put deferred records on disk and close the file; later writes reopen it."""
-        with self._cond:
+        with self._lock:
             self._sync_upto(self._queued)
             while self._flushing:
-                self._cond.wait()
+                self._wait_for_batch()
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
