@@ -100,7 +100,7 @@ def run_to_end(run: RunHandle, last_words: Callable[[], None] = lambda: None,
     result: RunResult | None = None
     try:
         while result is None:  # short waits, so the signal handlers get their turn
-            result = run.wait(0.2)
+            result = run.wait(0.05)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

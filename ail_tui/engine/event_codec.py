@@ -104,6 +104,11 @@ def decode_event(line: bytes | str) -> ev.Event:
     kind = data.get("type")
     if not isinstance(kind, str):
         raise BadEvent("event has no string 'type'")
+    if kind == "runner_event":  # most of a run's events: the common shape, built at once
+        step_id, at, payload = data.get("step_id"), data.get("at"), data.get("event")
+        if (type(step_id) is str and type(payload) is dict and type(at) is float
+                and math.isfinite(at)):
+            return ev.RunnerEvent(step_id=step_id, at=at, event=payload)
     decoder = _DECODERS.get(kind)
     if decoder is None:
         raise BadEvent(f"unknown event type {kind!r}")

@@ -81,6 +81,9 @@ class _Replay:
             if step is not None and kind in ("step_started", "entry", "step_error",
                                              "step_cancelled"):
                 getattr(self, f"_{kind}")(step, record)
+            elif kind == "gate_passed" and isinstance(step_id, str):
+                self.pending.append((_stamp(record, "at"), step_id, ev.StepCompleted,
+                                     {"step_id": step_id}))  # as live viewers saw it
             elif kind == "run_finished":
                 finished = record
             elif kind == "run_resumed":

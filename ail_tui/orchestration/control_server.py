@@ -66,6 +66,8 @@ class ControlServer:
         self.log_path = log_path
         self.released = threading.Event()
         """Set by a ``release`` request: the run's owner left it running on purpose."""
+        self.followed = threading.Event()
+        """Set when a viewer first subscribes."""
         self.progress = RunProgress()
         self._unsubscribe = run.subscribe(self.progress)
         self._listener: socket.socket | None = None
@@ -223,6 +225,7 @@ class _Viewer:
             raise BadRequest("already subscribed", request_id)
         self.outbox.put(reply(request_id, None))
         self.unsubscribe = self.server.run.subscribe(self.take)
+        self.server.followed.set()
 
     # -- the viewer's side ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
                 threading.Thread(target=_follow_owner, args=(run, server, owner, note),
                                  name="run-owner", daemon=True).start()
             result = run_to_end(run, lambda: remove_note(run.run_id), RUN_STOP_SIGNALS)
+            if owner is not None:  # a run that ended before its dashboard came for it
+                _await_owner(server, owner)
         finally:
             server.close()
         return exit_code(result)
@@ -60,6 +63,18 @@ def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
 OWNER_POLL_SECONDS = 0.2
 RUN_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """What stops a run process (SIGHUP does not: it has no terminal to lose, A1)."""
+
+
+OWNER_WAIT_SECONDS = 10.0
+"""How long a finished run waits for its dashboard's first look at it."""
+
+
+def _await_owner(server: ControlServer, owner: int) -> None:
+    """Keep serving a finished run until its owner has subscribed (or is gone)."""
+    deadline = time.monotonic() + OWNER_WAIT_SECONDS
+    while not server.followed.wait(OWNER_POLL_SECONDS):
+        if time.monotonic() > deadline or not process_alive(owner):
+            return
 
 
 def _follow_owner(run: LocalRun, server: ControlServer, owner: int, note: LiveRun) -> None:

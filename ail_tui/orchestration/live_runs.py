@@ -1,11 +1,12 @@
 """Where a live run can be reached: its control socket and a note of what it is.
 
-Every run that serves a control channel has two files in this user's runtime folder
-(``$XDG_RUNTIME_DIR/ail-tui``, else ``/tmp/ail-tui-<uid>``; ``AIL_TUI_RUNTIME_DIR``
-overrides): ``<run_id>.sock`` and ``<run_id>.json``. The folder is this user's alone
-(mode 0700, checked on every use), so only the owner can reach a run (decisions A7);
-the files stay out of the turn logs' folder, out of Rust's way and out of ``logs``.
-A note whose process is gone is stale and is removed by the next listing.
+Every run that serves a control channel has two files in this user's runtime folder:
+``<run_id>.sock`` and ``<run_id>.json``. The folder is ``$XDG_RUNTIME_DIR/ail-tui``, else
+(or when that is too deep for a socket's path) ``/tmp/ail-tui-<uid>``;
+``AIL_TUI_RUNTIME_DIR`` overrides. It is this user's alone (mode 0700, checked on every
+use), so only the owner can reach a run (decisions A7); the files stay out of the turn
+logs' folder, out of Rust's way and out of ``logs``. A note whose process is gone is
+stale and is removed by the next listing.
 """
 
 from __future__ import annotations
@@ -28,17 +29,28 @@ class UnsafeRuntimeDir(OSError):
     """The runtime folder is not this user's alone: no control channel is served there."""
 
 
+MAX_SOCKET_PATH = 107
+"""The longest path of a Unix socket (``sun_path`` is 108 bytes on Linux, with its NUL)."""
+SOCKET_NAME = len("/00000000-0000-0000-0000-000000000000.sock")
+
+
+def _fits(folder: Path) -> bool:
+    return len(os.fsencode(folder)) + SOCKET_NAME <= MAX_SOCKET_PATH
+
+
 def runtime_dir(create: bool = False) -> Path:
     """This user's folder for control sockets; checked to be private (made if ``create``).
 
-    Raises :class:`UnsafeRuntimeDir` when it is someone else's, a link, or open to others.
+    Raises :class:`UnsafeRuntimeDir` when it is someone else's, a link, open to others, or
+    too deep for a socket.
     """
     override = os.environ.get("AIL_TUI_RUNTIME_DIR")
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
     if override:
         folder = Path(override)
-    elif os.environ.get("XDG_RUNTIME_DIR"):
-        folder = Path(os.environ["XDG_RUNTIME_DIR"]) / "ail-tui"
-    else:
+    elif xdg and _fits(Path(xdg) / "ail-tui"):
+        folder = Path(xdg) / "ail-tui"
+    else:  # a Unix socket's path has a short limit: a deep XDG_RUNTIME_DIR cannot hold one
         folder = Path(tempfile.gettempdir()) / f"ail-tui-{os.geteuid()}"
     if create:
         with contextlib.suppress(FileExistsError):
@@ -51,6 +63,9 @@ def runtime_dir(create: bool = False) -> Path:
     if info.st_mode & 0o077:
         raise UnsafeRuntimeDir(f"{folder} is open to other users "
                                f"(mode {stat.S_IMODE(info.st_mode):o}; it must be 700)")
+    if not _fits(folder):
+        raise UnsafeRuntimeDir(f"{folder} is too long a path for a Unix socket "
+                               f"(at most {MAX_SOCKET_PATH - SOCKET_NAME} characters)")
     return folder
 
 

@@ -21,6 +21,7 @@ from ail_tui.engine import events as ev
 from ail_tui.engine.event_codec import MAX_EVENT_BYTES, BadEvent, decode_event
 from ail_tui.engine.event_stream import EventStream
 from ail_tui.engine.run_types import EventSink, RunResult, RunStatus
+from ail_tui.gc_control import full_collections_deferred
 from ail_tui.orchestration.control_protocol import PROTOCOL, encode_request
 from ail_tui.runners.permissions import PermissionDecision
 
@@ -74,6 +75,7 @@ class RemoteRun:
         self.events = EventStream()
         self._result: RunResult | None = None
         self._ended = threading.Event()
+        self._closed = threading.Event()
         self._subscribed = False
         self._paused = False
         self.lost: str | None = None
@@ -115,19 +117,24 @@ class RemoteRun:
         return self.events.subscribe(sink)
 
     def _read(self) -> None:
+        """Take the run's lines until it closes the connection. Meanwhile no full garbage
+        collection runs in this process: a viewer keeps every event, and a collection
+        over all of them would stall the dashboard the way it would stall a run."""
         reader = self._socket.makefile("rb")
         why = "the run's process closed the connection"
         try:
-            while True:
-                line = reader.readline(MAX_EVENT_BYTES + 1)
-                if not line:
-                    break
-                self._take(line)
+            with full_collections_deferred():
+                while True:
+                    line = reader.readline(MAX_EVENT_BYTES + 1)
+                    if not line:
+                        break
+                    self._take(line)
         except (OSError, ValueError) as error:
             why = f"the connection to the run broke: {error}"
         finally:
             reader.close()
             self._lost(why)
+            self._closed.set()
 
     def _take(self, line: bytes) -> None:
         if line.startswith(b'{"reply"'):  # events start with '{"at"' (sorted keys)
@@ -258,6 +265,11 @@ class RemoteRun:
         if self._result is None:
             return RunResult(self._run_id, RunStatus.FAILED, error_type=LOST, error=self.lost)
         return self._result
+
+    def wait_gone(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the run's process to be done with it
+        (it closes the connection once the run's processes are ended); whether it was."""
+        return self._closed.wait(timeout)
 
     def close(self) -> None:
         """Leave the run (it goes on)."""

@@ -39,7 +39,7 @@ from ail_tui.tui.run_history import RunHistory
 from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession, nothing
 from ail_tui.tui.run_starts import RunStarts
-from ail_tui.tui.run_view import RunView
+from ail_tui.tui.run_view import Question, RunView
 from ail_tui.tui.screens.dialogs import HelpScreen
 from ail_tui.tui.screens.main import MainScreen, binding_rows
 from ail_tui.tui.served_runs import ServedRuns
@@ -421,6 +421,7 @@ class AilApp(App[int]):
         self.drained += len(batch)
         origin = self.view.started_at
         finished = False
+        arrivals: list[Question] = []
         for event in batch:
             changed = self.view.apply(event)
             if changed and not isinstance(event, ev.StepOutput) and (
@@ -431,8 +432,9 @@ class AilApp(App[int]):
             self.event_pane.add(event, origin)
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
                           | ev.PermissionRequested):
-                self.questions.arrived(event)
+                arrivals.append(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
+        self.questions.settle(arrivals)
         if finished:
             self.event_pane.end_streams(origin)
         self.event_pane.commit()

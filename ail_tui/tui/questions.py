@@ -2,12 +2,15 @@
 
 A question that arrives while no dialog is open opens one at once; otherwise it waits, the
 status bar says so, and it opens when the dialog before it is answered (or with ``g``).
-"Later" (escape) closes a dialog and leaves its question waiting.
+"Later" (escape) closes a dialog and leaves its question waiting. A question answered
+elsewhere (another dashboard attached to the run, ``ail-tui answer``) closes its dialog.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import ModalScreen
 
 from ail_tui.engine import events as ev
 from ail_tui.runners.permissions import PermissionDecision
@@ -30,6 +33,19 @@ class Questions:
     def __init__(self, app: AilApp) -> None:
         self.app = app
         self.showing: str | None = None
+        self._dialog: ModalScreen[Any] | None = None
+
+    def settle(self, arrivals: list[Question]) -> None:
+        """After a batch of events: close the dialog of a question answered elsewhere
+        (another viewer, ``ail-tui answer``), then ring for the batch's new questions
+        that still wait."""
+        waiting = self.app.view.questions
+        if self.showing is not None and self.showing not in waiting and (
+                self._dialog is not None):
+            self._dialog.dismiss(None)
+        for question in arrivals:
+            if question_key(question) in waiting:
+                self.arrived(question)
 
     def arrived(self, question: Question) -> None:
         """A new question: ring, and show it unless another dialog is open."""
@@ -48,29 +64,37 @@ class Questions:
         key = question_key(question)
         self.showing = key
         if isinstance(question, ev.PermissionRequested):
-            self.app.push_screen(
-                PermissionDialog(question.step_id, question.tool_name, question.tool_input),
-                lambda decision: self._permission(key, decision))
+            permission = PermissionDialog(question.step_id, question.tool_name,
+                                          question.tool_input)
+            self.app.push_screen(permission, lambda decision: self._permission(key, decision))
+            self._dialog = permission
         elif isinstance(question, ev.HitlModifyReached):
-            self.app.push_screen(
-                ModifyDialog(key, question.message, question.last_response or ""),
-                lambda text: self._gate(key, text is not None, text))
+            modify = ModifyDialog(key, question.message, question.last_response or "")
+            self.app.push_screen(modify, lambda text: self._gate(key, text is not None, text))
+            self._dialog = modify
         else:
-            self.app.push_screen(GateDialog(key, question.message),
-                                 lambda approved: self._gate(key, approved, None))
+            gate = GateDialog(key, question.message)
+            self.app.push_screen(gate, lambda approved: self._gate(key, approved, None))
+            self._dialog = gate
+
+    def _closed(self, key: str) -> bool:
+        """A dialog closed; whether it was answered here (else: later, or elsewhere)."""
+        self.showing, self._dialog = None, None
+        if key not in self.app.view.questions:  # answered elsewhere meanwhile
+            self.show_oldest()
+            return False
+        return True
 
     def _permission(self, key: str, decision: PermissionDecision | None) -> None:
-        self.showing = None
         run = self.app.current_run
-        if decision is None or run is None:
+        if not self._closed(key) or decision is None or run is None:
             return
         run.answer_permission(key, decision)
         self._answered(key)
 
     def _gate(self, key: str, approved: bool | None, text: str | None) -> None:
-        self.showing = None
         run = self.app.current_run
-        if approved is None or run is None:
+        if not self._closed(key) or approved is None or run is None:
             return
         run.answer_gate(key, approved, text)
         self._answered(key)

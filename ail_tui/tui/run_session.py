@@ -37,6 +37,9 @@ class RunSession:
     """Leave a run this dashboard started running after it quits."""
     disconnect: Callable[[], None] = nothing
     """Close the connection to a run of another process."""
+    wait_gone: Callable[[float], object] = lambda seconds: None
+    """After a run of this dashboard's ended: wait (at most the seconds given) until its
+    own process is done with it (its step processes ended)."""
     generation: int = 0
     """The pipeline generation the run started from (0: none)."""
     log: Path | None = None

@@ -83,7 +83,7 @@ class RunStarts:
 
         ``generation``: the pipeline generation it runs (0: not the pipeline on screen).
         """
-        if self.app.served is not None:
+        if self.app.served is not None and self.app.served.usable():
             self.app.served.launch(pipeline, options, generation)  # shown when launched
             return
         run = LocalRun(pipeline, options)
@@ -102,7 +102,7 @@ class RunStarts:
             return
         self.show(RunSession(RunView.planned(message.pipeline), generation=message.generation,
                              log=run.log_path, detachable=True, release=run.release,
-                             disconnect=run.close), run)
+                             disconnect=run.close, wait_gone=run.wait_gone), run)
 
     def show(self, session: RunSession, run: RunHandle) -> None:
         """Show ``run`` on a new ``session``."""

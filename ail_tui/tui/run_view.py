@@ -221,6 +221,8 @@ class RunView:
     def _apply_step(self, row: StepRow, event: ev.Event) -> None:
         if not isinstance(event, ev.RunnerEvent | ev.StepOutput):
             row.api_retry = None  # the step started, ended or moved on
+        if isinstance(event, _PAST_A_GATE):  # answered here, by another viewer or the CLI
+            self.questions.pop(row.step_id, None)
         if isinstance(event, ev.StepQueued):
             row.status, row.group, row.launched_at = "queued", event.concurrent_group, event.at
         elif isinstance(event, ev.StepStarted):
@@ -353,6 +355,11 @@ class RunView:
         still = any(q.step_id == question.step_id for q in self.questions.values())
         if row is not None and row.status == "waiting" and not still:
             row.status = "running"
+
+
+_PAST_A_GATE = (ev.StepCompleted, ev.StepFailed, ev.StepErrorContinued, ev.StepCancelled,
+                ev.StepSkipped)
+"""Events after which a step's gate no longer waits."""
 
 
 def _completed(event: ev.StepCompleted) -> str:

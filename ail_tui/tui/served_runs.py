@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ail_tui.engine.run_types import RunOptions
 from ail_tui.orchestration.launch import LaunchFailed, start_process
-from ail_tui.orchestration.live_runs import socket_path
+from ail_tui.orchestration.live_runs import runtime_dir, socket_path
 from ail_tui.orchestration.remote_run import ControlError, RemoteRun
 from ail_tui.orchestration.run_order import RunOrder
 from ail_tui.pipeline.loader import Pipeline
@@ -30,6 +30,20 @@ class ServedRuns:
         self.app = app
         self.launching = False
         """A run process is starting: another run must wait for it."""
+        self._unusable: str | None = None  # why run processes cannot be used ("" : they can)
+
+    def usable(self) -> bool:
+        """Whether run processes can be reached here (a private runtime folder); if not,
+        says why once, and runs go on in the dashboard's own process."""
+        if self._unusable is None:
+            try:
+                runtime_dir(create=True)
+                self._unusable = ""
+            except OSError as error:
+                self._unusable = str(error)
+                self.app.notify(f"Runs stay in this process (quitting cancels them): "
+                                f"{error}", severity="warning", timeout=10)
+        return not self._unusable
 
     def launch(self, pipeline: Pipeline, options: RunOptions, generation: int) -> None:
         """Start a run process for ``pipeline`` (the run arrives as RunLaunched)."""
