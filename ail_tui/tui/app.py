@@ -111,6 +111,8 @@ class AilApp(App[int]):
         """Runs start in processes of their own (None: in this one)."""
         self.redraw_due = False
         self.drained = 0
+        self.told_ended: set[tuple[str | None, float | None]] = set()
+        """The ends (run id, time) the dashboard has announced."""
 
     # -- the run on screen -----------------------------------------------------------------
 
@@ -443,7 +445,11 @@ class AilApp(App[int]):
         # REDRAW_SECONDS, so a storm of events leaves the interface time for keys.
         if finished or time.time() - self._last_redraw >= REDRAW_SECONDS:
             self._redraw()
-        if finished and not self.replaying:  # a replay's end is old news
+        # A replay's end is old news; an attached run shown again (with its plan, once
+        # the pipeline is read) has told its end already.
+        end = (self.view.run_id, self.view.finished_at)
+        if finished and not self.replaying and end not in self.told_ended:
+            self.told_ended.add(end)
             self.main.run_ended()
 
     def _redraw(self) -> None:
