@@ -43,7 +43,7 @@ from ail_tui.pipeline.conditions import (
     parse_condition,
 )
 from ail_tui.pipeline.diagnostics import ErrorType
-from ail_tui.pipeline.fingerprint import files_hash, pipeline_hash, step_fingerprints
+from ail_tui.pipeline.fingerprint import pipeline_hash, step_definitions
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.models import Step
 from ail_tui.pipeline.regex_literal import RegexLiteralError
@@ -238,8 +238,7 @@ class Executor:
 
         def define() -> None:
             try:
-                hashes = step_fingerprints(self.pipeline, cwd=self.options.cwd)
-                files = files_hash(self.pipeline, cwd=self.options.cwd)
+                hashes, files = step_definitions(self.pipeline, cwd=self.options.cwd)
             except Exception as exc:  # a resume then compares the pipeline file as a whole
                 self._emit(ev.Warning_(message=f"could not record the step definitions "
                                        f"({type(exc).__name__}: {exc})"))

@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,27 @@ def pipeline_hash(source: str | bytes | os.PathLike[str]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def step_definitions(pipeline: Pipeline, cwd: str | os.PathLike[str] | None = None
+                     ) -> tuple[dict[str, str], str]:
+    """:func:`step_fingerprints` and :func:`files_hash` from one walk of the steps."""
+    walk = _Walk.top(pipeline, cwd)
+    defaults = dump_node(pipeline.defaults, _DEFAULTS_LEFT_OUT)
+    if defaults.get("provider") == {}:  # it held only what is left out
+        del defaults["provider"]
+    shared = _ENCODER.encode(defaults)  # the same for every step: encoded once
+    found: dict[str, str] = {}
+    reached: list[dict[str, str]] = []
+    for step in pipeline.steps:
+        named, files = walk.reach(step)
+        reached.append(files)
+        if step.id is None or step.id in found:
+            continue
+        payload = {"step": dump_node(step), "defaults": shared, "pipelines": named,
+                   "files": files}
+        found[step.id] = _digest(payload)[:FINGERPRINT_CHARS]
+    return found, _files_digest(walk, reached)
+
+
 def step_fingerprints(pipeline: Pipeline,
                       cwd: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """Each top-level step id → the hash of its definition (see the module docstring).
@@ -72,48 +94,63 @@ def step_fingerprints(pipeline: Pipeline,
     ``./`` or ``../`` and append_system_prompt files are relative to (default: this
     process's). When an id appears twice, the first step has it.
     """
-    base = Path(cwd) if cwd is not None else Path.cwd()
-    defaults = dump_node(pipeline.defaults, _DEFAULTS_LEFT_OUT)
-    if defaults.get("provider") == {}:  # it held only what is left out
-        del defaults["provider"]
-    shared = _ENCODER.encode(defaults)  # the same for every step: encoded once
-    found: dict[str, str] = {}
-    cache: dict[tuple[Path, frozenset[Path]], str] = {}
-    for step in pipeline.steps:
-        if step.id is None or step.id in found:
-            continue
-        walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
-        walk.step(step)
-        payload = {"step": dump_node(step), "defaults": shared, "pipelines": walk.named,
-                   "files": walk.files}
-        found[step.id] = _digest(payload)[:FINGERPRINT_CHARS]
-    return found
+    return step_definitions(pipeline, cwd)[0]
 
 
 def files_hash(pipeline: Pipeline, cwd: str | os.PathLike[str] | None = None) -> str:
     """One hash of every file the pipeline's steps read by a plain path (the part of
     :func:`step_fingerprints` that is not in the pipeline file). With the pipeline file's
     own hash it tells, cheaply, whether any fingerprint can have changed."""
-    base = Path(cwd) if cwd is not None else Path.cwd()
-    cache: dict[tuple[Path, frozenset[Path]], str] = {}
-    files: dict[str, dict[str, str]] = {}
-    walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
-    for inherited in pipeline.files:  # the FROM bases the steps were merged from
-        if Path(inherited) != Path(pipeline.source):
-            walk._file(f"FROM:{inherited}", Path(inherited), pipeline=False)
-    files["FROM"] = walk.files
-    for index, step in enumerate(pipeline.steps):
-        walk = _Walk(pipeline, base, frozenset({pipeline.source}), cache)
-        walk.step(step)
-        if walk.files:
-            files[str(index)] = walk.files
+    walk = _Walk.top(pipeline, cwd)
+    return _files_digest(walk, [walk.reach(step)[1] for step in pipeline.steps])
+
+
+def _files_digest(walk: _Walk, reached: list[dict[str, str]]) -> str:
+    """The hash of the FROM bases ``walk``'s pipeline was merged from and of the files
+    each of its steps reaches (``reached``, in step order)."""
+    pipeline = walk.pipeline
+    files: dict[str, dict[str, str]] = {"FROM": {
+        f"FROM:{inherited}": walk.file_digest(Path(inherited), pipeline=False)
+        for inherited in pipeline.files if Path(inherited) != Path(pipeline.source)}}
+    files.update((str(index), found) for index, found in enumerate(reached) if found)
     return _digest(files)[:FINGERPRINT_CHARS]
 
 
 def dump_node(node: Node, left_out: dict[str, Any] | None = None) -> Any:
     """``node``'s written fields as JSON data: by alias, without unknown keys or marks."""
+    if left_out is None:
+        flat = _flat_dump(node)
+        if flat is not None:
+            return flat
     exclude = _merge(_unknown_keys(node), left_out or {})
-    return node.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=exclude)
+    return node.model_dump(mode="json", by_alias=True, exclude_unset=True,
+                           exclude=exclude or None)
+
+
+_DUMPED_AS_THEMSELVES = frozenset({str, bool, int, type(None)})
+
+
+def _flat_dump(node: Node) -> dict[str, Any] | None:
+    """``node``'s dump made without pydantic when it has no unknown keys and every
+    written value is a plain ``str``, ``bool``, ``int`` or ``None`` (what
+    ``model_dump(mode="json")`` returns unchanged); else None."""
+    if node.model_extra:
+        return None
+    aliases = _aliases(type(node))
+    values = node.__dict__
+    dumped: dict[str, Any] = {}
+    for name in node.model_fields_set:
+        value = values[name]
+        if type(value) not in _DUMPED_AS_THEMSELVES:
+            return None
+        dumped[aliases[name]] = value
+    return dumped
+
+
+@cache
+def _aliases(model: type[Node]) -> dict[str, str]:
+    """Each field of ``model`` → the key it is dumped under by alias."""
+    return {name: info.serialization_alias or name for name, info in model.model_fields.items()}
 
 
 def _unknown_keys(node: Node) -> dict[Any, Any]:
@@ -155,9 +192,15 @@ def _plain(text: str | None) -> bool:
     return text is not None and text.strip() != "" and "{{" not in text
 
 
+_REACHING = frozenset({"system_prompt", "append_system_prompt", "pipeline", "on_result",
+                       "before", "then", "do_while", "for_each"})
+"""The step fields besides ``prompt`` through which a step reads files or named pipelines
+(a field not written holds None)."""
+
+
 @dataclass
 class _Walk:
-    """What one step can reach: named pipelines (dumped) and files (hashed)."""
+    """What steps can reach: named pipelines (dumped) and files (hashed)."""
 
     pipeline: Pipeline
     cwd: Path
@@ -166,15 +209,30 @@ class _Walk:
     """Pipeline file digests by (path, files open around it): each file is read once."""
     named: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    dumps: dict[str, list[Any]] = field(default_factory=dict)
+    """Named pipelines already dumped, by name: each is dumped once."""
+
+    @classmethod
+    def top(cls, pipeline: Pipeline, cwd: str | os.PathLike[str] | None) -> _Walk:
+        """A walk of ``pipeline``'s own steps run in ``cwd`` (None: this process's)."""
+        base = Path(cwd) if cwd is not None else Path.cwd()
+        return cls(pipeline, base, frozenset({pipeline.source}), {})
+
+    def reach(self, step: Step) -> tuple[dict[str, Any], dict[str, str]]:
+        """The named pipelines and the files ``step`` reaches on its own."""
+        self.named, self.files = {}, {}
+        self.step(step)
+        return self.named, self.files
 
     def steps(self, steps: list[Step]) -> None:
         for step in steps:
             self.step(step)
 
     def step(self, step: Step) -> None:
-        directory = self.pipeline.directory
-        for name in ("prompt", "system_prompt"):
-            self._prompt_file(name, getattr(step, name))
+        self._prompt_file("prompt", step.prompt)
+        if _REACHING.isdisjoint(step.model_fields_set):  # the common plain prompt step
+            return
+        self._prompt_file("system_prompt", step.system_prompt)
         for item in step.append_system_prompt or ():
             file = item.file if isinstance(item, AppendPrompt) else None
             if file is not None and _plain(file):
@@ -200,10 +258,11 @@ class _Walk:
             elif loop.pipeline is not None and _plain(loop.pipeline):
                 path = Path(os.path.expanduser(loop.pipeline))
                 self._file(f"loop:{loop.pipeline}",
-                           path if path.is_absolute() else directory / path, pipeline=True)
+                           path if path.is_absolute() else self.pipeline.directory / path,
+                           pipeline=True)
 
     def _prompt_file(self, what: str, text: str | None) -> None:
-        if text is not None and _plain(text) and is_file_reference(text):
+        if text is not None and is_file_reference(text) and _plain(text):
             self._file(f"{what}:{text}", resolve_path(text, self.pipeline.directory),
                        pipeline=False)
 
@@ -211,7 +270,9 @@ class _Walk:
         if name in self.named:
             return
         steps = self.pipeline.pipelines[name]
-        self.named[name] = [dump_node(step) for step in steps]
+        if name not in self.dumps:
+            self.dumps[name] = [dump_node(step) for step in steps]
+        self.named[name] = self.dumps[name]
         self.steps(steps)
 
     def _child(self, key: str, text: str) -> None:
@@ -223,17 +284,18 @@ class _Walk:
         self._file(key, base / text, pipeline=True)
 
     def _file(self, key: str, path: Path, pipeline: bool) -> None:
-        """Hash ``path`` with the limits it is read with (never a FIFO or device)."""
+        self.files[key] = self.file_digest(path, pipeline)
+
+    def file_digest(self, path: Path, pipeline: bool) -> str:
+        """``path``'s hash, read with the limits it is read with (never a FIFO or device)."""
         path = Path(os.path.abspath(path))
         if pipeline:
-            self.files[key] = self._pipeline_file(path)
-            return
+            return self._pipeline_file(path)
         try:
             data = read_file_bytes(path, MAX_REFERENCED_BYTES, "files referenced by a pipeline")
         except FileReadError:
-            self.files[key] = UNREADABLE
-            return
-        self.files[key] = hashlib.sha256(data).hexdigest()
+            return UNREADABLE
+        return hashlib.sha256(data).hexdigest()
 
     def _pipeline_file(self, path: Path) -> str:
         """A pipeline file's content hash with those of the files it reaches."""
