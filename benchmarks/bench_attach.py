@@ -41,7 +41,6 @@ import contextlib
 import gc
 import json
 import os
-import select
 import shutil
 import signal
 import statistics
@@ -53,25 +52,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_dashboard import KEY_INTERVAL, storm_pipeline
+from bench_dashboard import key_probe, press_keys_while_running, storm_pipeline
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.run_types import RunOptions
+from ail_tui.orchestration.launch import start_process
 from ail_tui.orchestration.live_runs import socket_path
 from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.pipeline.validation import check_file
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.runners.stub import StubScript
 from ail_tui.tui.app import AilApp
-from ail_tui.tui.widgets.steps_table import StepsTable
 
 LEAD = "lead"
 """The quiet first step: the storm's branches start when it is done."""
 RUN_SECONDS = 120.0
 """Longest a run may take before the benchmark gives up on it."""
-READY_SECONDS = 20.0
-"""Longest the run process may take to say its run started."""
 
 
 # -- the run, its files and its processes --------------------------------------------------
@@ -127,26 +124,12 @@ class Bench:
                                                     interactive=True))
 
     def detached_run(self) -> tuple[subprocess.Popen[bytes], Path]:
-        """Start the pipeline as ``run --detach`` does; its process and control socket
-        once its run has started."""
-        read_end, write_end = os.pipe()
-        try:
-            child = subprocess.Popen(
-                [sys.executable, "-m", "ail_tui", "run", str(self.pipeline_path),
-                 "--stub-script", str(self.script_path), "--serve-fd", str(write_end)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(write_end,),
-                start_new_session=True, close_fds=True)
-        finally:
-            os.close(write_end)
-        self.children.append(child)
-        try:
-            line = _read_line(read_end, time.monotonic() + READY_SECONDS)
-        finally:
-            os.close(read_end)
-        if not line.startswith("run "):
-            raise RuntimeError(f"the run process {child.pid} did not start its run "
-                               f"(it said {line!r}; exit {child.poll()})")
-        return child, socket_path(line[4:].strip())
+        """Start the pipeline as ``run --detach`` does (:func:`start_process`); its process
+        and control socket once its run has started."""
+        started = start_process(["-m", "ail_tui", "run", str(self.pipeline_path),
+                                 "--stub-script", str(self.script_path)])
+        self.children.append(started.process)
+        return started.process, socket_path(started.run_id)
 
     def end(self, child: subprocess.Popen[bytes]) -> None:
         """Wait for a run process that should be ending; stop it if it does not."""
@@ -162,19 +145,6 @@ class Bench:
         for child in self.children:
             _stop(child)
         self.children.clear()
-
-
-def _read_line(fd: int, deadline: float) -> str:
-    data = b""
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            break
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8", "replace")
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
@@ -246,6 +216,12 @@ class FullCollections:
         return (f"{len(self.pauses)} full GC here, longest {1000 * max(self.pauses):.0f} ms")
 
 
+def percentile(seconds: list[float], fraction: float) -> float:
+    """The value ``fraction`` of the way up ``seconds`` (the lowest for a small list)."""
+    ordered = sorted(seconds)
+    return ordered[max(int(len(ordered) * fraction) - 1, 0)]
+
+
 # -- 1. event latency ----------------------------------------------------------------------
 
 
@@ -261,8 +237,7 @@ class Latencies:
     """Of those, events of the storm's branches: the viewer attached too late."""
 
     def pct(self, fraction: float) -> float:
-        ordered = sorted(self.seconds)
-        return ordered[max(int(len(ordered) * fraction) - 1, 0)]
+        return percentile(self.seconds, fraction)
 
     def summary(self) -> str:
         text = (f"p50 {1000 * statistics.median(self.seconds):6.1f} ms, p95 "
@@ -347,8 +322,7 @@ class Keys:
     """The dashboard attached after the storm began."""
 
     def pct(self, fraction: float) -> float:
-        ordered = sorted(self.seconds)
-        return ordered[max(int(len(ordered) * fraction) - 1, 0)]
+        return percentile(self.seconds, fraction)
 
     def summary(self) -> str:
         text = (f"p50 {1000 * statistics.median(self.seconds):6.1f} ms, p95 "
@@ -365,23 +339,15 @@ def _lead_done(app: AilApp) -> bool:
 
 
 async def _press_during_storm(app: AilApp, handled: list[float]) -> Keys:
-    """bench_dashboard's key loop, from the lead step's end to the run's end."""
+    """bench_dashboard's key loop (:func:`press_keys_while_running`), from the lead
+    step's end to the run's end."""
     deadline = time.perf_counter() + RUN_SECONDS
     while not _lead_done(app):
         assert time.perf_counter() < deadline, "the lead step never finished"
         await asyncio.sleep(0.005)
     started = time.perf_counter()
-    latencies: list[float] = []
     with FullCollections() as collections:
-        while app.view.running:
-            before = len(handled)
-            sent = time.perf_counter()
-            app.simulate_key("j")
-            while len(handled) == before and time.perf_counter() - sent < 5:
-                await asyncio.sleep(0.001)
-            if len(handled) > before:
-                latencies.append(handled[-1] - sent)
-            await asyncio.sleep(KEY_INTERVAL)
+        latencies = await press_keys_while_running(app, handled)
     took = time.perf_counter() - started
     return Keys(latencies, app.events.received, took, collections)
 
@@ -389,32 +355,24 @@ async def _press_during_storm(app: AilApp, handled: list[float]) -> Keys:
 async def _dashboard_storm(bench: Bench, pane: str,
                            attach: Callable[[], RemoteRun] | None) -> Keys:
     """Key latency of a dashboard during the storm: its own run, or an attached one."""
-    handled: list[float] = []
-    original = StepsTable.action_cursor_down
-
-    def probe(self: StepsTable) -> None:
-        handled.append(time.perf_counter())
-        original(self)
-
     remote = attach() if attach is not None else None
     app = AilApp(bench.pipeline_path, runner="stub", runners=bench.runners(),
                  watch_files=False, log_dir=bench.work / "runs", attach=remote)
-    StepsTable.action_cursor_down = probe  # type: ignore[method-assign]
     try:
-        async with app.run_test(size=(160, 50)) as pilot:
-            while app.pipeline is None:
-                await pilot.pause(0.05)
-            app.tabs.active = pane
-            ready = time.time()
-            if remote is None:
-                await pilot.press("r")
-            keys = await _press_during_storm(app, handled)
-            lead = app.view.rows[LEAD]
-            keys.late = lead.completed_at is not None and lead.completed_at < ready
-            await pilot.pause(0.3)
-            assert app.view.state == "completed", app.view.state
+        with key_probe() as handled:
+            async with app.run_test(size=(160, 50)) as pilot:
+                while app.pipeline is None:
+                    await pilot.pause(0.05)
+                app.tabs.active = pane
+                ready = time.time()
+                if remote is None:
+                    await pilot.press("r")
+                keys = await _press_during_storm(app, handled)
+                lead = app.view.rows[LEAD]
+                keys.late = lead.completed_at is not None and lead.completed_at < ready
+                await pilot.pause(0.3)
+                assert app.view.state == "completed", app.view.state
     finally:
-        StepsTable.action_cursor_down = original  # type: ignore[method-assign]
         if remote is not None:
             remote.close()
     return keys

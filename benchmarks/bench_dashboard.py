@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ail_tui.runners.registry import RunnerFactory
@@ -42,6 +44,41 @@ def storm_pipeline(branches: int) -> str:
            f"    depends_on: [{deps}]\n    on_error: wait_for_all\n"
 
 
+@contextlib.contextmanager
+def key_probe() -> Iterator[list[float]]:
+    """While on, every run of ``StepsTable.action_cursor_down`` (the ``j`` key's action)
+    adds its time (``time.perf_counter``) to the list it gives."""
+    handled: list[float] = []
+    original = StepsTable.action_cursor_down
+
+    def probe(self: StepsTable) -> None:
+        handled.append(time.perf_counter())
+        original(self)
+
+    StepsTable.action_cursor_down = probe  # type: ignore[method-assign]
+    try:
+        yield handled
+    finally:
+        StepsTable.action_cursor_down = original  # type: ignore[method-assign]
+
+
+async def press_keys_while_running(app: AilApp, handled: list[float]) -> list[float]:
+    """Press ``j`` every KEY_INTERVAL plus the previous key's latency while the app's run
+    goes on; each key's latency (seconds from the key posted to its action running, as
+    :func:`key_probe`'s ``handled`` tells)."""
+    latencies: list[float] = []
+    while app.view.running:
+        before = len(handled)
+        sent = time.perf_counter()
+        app.simulate_key("j")
+        while len(handled) == before and time.perf_counter() - sent < 5:
+            await asyncio.sleep(0.001)
+        if len(handled) > before:
+            latencies.append(handled[-1] - sent)
+        await asyncio.sleep(KEY_INTERVAL)
+    return latencies
+
+
 async def storm(directory: Path, branches: int, chunks: int,
                 pane: str) -> tuple[dict[str, float], list[float]]:
     """Run the storm with ``pane`` shown beside the steps table.
@@ -54,16 +91,7 @@ async def storm(directory: Path, branches: int, chunks: int,
         {"default": {"response": "x" * (chunks * 4), "delay": 2.0, "chunks": chunks}})
     app = AilApp(path, runner="stub", runners=RunnerFactory(stub_script=script),
                  watch_files=False, log_dir=directory / "runs")
-    handled: list[float] = []
-    original = StepsTable.action_cursor_down
-
-    def probe(self: StepsTable) -> None:
-        handled.append(time.perf_counter())
-        original(self)
-
-    StepsTable.action_cursor_down = probe  # type: ignore[method-assign]
-    latencies: list[float] = []
-    try:
+    with key_probe() as handled:
         async with app.run_test(size=(160, 50)) as pilot:
             while app.pipeline is None:
                 await pilot.pause(0.05)
@@ -72,15 +100,7 @@ async def storm(directory: Path, branches: int, chunks: int,
             started = time.perf_counter()
             while not app.view.running:
                 await asyncio.sleep(0.005)
-            while app.view.running:
-                before = len(handled)
-                sent = time.perf_counter()
-                app.simulate_key("j")
-                while len(handled) == before and time.perf_counter() - sent < 5:
-                    await asyncio.sleep(0.001)
-                if len(handled) > before:
-                    latencies.append(handled[-1] - sent)
-                await asyncio.sleep(KEY_INTERVAL)
+            latencies = await press_keys_while_running(app, handled)
             took = time.perf_counter() - started
             await pilot.pause(0.3)
             emitted = app.events.received
@@ -89,8 +109,6 @@ async def storm(directory: Path, branches: int, chunks: int,
                             if "".join(app.view.rows[f"b{i}"].output) == expected
                             and app.view.rows[f"b{i}"].status == "done")
             done = sum(1 for r in app.view.rows.values() if r.status == "done")
-    finally:
-        StepsTable.action_cursor_down = original  # type: ignore[method-assign]
     latencies.sort()
     return {
         "events": float(emitted),

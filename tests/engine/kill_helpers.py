@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from processes import TAG_VARIABLE, alive, tagged
+from waiting import wait_for  # test_kill_resume imports it from here too
 
 from ail_tui.processes.marks import run_pids
 from ail_tui.turnlog.reader import RunRecord, read_run
@@ -36,19 +37,7 @@ START_WITHIN = 20.0
 FINISH_WITHIN = 40.0
 
 
-# -- waiting ----------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], Any], within: float, what: str) -> Any:
-    """Poll ``condition`` every 20 ms until it is truthy (its value) or ``within`` passes."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        time.sleep(0.02)
+# -- the turn log ------------------------------------------------------------------------
 
 
 def records_of(log: Path) -> list[dict[str, Any]]:

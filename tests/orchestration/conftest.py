@@ -4,35 +4,27 @@ in this process and real ``ail-tui`` processes."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from orchestration_helpers import Project, Served
+from private_runtime import private_home, private_runtime
 
 
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private runtime folder (mode 0700), short enough for Unix socket paths (at most
     107 bytes), as ``AIL_TUI_RUNTIME_DIR``."""
-    folder = Path(tempfile.mkdtemp(prefix="ailrt", dir="/tmp"))
-    folder.chmod(0o700)
-    monkeypatch.setenv("AIL_TUI_RUNTIME_DIR", str(folder))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with private_runtime(monkeypatch) as folder:
+        yield folder
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``HOME`` and ``AIL_HOME`` (``HOME/.ail``) of this test alone."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("HOME", str(folder))
-    monkeypatch.setenv("AIL_HOME", str(folder / ".ail"))
-    return folder
+    return private_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -81,6 +81,12 @@ class Served:
         self.viewers.append(remote)
         return remote
 
+    def watched(self) -> tuple[RemoteRun, Recorder]:
+        """A viewer, and a recorder subscribed to it."""
+        remote, seen = self.viewer(), Recorder()
+        remote.subscribe(seen)
+        return remote, seen
+
     def raw(self, rcvbuf: int | None = None) -> RawViewer:
         viewer = RawViewer(self.path, rcvbuf)
         self.sockets.append(viewer.sock)

@@ -13,6 +13,7 @@ from waiting import wait_for
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.run_types import RunStatus
+from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.runners.permissions import PermissionDecision
 
 SLOW_BRANCH = {"default": {"response": "ok", "delay": 0.02},
@@ -27,10 +28,19 @@ def ended(recorder: Recorder) -> ev.Event:
     return recorder.wait_for(lambda e: isinstance(e, ev.TERMINAL), FINISH_WITHIN)
 
 
+def at_the_gate(serve) -> tuple[Served, RemoteRun, Recorder]:
+    """The gate pipeline served and started, followed from its start by a viewer with a
+    recorder; once its gate waits for an answer."""
+    served: Served = serve("gate.ail.yaml", interactive=True)
+    viewer, seen = served.watched()
+    served.start()
+    seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
+    return served, viewer, seen
+
+
 def test_a_viewer_gets_every_event_of_the_run_as_it_happened(serve) -> None:
     served: Served = serve("branches.ail.yaml", STREAMED)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     served.start()
     result = viewer.wait(FINISH_WITHIN)
     assert result is not None and result.status == RunStatus.COMPLETED
@@ -63,8 +73,7 @@ def test_a_late_viewer_gets_the_events_so_far_then_the_live_ones(serve) -> None:
     served.start()
     served.recorder.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
     so_far = len(served.recorder.events)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
     assert keys(seen.events) == keys(served.recorder.events[:so_far])
     assert viewer.answer_gate("gate")
@@ -88,8 +97,7 @@ def test_a_second_sink_of_one_viewer_gets_everything_too(serve) -> None:
 
 def test_cancel_step_from_a_viewer_cancels_the_running_branch(serve) -> None:
     served: Served = serve("branches.ail.yaml", SLOW_BRANCH)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     served.start()
     seen.started("slow")
     assert viewer.cancel_step("slow", "too slow") is True
@@ -105,8 +113,7 @@ def test_cancel_step_from_a_viewer_cancels_the_running_branch(serve) -> None:
 
 def test_cancel_from_a_viewer_ends_the_run_cancelled(serve) -> None:
     served: Served = serve("branches.ail.yaml", SLOW_BRANCH)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     served.start()
     seen.started("slow")
     assert viewer.wait(0.05) is None  # still running
@@ -121,10 +128,7 @@ def test_cancel_from_a_viewer_ends_the_run_cancelled(serve) -> None:
 @pytest.mark.parametrize(("approved", "status"), [(True, RunStatus.COMPLETED),
                                                   (False, RunStatus.ABORTED)])
 def test_a_gate_waits_for_a_viewers_answer(serve, approved: bool, status: RunStatus) -> None:
-    served: Served = serve("gate.ail.yaml", interactive=True)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
-    served.start()
+    served, viewer, seen = at_the_gate(serve)
     reached = seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
     assert (reached.step_id, reached.message) == ("gate", "Go on?")
     snapshot = viewer.status()
@@ -144,8 +148,7 @@ def test_a_gate_waits_for_a_viewers_answer(serve, approved: bool, status: RunSta
 def test_pause_and_resume_from_a_viewer(serve) -> None:
     served: Served = serve("sequence.ail.yaml", {"default": {"response": "ok", "delay": 0.02},
                                                  "steps": {"a": {"delay": 0.3}}})
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     served.start()
     seen.started("a")
     viewer.pause()
@@ -167,8 +170,7 @@ def test_pause_and_resume_from_a_viewer(serve) -> None:
 
 def test_status_counts_the_steps_by_state(serve) -> None:
     served: Served = serve("branches.ail.yaml", SLOW_BRANCH)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
+    viewer, seen = served.watched()
     served.start()
     seen.started("slow")
     seen.wait_for(lambda e: isinstance(e, ev.StepCompleted) and e.step_id == "quick")
@@ -221,11 +223,7 @@ def test_release_is_heard_and_changes_nothing_else(serve) -> None:
 
 
 def test_a_viewer_that_leaves_leaves_the_run_running(serve) -> None:
-    served: Served = serve("gate.ail.yaml", interactive=True)
-    leaving, seen = served.viewer(), Recorder()
-    leaving.subscribe(seen)
-    served.start()
-    seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
+    served, leaving, _ = at_the_gate(serve)
     leaving.close()
     wait_for(lambda: served.server.viewers == 0, 5, "the server to forget the viewer")
     assert served.run.wait(0) is None
@@ -235,11 +233,7 @@ def test_a_viewer_that_leaves_leaves_the_run_running(serve) -> None:
 
 
 def test_a_viewer_whose_run_stops_serving_is_told(serve) -> None:
-    served: Served = serve("gate.ail.yaml", interactive=True)
-    viewer, seen = served.viewer(), Recorder()
-    viewer.subscribe(seen)
-    served.start()
-    seen.wait_for(lambda e: isinstance(e, ev.HitlGateReached))
+    served, viewer, _ = at_the_gate(serve)
     served.server.close(within=1.0)
     result = viewer.wait(5)
     assert result is not None

@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from ail_tui.processes.marks import MARK_VARIABLE
+
 
 def alive(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie awaiting its reaper counts as gone)."""
@@ -56,3 +58,18 @@ def none_tagged_within(tag: str, within: float) -> list[int]:
     while (left := tagged(tag)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def step_processes(tag: str) -> list[int]:
+    """The live step processes of the program run with ``tag``: of the processes it
+    started, those that carry a run's mark in their environment."""
+    marked = f"\0{MARK_VARIABLE}=".encode()
+    found = []
+    for pid in tagged(tag):
+        try:
+            environ = b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if marked in environ:
+            found.append(pid)
+    return found

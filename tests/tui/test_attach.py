@@ -9,8 +9,6 @@ from its start says what the run itself did, to compare with what the dashboard 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import pytest
 from event_recorder import Recorder
 from pilot_waits import until
+from private_runtime import private_home, private_runtime
 from textual.message import Message
 
 from ail_tui.engine import events as ev
@@ -52,20 +51,14 @@ END_WITHIN = 20.0
 def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private runtime folder (0700) short enough for a socket path, as
     ``AIL_TUI_RUNTIME_DIR``."""
-    folder = Path(tempfile.mkdtemp(prefix="ailrt", dir="/tmp"))
-    folder.chmod(0o700)
-    monkeypatch.setenv("AIL_TUI_RUNTIME_DIR", str(folder))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with private_runtime(monkeypatch) as folder:
+        yield folder
 
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The project folder (the working directory), with a ``HOME`` of its own."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AIL_HOME", str(home / ".ail"))
+    private_home(tmp_path, monkeypatch)
     folder = tmp_path / "work"
     folder.mkdir()
     monkeypatch.chdir(folder)
@@ -196,6 +189,22 @@ def cells_say(app: AilApp, served: Served) -> dict[str, str]:
             f"{expected.rows[step].status}"}
 
 
+def branches_running(serve: Callable[..., Served]) -> Served:
+    """A served run with the slow thinker, started; once both its branches (``sleeper``
+    and ``thinker``) run."""
+    served = serve().start()
+    served.wait_for(ev.StepStarted, "sleeper")
+    served.wait_for(ev.StepStarted, "thinker")
+    return served
+
+
+async def leave_dialog(pilot: Any, app: AilApp) -> None:
+    """Press ``q`` and wait until the dialog asking detach or cancel shows its title."""
+    await pilot.press("q")
+    await until(pilot, lambda: isinstance(app.screen, LeaveDialog)
+                and bool(app.screen.query("#dialog-title")))
+
+
 # -- what the attached dashboard shows --------------------------------------------------
 
 
@@ -255,9 +264,7 @@ async def test_the_banner_names_the_run_and_its_process(serve) -> None:
 
 @pytest.mark.timeout(60)
 async def test_x_cancels_the_selected_branch_of_the_served_run_only(serve) -> None:
-    served = serve().start()
-    served.wait_for(ev.StepStarted, "sleeper")
-    served.wait_for(ev.StepStarted, "thinker")
+    served = branches_running(serve)
     app = served.app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.pipeline is not None
@@ -313,16 +320,12 @@ async def test_g_answers_the_gate_of_the_served_run(serve) -> None:
 
 @pytest.mark.timeout(60)
 async def test_q_then_d_leaves_the_served_run_running(serve) -> None:
-    served = serve().start()
-    served.wait_for(ev.StepStarted, "sleeper")
-    served.wait_for(ev.StepStarted, "thinker")
+    served = branches_running(serve)
     remote = served.viewer()
     app = served.app(remote)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: status(app, "thinker") == "running")
-        await pilot.press("q")
-        await until(pilot, lambda: isinstance(app.screen, LeaveDialog)
-                    and bool(app.screen.query("#dialog-title")))
+        await leave_dialog(pilot, app)
         assert served.run.run_id[:8] in str(app.screen.query_one("#dialog-title").render())
         assert served.run.wait(0) is None  # asking changes nothing yet
         await pilot.press("d")
@@ -344,15 +347,11 @@ async def test_q_then_d_leaves_the_served_run_running(serve) -> None:
 
 @pytest.mark.timeout(60)
 async def test_q_then_c_cancels_the_served_run(serve) -> None:
-    served = serve().start()
-    served.wait_for(ev.StepStarted, "sleeper")
-    served.wait_for(ev.StepStarted, "thinker")
+    served = branches_running(serve)
     app = served.app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: status(app, "thinker") == "running")
-        await pilot.press("q")
-        await until(pilot, lambda: isinstance(app.screen, LeaveDialog)
-                    and bool(app.screen.query("#dialog-title")))
+        await leave_dialog(pilot, app)
         await pilot.press("c")
         await until(pilot, lambda: app.return_code is not None, timeout=END_WITHIN)
     assert app.return_code == 0
@@ -369,9 +368,7 @@ async def test_escape_in_the_leave_dialog_stays(serve) -> None:
     app = served.app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: status(app, "thinker") == "running")
-        await pilot.press("q")
-        await until(pilot, lambda: isinstance(app.screen, LeaveDialog)
-                    and bool(app.screen.query("#dialog-title")))
+        await leave_dialog(pilot, app)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, LeaveDialog))
         assert app.return_code is None and app.view.running

@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 from pilot_waits import start_run, until
-from processes import alive, gone_soon, tagged
+from processes import alive, gone_soon, step_processes
 from tmux_session import Tmux, needs_tmux
 
-from ail_tui.processes.marks import MARK_VARIABLE
 from ail_tui.tui import stop_signals
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.stop_signals import EXIT_INTERRUPTED, StopSignals
@@ -72,20 +71,6 @@ setsid -w env {exports} sh -c 'echo $$ > dashboard.pid; exec "$@"' dashboard {co
 exec sleep 600
 """,
 }
-
-
-def step_processes(tag: str) -> list[int]:
-    """The live step processes of the dashboard run with ``tag`` (they carry a mark)."""
-    marked = f"\0{MARK_VARIABLE}=".encode()
-    found = []
-    for pid in tagged(tag):
-        try:
-            environ = b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        if marked in environ:
-            found.append(pid)
-    return found
 
 
 def wait_until(condition: Callable[[], object], within: float, what: str) -> None:

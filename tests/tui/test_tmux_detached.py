@@ -9,6 +9,7 @@ behind is found by it (and only that is ever killed).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -16,18 +17,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import TAG_VARIABLE, alive, gone_soon, tagged
+from private_runtime import private_runtime
+from processes import TAG_VARIABLE, alive, gone_soon, step_processes, tagged
 from tmux_session import Tmux, needs_tmux
-
-from ail_tui.processes.marks import MARK_VARIABLE
+from waiting import wait_for
 
 pytestmark = needs_tmux
 
@@ -39,16 +39,9 @@ RUN_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 SHOWN_WITHIN = 15.0
 """How long a screen may take to show something (a dashboard starting on a busy box)."""
 
-
-def wait_until(condition: Callable[[], Any], within: float, what: str) -> Any:
-    """``condition()``'s first truthy value, polled until ``within`` seconds are over."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {within} s waiting for {what}"
-        time.sleep(0.05)
+wait_until = functools.partial(wait_for, every=0.05)
+"""``condition()``'s first truthy value, polled every 50 ms (each poll may read a
+terminal through tmux) until ``within`` seconds are over."""
 
 
 class Project:
@@ -126,16 +119,7 @@ class Project:
 
     def step_processes(self) -> list[int]:
         """The live step processes started by the project's programs."""
-        marked = f"\0{MARK_VARIABLE}=".encode()
-        found = []
-        for pid in tagged(self.tag):
-            try:
-                environ = b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
-            except OSError:
-                continue
-            if marked in environ:
-                found.append(pid)
-        return found
+        return step_processes(self.tag)
 
     def release(self) -> None:
         """Let the held last step finish."""
@@ -151,14 +135,12 @@ class Project:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
-    runtime = Path(tempfile.mkdtemp(prefix="ailrt", dir="/tmp"))  # short: a socket path
-    runtime.chmod(0o700)
-    made = Project(tmp_path, runtime)
-    try:
-        yield made
-    finally:
-        made.close()
-        shutil.rmtree(runtime, ignore_errors=True)
+    with private_runtime() as runtime:
+        made = Project(tmp_path, runtime)
+        try:
+            yield made
+        finally:
+            made.close()
 
 
 def gone(term: Tmux, within: float = 10.0) -> None:
