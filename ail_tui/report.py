@@ -13,6 +13,7 @@ from ail_tui.credentials import MASK, SECRETS
 from ail_tui.files import MAX_REFERENCED_BYTES, FileReadError, read_file_bytes
 from ail_tui.pipeline.diagnostics import Diagnostic
 from ail_tui.pipeline.loader import LoadResult
+from ail_tui.pipeline.source import Position
 
 _RED, _YELLOW, _BOLD, _CYAN, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
 
@@ -154,7 +155,10 @@ def format_diagnostic(
 ) -> list[str]:
     """A finding as compiler-style lines: ``path:line:col: error[type]: detail`` + source.
 
-    Credentials are masked in the detail and the quoted source line.
+    The source excerpt has a caret under the finding's column; when the finding also has a
+    context position (where an unclosed ``[`` or quote opened), that line is shown too,
+    in file order, with a labelled caret. Credentials are masked in the detail and the
+    quoted source lines.
     """
     sources = sources or _Sources()
     masks = masks or _Masks(sources)
@@ -168,17 +172,26 @@ def format_diagnostic(
         where = pipeline_path
     lines = [f"{bold}{where}:{reset} {tint}{level}[{finding.error_type}]{reset}: "
              f"{masks.detail(finding)}"]
-    if finding.position is not None:
-        source = sources.line(finding.position.file, finding.position.line)
-        if source is not None:
-            source, column = masks.source(finding.position.file, source,
-                                          finding.position.column)
-            shown, column = _source_window(source, column)
-            gutter = f"{finding.position.line:>5} | "
+    if finding.position is None:
+        return lines
+    places: list[tuple[Position, str | None]] = [(finding.position, None)]
+    if finding.context_position is not None:
+        places.append((finding.context_position, finding.context_label))
+    places.sort(key=lambda place: place[0])
+    shown_before: tuple[str, int, str] | None = None
+    for place, label in places:
+        source = sources.line(place.file, place.line)
+        if source is None:
+            continue
+        source, column = masks.source(place.file, source, place.column)
+        shown, column = _source_window(source, column)
+        gutter = f"{place.line:>5} | "
+        if shown_before != (place.file, place.line, shown):  # one line, two carets
             lines.append(gutter + shown)
-            pad = " " * (len(gutter) - 2) + "| "
-            lines.append(pad + (_CYAN if colour else "")
-                         + _caret_line(shown, column) + reset)
+            shown_before = (place.file, place.line, shown)
+        pad = " " * (len(gutter) - 2) + "| "
+        lines.append(pad + (_CYAN if colour else "") + _caret_line(shown, column)
+                     + (f" {label}" if label else "") + reset)
     return lines
 
 

@@ -52,13 +52,20 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding about a pipeline, at a place in a file when that place is known."""
+    """One finding about a pipeline, at a place in a file when that place is known.
+
+    ``context_position`` is a second place the finding points back to, named for a caret
+    there by ``context_label``: where an unclosed ``[``, ``{`` or quote opened when the YAML
+    parser gave up at ``position``.
+    """
 
     error_type: str
     detail: str
     position: Position | None = None
     step_id: str | None = None
     severity: Severity = Severity.ERROR
+    context_position: Position | None = None
+    context_label: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -66,7 +73,11 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI's JSON form: error_type, detail, and step_id/file/line/column when known."""
+        """The CLI's JSON form: error_type, detail, and step_id/file/line/column when known.
+
+        ``context_line``/``context_column`` are added when there is a context position (in
+        the same file as ``file``).
+        """
         out: dict[str, Any] = {"error_type": self.error_type, "detail": self.detail}
         if self.step_id is not None:
             out["step_id"] = self.step_id
@@ -74,6 +85,9 @@ class Diagnostic:
             out["file"] = self.position.file
             out["line"] = self.position.line
             out["column"] = self.position.column
+        if self.context_position is not None:
+            out["context_line"] = self.context_position.line
+            out["context_column"] = self.context_position.column
         return out
 
     def display(self) -> str:

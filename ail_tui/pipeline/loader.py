@@ -128,7 +128,8 @@ def _parse_file(
         raw = parse_yaml(text, str(path))
     except YamlSyntaxError as exc:
         found.append(
-            Diagnostic(ErrorType.INVALID_YAML, f"Failed to parse '{path}': {exc}", exc.position)
+            Diagnostic(ErrorType.INVALID_YAML, f"Failed to parse '{path}': {exc}", exc.position,
+                       context_position=exc.context_position, context_label=exc.context_label)
         )
         return None
     if not isinstance(raw, YamlMap):

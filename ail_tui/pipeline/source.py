@@ -129,11 +129,22 @@ class YamlFloat(float):
 
 
 class YamlSyntaxError(ValueError):
-    """The text is not YAML this loader accepts; ``position`` says where."""
+    """The text is not YAML this loader accepts; ``position`` says where.
 
-    def __init__(self, message: str, position: Position | None) -> None:
+    When the parser gave up inside a construct that began elsewhere (an unclosed ``[``,
+    ``{`` or quote), ``context_position`` says where that construct opened and
+    ``context_label`` names it for a caret there (``"the flow sequence opened here"``); the
+    message already mentions it.
+    """
+
+    def __init__(
+        self, message: str, position: Position | None,
+        context_position: Position | None = None, context_label: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.position = position
+        self.context_position = context_position
+        self.context_label = context_label
 
 
 def _position(file: str, mark: Any) -> Position:
@@ -324,6 +335,39 @@ class _StartOf:
         self.start_mark = start_mark
 
 
+_CONTEXT_RE = re.compile(r"^while (?:parsing|scanning) an? (?P<what>[\w %-]+)$")
+_CLOSED_BY_A_BRACKET = frozenset({"flow sequence", "flow mapping"})
+_CLOSED_BY_A_QUOTE = frozenset({"quoted scalar", "double-quoted scalar", "single-quoted scalar"})
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> YamlSyntaxError:
+    """PyYAML's error at the place it gave up, naming where the construct it read began.
+
+    ``exc.context_mark`` ("while parsing a flow sequence", at the ``[``) is kept only when
+    it is a different place from ``exc.problem_mark``; otherwise the error is as before.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    where = _position(file, mark) if mark is not None else None
+    if exc.problem_mark is None or exc.context_mark is None or not exc.context:
+        return YamlSyntaxError(problem, where)
+    opened = _position(file, exc.context_mark)
+    if opened == where:
+        return YamlSyntaxError(problem, where)
+    at = f"line {opened.line}, column {opened.column}"
+    found = _CONTEXT_RE.match(exc.context)
+    what = found["what"] if found else None
+    if what in _CLOSED_BY_A_BRACKET or (
+        what in _CLOSED_BY_A_QUOTE and "end of stream" in problem
+    ):
+        note, label = f"the {what} opened at {at} is not closed", f"the {what} opened here"
+    elif what is not None:
+        note, label = f"in the {what} that starts at {at}", f"the {what} starts here"
+    else:
+        note, label = f"{exc.context} from {at}", "it began here"
+    return YamlSyntaxError(f"{problem} ({note})", where, opened, label)
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into marked plain data; raise :class:`YamlSyntaxError`.
 
@@ -333,10 +377,7 @@ def parse_yaml(text: str, file: str) -> Any:
     try:
         return _build(parser, file)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        where = _position(file, mark) if mark is not None else None
-        raise YamlSyntaxError(problem, where) from None
+        raise _syntax_error(exc, file) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None) from None
     finally:
