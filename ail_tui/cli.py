@@ -179,6 +179,11 @@ def cmd_logs(output_format: str, limit: int) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Open the dashboard on a pipeline (or a turn log with --log)."""
+    if args.print_config:
+        from ail_tui.tui.user_settings import load
+
+        sys.stdout.write(load().toml())
+        return EXIT_OK
     from ail_tui.engine.recorded_run import RecordedRun
     from ail_tui.tui.app import run_dashboard
 
@@ -280,6 +285,9 @@ def _dashboard_parser() -> argparse.ArgumentParser:
                         help="open a turn log (ours or the Rust ail's) for inspection")
     parser.add_argument("--watch-run", action="store_true",
                         help="re-run automatically after each valid save")
+    parser.add_argument("--print-config", action="store_true",
+                        help="print the settings in effect (keymap, theme, default pane) "
+                             "and where they are read from, then exit")
     _add_run_options(parser)
     return parser
 

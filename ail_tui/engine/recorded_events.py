@@ -13,6 +13,8 @@ its ``run_finished`` status), its open attempts are closed as the reader closed 
 a ``RunStarted`` with ``resumed`` begins the next segment. A result reused from an earlier
 run (``reused_from``) completes without starting, as a live run announces it; one
 ``reconciled`` after a crash completes the attempt that ran its ``reconcile`` command.
+A sub-pipeline step starts with its ``child_run`` and a gate the run went past completes
+with ``gate_passed``, as live, so a view with no plan can tell what kind of step each is.
 
 Times: an event's ``at`` is the log's time for it. Where the log has none (the Rust
 ``ail`` writes no time on its sequential records), it is the latest time the log gave
@@ -82,8 +84,8 @@ class _Replay:
                                              "step_cancelled"):
                 getattr(self, f"_{kind}")(step, record)
             elif kind == "gate_passed" and isinstance(step_id, str):
-                self.pending.append((_stamp(record, "at"), step_id, ev.StepCompleted,
-                                     {"step_id": step_id}))  # as live viewers saw it
+                self.pending.append((_stamp(record, "at"), step_id, ev.StepCompleted, {
+                    "step_id": step_id, "gate_passed": _iteration(record)}))  # as seen live
             elif kind == "run_finished":
                 finished = record
             elif kind == "run_resumed":
@@ -156,8 +158,10 @@ class _Replay:
         return step.attempts[used]
 
     def _start(self, step: StepRecord, attempt: Attempt, at: float | None,
-               launched: float | None, *, queue_only: bool = False) -> None:
-        """Queue (a branch's first attempt) and start ``attempt``, unless it was."""
+               launched: float | None, *, queue_only: bool = False,
+               child_run: str | None = None) -> None:
+        """Queue (a branch's first attempt) and start ``attempt``, unless it was
+        (``child_run``: a sub-pipeline step's own run, as its record has it)."""
         if (step.step_id, attempt.number) in self.started:
             return
         self.started.add((step.step_id, attempt.number))
@@ -166,7 +170,8 @@ class _Replay:
         if not queue_only:
             self.add(at, step, ev.StepStarted, step_index=step.order,
                      total_steps=len(self.run.steps), resolved_prompt=attempt.prompt,
-                     concurrent_group=step.concurrent_group, attempt=attempt.number)
+                     concurrent_group=step.concurrent_group, attempt=attempt.number,
+                     child_run=child_run)
 
     # -- records -------------------------------------------------------------------------
 
@@ -174,7 +179,8 @@ class _Replay:
         attempt = self._next(step)
         if attempt is not None:
             self.open[step.step_id] = attempt
-            self._start(step, attempt, _stamp(record, "at"), _stamp(record, "launched_at"))
+            self._start(step, attempt, _stamp(record, "at"), _stamp(record, "launched_at"),
+                        child_run=_text(record.get("child_run_id")))
 
     def _entry(self, step: StepRecord, record: dict[str, Any]) -> None:
         attempt = self.closed_by.get(id(record))
@@ -261,6 +267,14 @@ class _Replay:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _iteration(record: dict[str, Any]) -> tuple[int, ...]:
+    """Inside loops, the iteration a record names (outermost first); else ``()``."""
+    value = record.get("iteration")
+    if not isinstance(value, list):
+        return ()
+    return tuple(n for n in value if isinstance(n, int) and not isinstance(n, bool))
 
 
 def _count(value: Any) -> int:

@@ -22,6 +22,8 @@ from ail_tui.engine.run_handle import RunHandle
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
+from ail_tui.settings import Settings
+from ail_tui.tui import user_settings
 from ail_tui.tui.event_log_pane import EventLogPane
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.messages import (
@@ -35,6 +37,7 @@ from ail_tui.tui.messages import (
 from ail_tui.tui.pipeline_watch import PipelineWatcher
 from ail_tui.tui.questions import Questions
 from ail_tui.tui.quitting import Quitting
+from ail_tui.tui.run_controls import RunControls
 from ail_tui.tui.run_history import RunHistory
 from ail_tui.tui.run_search import RunSearch
 from ail_tui.tui.run_session import RunSession, nothing
@@ -44,10 +47,10 @@ from ail_tui.tui.screens.dialogs import HelpScreen
 from ail_tui.tui.screens.main import MainScreen, binding_rows
 from ail_tui.tui.served_runs import ServedRuns
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
+from ail_tui.tui.verdicts import Verdicts
 from ail_tui.tui.widgets.details import details_text
 from ail_tui.tui.widgets.output_view import OutputView
 from ail_tui.tui.widgets.plan import render_plan
-from ail_tui.tui.widgets.problems import render_problems
 
 if TYPE_CHECKING:
     from ail_tui.continue_commands import ContinueRequest
@@ -63,6 +66,9 @@ class AilApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ail-tui"
+    BINDINGS = [Binding("r", "run_unavailable", show=False, id="app.run")]
+    """``r`` when the run binding cannot act (no pipeline file): says why (remapped with
+    the run binding: the same id)."""
     _last_redraw = 0.0
     _switch_interval = 0.005
     def __init__(
@@ -82,6 +88,7 @@ class AilApp(App[int]):
         autorun: bool = False,
         continue_from: ContinueRequest | None = None,
         serve_runs: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(driver_class=dashboard_driver())
         self.clock = clock
@@ -107,6 +114,9 @@ class AilApp(App[int]):
         self.starts = RunStarts(self)
         self.history = RunHistory(self)
         self.quitting = Quitting(self)
+        self.controls = RunControls(self)
+        self.verdicts = Verdicts(self)
+        self.settings = settings  # the person's keymap, theme, pane (None: as shipped)
         self.served = ServedRuns(self) if serve_runs else None
         """Runs start in processes of their own (None: in this one)."""
         self.redraw_due = False
@@ -173,6 +183,10 @@ class AilApp(App[int]):
             self.open_attached(self.attach)
         if self.pipeline_path is not None:
             self.validate_now()
+        else:
+            self.main.show_no_pipeline("a log" if self.replay is not None else "a run")
+        if self.settings is not None:
+            user_settings.apply(self, self.settings)
         self.set_interval(DRAIN_SECONDS, self.drain, name="drain-events")
         self.set_interval(1.0, self._tick, name="tick")
         self.main.refresh_all()
@@ -214,39 +228,7 @@ class AilApp(App[int]):
     def _pipeline_checked(self, message: PipelineChecked) -> None:
         if message.result.valid:
             self.needs_prompt = message.needs_prompt
-        self._validated(message.result)
-
-    def _validated(self, result: LoadResult) -> None:
-        self.result = result
-        self.validated_at = self.clock()
-        if result.valid and result.pipeline is not None:
-            first = self.pipeline is None
-            self.pipeline = result.pipeline
-            self.generation += 1
-            if first and self.session.attached and self.current_run is not None:
-                self.open_attached(self.current_run)  # again, with the steps still to come
-            if not self.view.running and not self.replaying and not self.session.attached:
-                self.session.view = RunView.planned(self.pipeline)
-                self.main.dirty = set(self.view.rows)
-                self.table.clear()
-        self.watcher.watch(set(result.files) | {self.pipeline_path} if self.pipeline_path
-                           else set())
-        self.problems.update(render_problems(result, str(self.pipeline_path)))
-        if result.valid and self.pipeline is not None:
-            self.runner_checks = None
-            self.watcher.check_runners(self.pipeline)
-        self.plan.update(render_plan(self.pipeline, self.runner_checks))
-        self.main.refresh_all()
-        if not result.valid:
-            self.tabs.active = "tab-problems"
-        elif self.continue_from is not None:  # ail-tui resume/rerun: instead of autorun
-            request, self.continue_from, self.autorun = self.continue_from, None, False
-            self.starts.request(request)
-        elif self.autorun:
-            self.autorun = False
-            self.action_run()
-        elif self.watch_run and 0 < self.session.generation < self.generation:
-            self.starts.after_save()
+        self.verdicts.take(message.result)
 
     @on(RunnersChecked)
     def _runners_checked(self, message: RunnersChecked) -> None:
@@ -266,6 +248,14 @@ class AilApp(App[int]):
     def action_run(self) -> None:
         """Run the last good version of the pipeline (asks for a prompt when it needs one)."""
         self.starts.run()
+
+    def action_run_unavailable(self) -> None:
+        """Say why there is nothing to run."""
+        self.starts.run()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Run controls that cannot act now are hidden from the footer (and do nothing)."""
+        return self.controls.shown(action)
 
     def start_run(self, prompt: str | None) -> None:
         """Start a run of the last good pipeline, on a snapshot of it."""
@@ -341,6 +331,7 @@ class AilApp(App[int]):
         self.begin(RunSession(RunView.planned(pipeline), replaying=True))
         self.session.follow(run)
         self.drain(sys.maxsize)
+        self.main.show_replay(run.run_id, log_only=self.pipeline_path is None)
         self.main.refresh_all()
 
     def open_attached(self, run: RunHandle, own_connection: bool = False) -> None:
@@ -481,5 +472,5 @@ class AilApp(App[int]):
 
 def run_dashboard(path: str | None, **options: Any) -> int:
     """Open the dashboard (its runs in processes of their own); returns its exit code."""
-    app = AilApp(path, **{"serve_runs": True, **options})
+    app = AilApp(path, **{"serve_runs": True, "settings": user_settings.load(), **options})
     return app.run() or 0

@@ -118,6 +118,12 @@ class RunStarts:
     def run(self) -> None:
         """Run the last good version of the pipeline (asks for a prompt when it needs one)."""
         app = self.app
+        if app.pipeline_path is None:
+            app.notify("There is no pipeline to run: no pipeline file is open, only a run "
+                       "is shown (give one: ail-tui PIPELINE).", severity="warning")
+            return
+        if self.refused():
+            return
         if app.pipeline is None:
             app.notify("No valid pipeline to run — see Problems.", severity="error")
             return
@@ -128,6 +134,19 @@ class RunStarts:
             app.push_screen(PromptDialog(), self._prompt_given)
             return
         self.fresh(app.prompt)
+
+    def refused(self) -> bool:
+        """Whether the pipeline file is invalid: then no run starts (not even of the last
+        good version), and Problems, shown, says why."""
+        app = self.app
+        result = app.result
+        if result is None or result.valid:
+            return False
+        count = len(result.errors)
+        app.notify(f"The pipeline file is invalid ({count} error{'s' if count != 1 else ''})"
+                   ": fix it and save to run — see Problems.", severity="error", timeout=8)
+        app.tabs.active = "tab-problems"
+        return True
 
     def _prompt_given(self, text: str | None) -> None:
         if text is not None:
@@ -144,6 +163,8 @@ class RunStarts:
 
     def resume(self, log: Path) -> None:
         """Resume the run of ``log`` in its own log (D1), from the history."""
+        if self.refused():
+            return
         if self.busy():
             self.app.notify(BUSY, severity="warning")
             return
@@ -153,6 +174,8 @@ class RunStarts:
         """A new run of the run on screen that runs again from the selected step (its
         top-level step) and reuses the results before it (D4)."""
         app = self.app
+        if self.refused():
+            return
         if self.busy():
             app.notify(BUSY, severity="warning")
             return

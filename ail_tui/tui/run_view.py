@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ail_tui.engine import events as ev
 from ail_tui.pipeline.loader import Pipeline
@@ -34,6 +34,7 @@ GLYPH = {
     "skipped": "↷",
     "interrupted": "?",
     "retried": "↻",
+    "not run": "○",
 }
 FINISHED = frozenset({"done", "reused", "reconciled", "failed", "cancelled", "skipped",
                       "interrupted"})
@@ -44,6 +45,12 @@ PERMISSION_WORDS = {"once": "allowed once", "step": "allowed for this step",
 ANSWERS = frozenset({"stream_delta", "thinking", "tool_use", "tool_result", "subagent_text",
                      "completed"})
 """Runner events that show the API answered (a pending API retry is over)."""
+UNKNOWN_KINDS = frozenset({"step", "inner"})
+"""The kind of a row no plan listed, until its events tell what it is (see _kind_told)."""
+WHY_NOT_RUN = {"cancelled": "the run was cancelled", "aborted": "the run was aborted",
+               "failed": "the run failed", "interrupted": "the run was interrupted",
+               "break": "the run stopped at a break"}
+"""How a run that ended before a step began is told (``completed``: it completed)."""
 
 
 def step_kind(step: Step) -> str:
@@ -93,6 +100,8 @@ class StepRow:
     history: list[str] = field(default_factory=list)  # one line per finished attempt
     output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUT_LINES))
     lines_total: int = 0  # lines ever added to ``output`` (the oldest are dropped)
+    not_run: str | None = None
+    """Why a step still ``pending`` never began: the run ended first (None: it may yet)."""
 
     def add_line(self, line: str) -> None:
         """Append a line of output."""
@@ -110,9 +119,25 @@ class StepRow:
             self.add_line(piece)
 
     @property
+    def word(self) -> str:
+        """The status as shown: ``not run`` for a step the run ended before, else the status."""
+        return "not run" if self.status == "pending" and self.not_run else self.status
+
+    @property
     def glyph(self) -> str:
         """The status glyph (the status word goes beside it)."""
         return GLYPH.get(self.status, "?")
+
+    @property
+    def label(self) -> str:
+        """The glyph and word of :attr:`word`, as the table and the panes show the state."""
+        word = self.word
+        return f"{GLYPH.get(word, '?')} {word}"
+
+    @property
+    def counting(self) -> bool:
+        """Whether its elapsed time counts up: it is queued, running or waiting."""
+        return self.status in ("queued", "running", "waiting") and self.completed_at is None
 
     def elapsed(self, now: float | None = None) -> float | None:
         """Seconds the step has been running (up to now, when still running)."""
@@ -121,6 +146,17 @@ class StepRow:
             return None
         end = self.completed_at if self.completed_at is not None else (now or time.time())
         return max(end - start, 0.0)
+
+
+class TextLine(NamedTuple):
+    """A line of a step's text: ``field`` is prompt, response, error, thinking or output;
+    ``number`` counts from 0 in the field (for output: every line the step ever printed,
+    so it stays right as the oldest are dropped)."""
+
+    step_id: str
+    field: str
+    line: str
+    number: int
 
 
 @dataclass
@@ -192,6 +228,8 @@ class RunView:
             self.run_id, self.log_path, self.state = event.run_id, event.log_path, "running"
             self.resumed = self.resumed or bool(event.resumed)
             self.finished_at = self.error = self.error_type = None
+            for row in self.rows.values():  # a resumed run may yet reach them
+                row.not_run = None
             return None
         if isinstance(event, ev.RunPaused | ev.RunResumed):
             self.state = "paused" if isinstance(event, ev.RunPaused) else "running"
@@ -210,6 +248,8 @@ class RunView:
                     row.status = closed
                     row.completed_at = row.completed_at or event.at
                     row.history.append(f"attempt {row.attempts or 1}: {closed}")
+                elif row.status == "pending":
+                    row.not_run = _why_not_run(self.state)
             return None
         step_id = getattr(event, "step_id", None)
         if not isinstance(step_id, str):
@@ -219,6 +259,9 @@ class RunView:
         return step_id
 
     def _apply_step(self, row: StepRow, event: ev.Event) -> None:
+        row.not_run = None
+        if row.kind in UNKNOWN_KINDS:
+            row.kind = _kind_told(row, event) or row.kind
         if not isinstance(event, ev.RunnerEvent | ev.StepOutput):
             row.api_retry = None  # the step started, ended or moved on
         if isinstance(event, _PAST_A_GATE):  # answered here, by another viewer or the CLI
@@ -334,16 +377,18 @@ class RunView:
         self.interleaved_total += 1
         self._open_line = None
 
-    def searchable(self) -> list[tuple[str, str, str]]:
-        """Every text of the run as (step id, field, line), for search."""
-        out: list[tuple[str, str, str]] = []
+    def searchable(self) -> list[TextLine]:
+        """Every text of the run, line by line, for search."""
+        out: list[TextLine] = []
         for row in self.rows.values():
             fields = {"prompt": row.prompt, "response": row.response, "error": row.error,
                       "thinking": row.thinking}
             for name, text in fields.items():
-                for line in (text or "").splitlines():
-                    out.append((row.step_id, name, line))
-            out.extend((row.step_id, "output", line) for line in row.output)
+                out.extend(TextLine(row.step_id, name, line, number)
+                           for number, line in enumerate((text or "").splitlines()))
+            first = row.lines_total - len(row.output)
+            out.extend(TextLine(row.step_id, "output", line, first + number)
+                       for number, line in enumerate(row.output))
         return out
 
     def answered(self, key: str) -> None:
@@ -360,6 +405,44 @@ class RunView:
 _PAST_A_GATE = (ev.StepCompleted, ev.StepFailed, ev.StepErrorContinued, ev.StepCancelled,
                 ev.StepSkipped)
 """Events after which a step's gate no longer waits."""
+
+
+def _why_not_run(state: str) -> str:
+    """Why a step that never began did not run, by how the run ended."""
+    why = WHY_NOT_RUN.get(state)
+    if why is None:
+        return f"the run {state} without reaching this step"
+    return f"{why} before it reached this step"
+
+
+def _kind_told(row: StepRow, event: ev.Event) -> str | None:
+    """The kind of step an event shows (None: it does not tell), for rows no plan listed:
+    a replayed ``--log`` or a run followed without its pipeline."""
+    if isinstance(event, ev.StepStarted):
+        prompt = event.resolved_prompt or ""
+        if event.child_run is not None:
+            return "pipeline"
+        if prompt.startswith(("join:[", "join (no async")):
+            return "join"
+        if prompt.startswith(("do_while(", "for_each(")):
+            return "loop"
+        return None
+    if isinstance(event, ev.StepOutput):
+        return "shell"  # only shell commands print lines of their own
+    if isinstance(event, ev.RunnerEvent):
+        return "prompt"
+    if isinstance(event, ev.HitlModifyReached):
+        return "modify_output"
+    if isinstance(event, ev.HitlGateReached):  # a failed step's on_error gate: it began
+        return "pause_for_human" if row.status in ("pending", "queued") else None
+    if isinstance(event, ev.StepCompleted):
+        if event.gate_passed is not None:
+            return "pause_for_human"
+        if event.exit_code is not None:
+            return "shell"
+        if event.model or event.cost_usd is not None or event.input_tokens:
+            return "prompt"  # a runner's answer (a bare response may be a join's or a loop's)
+    return None
 
 
 def _completed(event: ev.StepCompleted) -> str:

@@ -18,6 +18,7 @@ from event_recorder import Recorder
 from pilot_waits import until
 from private_runtime import private_home, private_runtime
 from textual.message import Message
+from textual.widgets._footer import FooterKey
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
@@ -554,6 +555,9 @@ def test_snapshot_of_an_attached_dashboard(snap_compare, runtime: Path, work: Pa
             await until(pilot, lambda: app.runner_checks is not None
                         and status(app, "thinker") == "cancelled"
                         and app.view.state == "cancelled")
+            # The run controls leave the footer once the run has ended (at its redraw).
+            await until(pilot, lambda: not any(key.description == "Cancel run"
+                                               for key in app.screen.query(FooterKey)))
             app.table.select_step("sleeper")
             await pilot.pause()
 

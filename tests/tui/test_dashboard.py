@@ -256,10 +256,12 @@ async def test_history_search_details_and_copy(make_app) -> None:
         await pilot.press("slash")
         await pilot.press(*"needle", "enter")
         await until(pilot, lambda: app.table.selected_step == "greet"
-                    and app.tabs.active == "tab-details")
+                    and app.tabs.active == "tab-output"
+                    and "hello needle world" in app.output_view.visible_lines())
+        app.tabs.active = "tab-details"
+        await until(pilot, lambda: "greet · shell · ✓ done" in str(app.details.render()))
         details = str(app.details.render())
-        assert "greet · shell · ✓ done" in details and "hello needle world" in details
-        assert "exit code: 0" in details
+        assert "hello needle world" in details and "exit code: 0" in details
         await pilot.press("y")
         await pilot.press("h")
         await until(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")

@@ -9,6 +9,7 @@ the table only where its rows changed.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -23,8 +24,8 @@ from ail_tui.tui.event_log_pane import EVENT_LOG_LINES
 from ail_tui.tui.runner_notes import retry_text
 from ail_tui.tui.widgets.details import Details
 from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
-from ail_tui.tui.widgets.plan import Plan
-from ail_tui.tui.widgets.problems import Problems
+from ail_tui.tui.widgets.plan import Plan, render_known_steps
+from ail_tui.tui.widgets.problems import Problems, render_no_pipeline
 from ail_tui.tui.widgets.status_bar import StatusBar, status_text
 from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
@@ -51,7 +52,12 @@ def binding_rows() -> list[tuple[str, str, str, str]]:
 class MainScreen(Screen[None]):
     """Status, steps and panes of the run on screen; the dashboard's keys."""
 
+    # Help and Quit come first: the footer shows them at any width (it cuts off the keys
+    # that do not fit at its right). Run controls that cannot act are left out of it (the
+    # app's check_action, see run_controls).
     BINDINGS = [
+        Binding("question_mark", "app.help", "Help", id="app.help"),
+        Binding("q", "app.quit", "Quit", id="app.quit"),
         Binding("r", "app.run", "Run", id="app.run"),
         Binding("c", "app.cancel_run", "Cancel run", id="app.cancel_run"),
         Binding("x", "app.cancel_step", "Cancel step", id="app.cancel_step"),
@@ -66,8 +72,6 @@ class MainScreen(Screen[None]):
                 id="app.search_previous"),
         Binding("y", "app.copy", "Copy step", show=False, id="app.copy"),
         Binding("t", "app.next_tab", "Next pane", id="app.next_tab"),
-        Binding("question_mark", "app.help", "Help", id="app.help"),
-        Binding("q", "app.quit", "Quit", id="app.quit"),
     ]
 
     def __init__(self, app: AilApp) -> None:
@@ -122,6 +126,21 @@ class MainScreen(Screen[None]):
         self.banner.update(text or "")
         self.banner.set_class(text is not None, "shown")
 
+    def show_replay(self, run_id: str, *, log_only: bool) -> None:
+        """Say that the run on screen is a replay, and what ``r`` does meanwhile."""
+        started = self.dashboard.view.started_at
+        when = (datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started
+                else "at an unknown time")
+        then = ("a log only: ail-tui PIPELINE opens a pipeline to run" if log_only
+                else "r runs the pipeline")
+        self.show_banner(f"⟲ replay of run {run_id[:8]} (started {when}) — {then}")
+
+    def show_no_pipeline(self, shown: str) -> None:
+        """No pipeline file is open, only ``shown`` (a log, a run): say so in Problems
+        and Plan (with the steps known from the run)."""
+        self.problems.update(render_no_pipeline(shown))
+        self.plan.update(render_known_steps(shown, self.dashboard.view.rows.values()))
+
     def refresh_all(self) -> None:
         """Draw everything again (a new run, a replay, a new verdict)."""
         view = self.dashboard.view
@@ -174,7 +193,7 @@ class MainScreen(Screen[None]):
         row = view.rows.get(step) if step else None
         if row is None:
             return None
-        title = f"{row.step_id} · {row.kind} · {row.glyph} {row.status}"
+        title = f"{row.step_id} · {row.kind} · {row.label}"
         if row.api_retry:
             title += f" · {retry_text(row.api_retry)}"
         return OutputSource(f"{id(view)}:{row.step_id}", title, row.output,
@@ -189,6 +208,8 @@ class MainScreen(Screen[None]):
         self.status.show(status_text(
             name, app.result, app.validated_at or app.clock(), app.view, app.clock(),
             changed=0 < app.session.generation < app.generation, missing=missing))
+        if app.controls.changed():
+            self.refresh_bindings()  # the footer shows the run controls that can act
 
     def run_ended(self) -> None:
         """Say how the run ended; show the first failed step."""

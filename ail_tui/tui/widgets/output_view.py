@@ -3,7 +3,8 @@
 Lines are wrapped to the pane's width and drawn straight from the run view, only the
 ones on screen, so a step printing thousands of lines costs no more than one printing
 ten, and new text never re-lays out the screen. The pane follows the end of the text
-until the user scrolls back; ``end`` (or scrolling to the bottom) follows again.
+until the user scrolls back; ``end`` (or scrolling to the bottom) follows again. A search
+match is revealed: its line is scrolled into view and marked, the matched text reversed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 
 HEADER_STYLE = Style(bold=True, reverse=True)
 NOTICE_STYLE = Style(color="red", bold=True)
+MARKED_STYLE = Style(bold=True, underline=True)
+"""The line of the search match shown."""
+MATCH_STYLE = Style(reverse=True, bold=True)
+"""The searched text, wherever it is on screen."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,41 @@ def wrap(line: str, width: int) -> list[str]:
     return [piece for part in line.split("\n") for piece in _chop(part, width)]
 
 
+def wrap_at(line: str, width: int) -> list[tuple[str, int]]:
+    """:func:`wrap`, each piece with where it starts in ``line``."""
+    out: list[tuple[str, int]] = []
+    start = 0
+    for part in (line.split("\n") if width > 0 else [line]):
+        offset = start
+        for piece in (_chop(part, width) if width > 0 else [part]):
+            out.append((piece, offset))
+            offset += len(piece)
+        start += len(part) + 1
+    return out
+
+
+def find_all(text: str, needle: str) -> list[tuple[int, int]]:
+    """Where ``needle`` is in ``text`` (case-insensitive), as (start, end) pairs."""
+    if not needle:
+        return []
+    low, needle = text.lower(), needle.lower()
+    spans, at = [], low.find(needle)
+    while at >= 0:
+        spans.append((at, at + len(needle)))
+        at = low.find(needle, at + len(needle))
+    return spans
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A search match shown: line ``number`` (counted as :attr:`OutputSource.total` counts)
+    of the source ``key``, and the text searched for."""
+
+    key: str
+    number: int
+    needle: str
+
+
 class OutputView(CachedBaseStyle, can_focus=True):
     """Shows an :class:`OutputSource`, wrapped, following its end or scrolled back."""
 
@@ -99,6 +139,9 @@ class OutputView(CachedBaseStyle, can_focus=True):
         self.following = True
         self._top = 0  # absolute number of the first source line shown, when not following
         self._screen: list[str] = []
+        self._where: list[tuple[int, int] | None] = []  # each screen line's (line, offset)
+        self._mark: Mark | None = None
+        self._reveal = False  # scroll the mark into view at the next lay-out
         self._key: tuple[object, ...] | None = None
         self._shown_version: tuple[object, ...] | None = None
         self._notice_lines = 0
@@ -113,12 +156,28 @@ class OutputView(CachedBaseStyle, can_focus=True):
         old = self._source
         if source is None or old is None or source.key != old.key:
             self.following, self._top = True, 0
+            if self._mark is not None and (source is None or source.key != self._mark.key):
+                self._mark = None
         elif source.version() == self._shown_version:
             self._source = source
             return
         self._source = source
         self._shown_version = source.version() if source else None
         self.refresh()
+
+    def reveal(self, number: int, needle: str) -> None:
+        """Scroll line ``number`` of the source shown into view (a third down the pane)
+        and mark it, ``needle`` highlighted; it stays marked until another source."""
+        if self._source is None:
+            return
+        self._mark = Mark(self._source.key, number, needle)
+        self._reveal = True
+        self.refresh()
+
+    @property
+    def mark(self) -> Mark | None:
+        """The search match marked, if any."""
+        return self._mark
 
     def visible_lines(self) -> list[str]:
         """The text of each line on screen, header first (for tests and copying)."""
@@ -181,11 +240,18 @@ class OutputView(CachedBaseStyle, can_focus=True):
     def _lay_out(self) -> None:
         """Work out the text of every line on screen (once per change)."""
         source, width, height = self._source, self.size.width, self._body_height
+        mark = self._mark
+        if self._reveal and source is not None and mark is not None and self.size.height:
+            self._reveal = False
+            first, total = self._first(), source.total()
+            self._top = max(first, min(mark.number - height // 3, total - 1))
+            self.following = False
         key = (source.version() if source else None, width, height, self.following,
-               self._top)
+               self._top, mark)
         if key == self._key:
             return
         self._key = key
+        self._where = []
         if source is None:
             self._screen = ["Select a step to see its output."]
             return
@@ -193,24 +259,28 @@ class OutputView(CachedBaseStyle, can_focus=True):
         lines, first = source.lines, total - len(source.lines)
         notice = wrap(source.notice, width) if source.notice else []
         height = max(height - len(notice), 1)
-        body: list[str] = []
+        body: list[tuple[str, tuple[int, int]]] = []
         if self.following:  # fill from the end backwards
             index = len(lines) - 1
             while index >= 0 and len(body) < height:
-                body[:0] = wrap(lines[index], width)
+                body[:0] = [(piece, (first + index, at))
+                            for piece, at in wrap_at(lines[index], width)]
                 index -= 1
             body = body[-height:]
             where = "following"
         else:
             index = max(self._top - first, 0)
             while index < len(lines) and len(body) < height:
-                body.extend(wrap(lines[index], width))
+                body.extend((piece, (first + index, at))
+                            for piece, at in wrap_at(lines[index], width))
                 index += 1
             body = body[:height]
             where = f"line {max(self._top, first) + 1} of {total} · end: follow"
         count = "1 line" if total == 1 else f"{total} lines"
-        title = f" {source.title} · {count} · {where} "
-        self._screen = [title, *notice, *body]
+        found = f" · match: line {mark.number + 1}" if mark is not None else ""
+        title = f" {source.title} · {count} · {where}{found} "
+        self._screen = [title, *notice, *(text for text, _ in body)]
+        self._where = [None] * (1 + len(notice)) + [place for _, place in body]
         self._notice_lines = len(notice)
 
     def render_line(self, y: int) -> Strip:
@@ -226,5 +296,32 @@ class OutputView(CachedBaseStyle, can_focus=True):
             style = base + HEADER_STYLE
         elif y <= self._notice_lines:
             style = base + NOTICE_STYLE
-        strip = Strip([Segment(text, style)])
-        return strip.crop(0, width).extend_cell_length(width, base)
+        mark = self._mark
+        place = self._where[y] if y < len(self._where) else None
+        if mark is None or place is None or self._source is None:
+            segments = [Segment(text, style)]
+        else:
+            segments = self._marked(text, place, mark, base)
+        return Strip(segments).crop(0, width).extend_cell_length(width, base)
+
+    def _marked(self, text: str, place: tuple[int, int], mark: Mark,
+                base: Style) -> list[Segment]:
+        """A piece of source line ``place[0]`` (from ``place[1]``) with the searched text
+        highlighted, on the marked line the whole piece marked too."""
+        source = self._source
+        assert source is not None
+        number, offset = place
+        line = source.lines[number - self._first()]
+        style = base + MARKED_STYLE if number == mark.number else base
+        segments, at = [], 0
+        for start, end in find_all(line, mark.needle):
+            start, end = max(start - offset, 0), min(end - offset, len(text))
+            if start >= end or start < at:
+                continue
+            if start > at:
+                segments.append(Segment(text[at:start], style))
+            segments.append(Segment(text[start:end], style + MATCH_STYLE))
+            at = end
+        if at < len(text):
+            segments.append(Segment(text[at:], style))
+        return segments

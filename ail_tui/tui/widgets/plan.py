@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.widgets import Static
 
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.runners.availability import RunnerCheck
-from ail_tui.tui.run_view import step_kind
+from ail_tui.tui.run_view import StepRow, step_kind
 
 
 def render_runners(checks: list[RunnerCheck] | None) -> Text:
@@ -63,6 +65,21 @@ def render_plan(pipeline: Pipeline | None, checks: list[RunnerCheck] | None = No
         out.append("\n")
     if pipeline.pipelines:
         out.append("\nnamed pipelines: " + ", ".join(pipeline.pipelines) + "\n", style="dim")
+    return out
+
+
+def render_known_steps(shown: str, rows: Iterable[StepRow]) -> Text:
+    """No pipeline file is open, only ``shown`` (a log, a run): the steps known from it."""
+    out = Text(f"No pipeline file open — this dashboard shows {shown} only "
+               "(ail-tui PIPELINE opens a pipeline).\n", style="dim")
+    rows = list(rows)
+    if not rows:
+        return out
+    out.append(f"\nsteps known from {shown}:\n", style="bold")
+    for row in rows:
+        out.append("● ", style="green")
+        out.append(row.step_id, style="bold")
+        out.append(f"  [{row.kind}]\n")
     return out
 
 

@@ -25,6 +25,12 @@ def render_problems(result: LoadResult | None, pipeline_path: str) -> Text:
     return out
 
 
+def render_no_pipeline(shown: str) -> Text:
+    """No pipeline file is open, only ``shown`` (a log, a run): nothing to validate."""
+    return Text(f"No pipeline file open — this dashboard shows {shown} only, so there is "
+                "nothing to validate (ail-tui PIPELINE opens a pipeline).", style="dim")
+
+
 class Problems(Static):
     """Errors and warnings of the last validation."""
 

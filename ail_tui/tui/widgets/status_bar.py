@@ -17,7 +17,8 @@ COUNTED = ("running", "queued", "waiting", "done", "reused", "reconciled", "fail
 
 def status_text(name: str, result: LoadResult | None, validated_at: float, view: RunView,
                 now: float, *, changed: bool = False, missing: tuple[str, ...] = ()) -> Text:
-    """The bar's text. ``changed``: the pipeline was saved since the run started;
+    """The bar's text. ``changed``: a new version of the pipeline was saved since the run
+    on screen started (it stays on screen; the next run runs the new version);
     ``missing``: runners the pipeline needs that cannot run here."""
     text = Text()
     text.append(" ail-tui ", style="bold reverse")
@@ -46,8 +47,11 @@ def status_text(name: str, result: LoadResult | None, validated_at: float, view:
         text.append(f"  {tokens_in:,}/{tokens_out:,} tok")
     if view.total_cost:
         text.append(f"  ${view.total_cost:.4f}")
-    if view.running and changed:
-        text.append("  ⟳ pipeline changed since this run started — r re-runs it",
+    if changed and view.running:
+        text.append("  ⟳ pipeline changed since this run started — the new version runs "
+                    "next: r once this run ends (c cancels it)", style="yellow")
+    elif changed and view.run_id:
+        text.append("  ⟳ pipeline changed since this run — r runs the new version (see Plan)",
                     style="yellow")
     if view.questions:
         first = next(iter(view.questions.values()))

@@ -15,11 +15,13 @@ from functools import lru_cache
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual._context import NoActiveAppError
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ail_tui.tui.run_view import RunView, StepRow
 from ail_tui.tui.runner_notes import retry_status
@@ -41,6 +43,7 @@ STATUS_STYLE = {
     "failed": Style(color="red", bold=True),
     "cancelled": Style(color="yellow"),
     "skipped": Style(dim=True),
+    "not run": Style(dim=True, italic=True),
     "interrupted": Style(color="red"),
 }
 HEADER_STYLE = Style(bold=True, reverse=True)
@@ -62,7 +65,7 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
     tokens = f"{row.input_tokens}/{row.output_tokens}" if (row.input_tokens
                                                            or row.output_tokens) else ""
     return (
-        retry_status(row.api_retry) if row.api_retry else f"{row.glyph} {row.status}",
+        retry_status(row.api_retry) if row.api_retry else row.label,
         row.step_id,
         row.kind,
         f"{elapsed:.1f}s" if elapsed is not None else "",
@@ -75,6 +78,15 @@ def cells(row: StepRow, now: float | None = None) -> tuple[str, ...]:
         _clock(row.started_at),
         _clock(row.completed_at),
     )
+
+
+def dashboard_now(widget: Widget) -> float:
+    """The dashboard's clock (the header's: a test may set it), else the time of day."""
+    try:
+        clock = getattr(widget.app, "clock", None)
+    except NoActiveAppError:  # drawn outside an app (a widget tested alone)
+        clock = None
+    return clock() if callable(clock) else time.time()
 
 
 def _fit(text: str, width: int) -> str:
@@ -110,13 +122,20 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         self._selected: str | None = None
         self._column_widths: list[int] = self._compute_widths()
         self._index: dict[str, int] = {}
+        self._ended: float | None = None  # when the run shown ended, as last drawn
 
     # -- data ----------------------------------------------------------------------------
 
     def show(self, view: RunView, changed: set[str] | None = None,
              tick: bool = False) -> None:
-        """Show ``view``; only the rows on screen are drawn, so every call is cheap."""
+        """Show ``view``; only the rows on screen are drawn, so every call is cheap.
+
+        ``changed``: the steps whose cells changed (None: any; and any when the run has
+        just ended, which closes the steps it left open or never reached); the rows on
+        screen whose elapsed time counts up are drawn again every time, so they keep pace
+        with the header's clock; ``tick``: draw every row again."""
         self._view = view
+        just_ended, self._ended = view.finished_at != self._ended, view.finished_at
         ids = list(view.rows)
         if ids != self._ids:
             self._ids = ids
@@ -130,7 +149,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
             self.virtual_size = Size(self._line_width(), len(ids) + 1)
             self.refresh()
             return
-        if changed is None or tick:
+        if changed is None or tick or just_ended:
             self.refresh()
             return
         top = int(self.scroll_offset.y)
@@ -138,6 +157,10 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         for step_id in changed:
             index = self._index.get(step_id)
             if index is not None and top <= index < top + shown:
+                self.refresh_line(index - top + 1)
+        for index in range(top, min(top + shown, len(self._ids))):
+            row = view.rows.get(self._ids[index])
+            if row is not None and row.counting and row.step_id not in changed:
                 self.refresh_line(index - top + 1)
 
     def clear(self) -> None:
@@ -153,7 +176,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
 
     def get_cell(self, step_id: str, column: str) -> str:
         """The text of one cell, as drawn."""
-        return cells(self._view.rows[step_id])[COLUMNS.index(column)]
+        return cells(self._view.rows[step_id], dashboard_now(self))[COLUMNS.index(column)]
 
     @property
     def selected_step(self) -> str | None:
@@ -254,7 +277,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
             style = base + CURSOR_STYLE if index == self._cursor and self.has_focus else base
             if index == self._cursor and not self.has_focus:
                 style = base + Style(underline=True)
-            segments = self._line(cells(row, time.time()), style,
-                                  STATUS_STYLE.get(row.status))
+            segments = self._line(cells(row, dashboard_now(self)), style,
+                                  STATUS_STYLE.get(row.word))
         left = int(self.scroll_offset.x)
         return Strip(segments).crop(left, left + width).extend_cell_length(width, base)

@@ -23,6 +23,7 @@ STYLE = {
     "skipped": "dim",
     "waiting": "magenta",
     "interrupted": "red",
+    "not run": "dim italic",
 }
 
 
@@ -103,8 +104,8 @@ def _draw(layout: _Layout, index: int, now: float) -> Text:
     if kind == "cancel":
         return Text(f"{'':<{name_width}}   ✕ cancelled by {item.cancelled_by}",
                     style=STYLE["cancelled"])
-    out = Text(f"{item.step_id[:name_width]:<{name_width}} {item.glyph} {item.status:<11} ",
-               style=STYLE.get(item.status, ""))
+    out = Text(f"{item.step_id[:name_width]:<{name_width}} {item.label:<13} ",
+               style=STYLE.get(item.word, ""))
     out.append_text(_lane(item, layout.origin, layout.span, layout.bar_width, now))
     start = (item.started_at or item.launched_at or layout.origin) - layout.origin
     out.append(f" +{start:4.1f}s", "dim")  # when it started, from the run's start
