@@ -1,5 +1,6 @@
 """Command-line entry points: the dashboard, ``validate``, ``run``, ``resume``, ``rerun``,
-``log``, ``logs``, and the live-run commands ``ps``, ``attach``, ``cancel``, ``answer``."""
+``log``, ``logs``, ``delete``, ``compare``, and the live-run commands ``ps``, ``attach``,
+``cancel``, ``answer``."""
 
 from __future__ import annotations
 
@@ -7,26 +8,29 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ail_tui import __version__
 from ail_tui.pipeline.validation import check_file
-from ail_tui.report import display_path, is_unreadable, report_json, report_text
+from ail_tui.report import display_path, is_unreadable, report_json, report_text, summary_line
 
 if TYPE_CHECKING:
     from ail_tui.runners.registry import RunnerFactory
+    from ail_tui.turnlog.store import RunSummary
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
-SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs", "ps", "attach", "cancel",
-               "answer")
+SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs", "delete", "ps", "attach",
+               "cancel", "answer", "serve", "compare")
 LIVE_RUN_COMMANDS = frozenset({"ps", "attach", "cancel", "answer"})
-READ_ONLY = frozenset({"validate", "log", "logs", "ps"})
+READ_ONLY = frozenset({"validate", "log", "logs", "ps", "compare"})
 """Commands that only read and print: once their output is flushed, nothing is left to
 tear down, so the process exits without the interpreter's finalization (tens of ms)."""
-_USAGE = ("ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs,"
-          "ps,attach,cancel,answer} ...")
+_PIPELINE_HELP = ("path to a .ail.yaml file (default: the pipeline Rust ail last used here, "
+                  "else .ail/default, a single .ail/*/*.yaml, ~/.config/ail/default.yaml)")
+_USAGE = ("ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs,delete,"
+          "ps,attach,cancel,answer,serve,compare} ...")
 
 
 def _use_colour(stream: object) -> bool:
@@ -36,13 +40,23 @@ def _use_colour(stream: object) -> bool:
 
 
 def cmd_validate(path: str, output_format: str) -> int:
-    """Validate a pipeline file; exit 0 valid, 1 invalid, 2 when the file can't be read."""
+    """Validate a pipeline file; exit 0 valid, 1 invalid, 2 when the file can't be read.
+
+    Text: diagnostics on stderr (as compilers and Rust ``ail`` do); stdout has only the
+    summary of a valid file. JSON: the report on stdout.
+    """
     result = check_file(path)
     shown = display_path(path)
     if output_format == "json":
         sys.stdout.write(json.dumps(report_json(result), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(report_text(result, shown, colour=_use_colour(sys.stdout)))
+        text = report_text(result, shown, colour=_use_colour(sys.stderr))
+        if result.valid:
+            summary = summary_line(result, shown) + "\n"
+            sys.stderr.write(text.removesuffix(summary))
+            sys.stdout.write(summary)
+        else:
+            sys.stderr.write(text)
     if is_unreadable(result):
         return EXIT_UNREADABLE
     return EXIT_OK if result.valid else EXIT_INVALID
@@ -64,14 +78,38 @@ def _runners(args: argparse.Namespace) -> tuple[str | None, RunnerFactory] | Non
         except StubScriptError as exc:
             sys.stderr.write(f"ail-tui: {exc}\n")
             return None
-    runner = args.runner
-    if runner is None and (args.stub_script is not None or args.stub_response is not None):
-        runner = "stub"
-    return runner, RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script)
+    return _session_runner(args), RunnerFactory(args.stub_response or DEFAULT_RESPONSE, script)
+
+
+def _session_runner(args: argparse.Namespace) -> str | None:
+    """``--runner``, else the stub when ``--stub-response`` or ``--stub-script`` is given."""
+    if args.runner is None and (args.stub_script is not None or args.stub_response is not None):
+        return "stub"
+    runner: str | None = args.runner
+    return runner
+
+
+def _find_pipeline(given: str | None) -> str | None:
+    """``given``, else the pipeline discovery finds (brief §1); None after saying why not."""
+    if given is not None:
+        return given
+    from ail_tui.pipeline.discovery import discover_pipeline
+    from ail_tui.turnlog.paths import runs_dir
+
+    found = discover_pipeline(Path.cwd(), Path.home(), runs_dir().parent)
+    if found.path is None:
+        sys.stderr.write("ail-tui: " + found.explain())
+        return None
+    return str(found.path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
+    if args.dry_run:
+        from ail_tui.dry_run import dry_run_command
+
+        return dry_run_command(args.pipeline, prompt=args.prompt, runner=_session_runner(args),
+                               model=args.model, output_format=args.format)
     if args.detach:  # the run's own process checks the pipeline (its errors come here)
         return _detach(args)
     from ail_tui.engine.run_types import RunOptions
@@ -120,8 +158,9 @@ def _detach(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_log(ref: str | None, output_format: str) -> int:
-    """Show one run (default: the newest of this project); exit 1 when there is none."""
+def cmd_log(ref: str | None, output_format: str, follow: bool = False) -> int:
+    """Show one run (default: the newest of this project); exit 1 when there is none.
+    ``follow``: go on showing its turns as they finish, until the run ends (exit 0)."""
     from ail_tui.files import FileReadError, read_file_bytes
     from ail_tui.turnlog.markdown import format_ail_log, format_json, format_timeline
     from ail_tui.turnlog.reader import MAX_TURN_LOG_BYTES, read_run
@@ -134,11 +173,20 @@ def cmd_log(ref: str | None, output_format: str) -> int:
                          f"({Path.cwd()})\n")
         return EXIT_INVALID
     try:
+        if follow:
+            from ail_tui.turnlog.follow import follow_run
+
+            for text in follow_run(path, output_format):
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            return EXIT_OK
         if output_format == "raw":
             raw = read_file_bytes(path, MAX_TURN_LOG_BYTES, "turn logs")
             sys.stdout.write(raw.decode("utf-8", "replace"))
             return EXIT_OK
         run = read_run(path)
+    except BrokenPipeError:
+        raise  # the reader of --follow went away: not a read error (see run())
     except (OSError, FileReadError) as exc:
         sys.stderr.write(f"ail-tui: cannot read {path}: {exc}\n")
         return EXIT_UNREADABLE
@@ -149,31 +197,138 @@ def cmd_log(ref: str | None, output_format: str) -> int:
     return EXIT_OK
 
 
-def cmd_logs(output_format: str, limit: int) -> int:
-    """List this project's runs, newest first; say which ``ail-tui resume`` can continue."""
-    from ail_tui.turnlog.markdown import json_times
-    from ail_tui.turnlog.store import list_runs, local_time
+def cmd_logs(output_format: str, limit: int, query: str | None = None,
+             tail: int | None = None) -> int:
+    """List this project's runs, newest first; say which ``ail-tui resume`` can continue.
 
-    runs = list_runs()[:limit]
+    ``query``: only runs whose prompts, responses or thinking match it (full text, through
+    ``ail.db``). ``tail``: the last ``tail`` runs, oldest first, then each run as it starts
+    or its status changes, until interrupted.
+    """
+    import sqlite3
+
+    from ail_tui.turnlog.store import list_runs
+
+    select = _matching(query)
+    try:
+        if tail is not None:
+            return _tail_logs(output_format, tail, select)
+        runs = select(list_runs())[:limit]
+    except sqlite3.Error as exc:
+        sys.stderr.write(f"ail-tui: cannot search ail.db: {exc}\n")
+        return EXIT_INVALID
     if output_format == "json":
-        sys.stdout.write(json.dumps([
-            {"run_id": r.run_id, "status": r.status, "resumable": r.resumable,
-             "resumes": json_times(list(r.resumes)), "pipeline_source": r.pipeline_source,
-             "started_at": r.started_at, "duration_s": r.duration, "total_cost_usd":
-             r.total_cost, "steps": dict(r.step_counts)} for r in runs], indent=2) + "\n")
+        sys.stdout.write(json.dumps([_run_json(r) for r in runs], indent=2) + "\n")
         return EXIT_OK
     if not runs:
-        sys.stdout.write("no runs yet for this directory\n")
+        sys.stdout.write(f"no runs match '{query}'\n" if query is not None
+                         else "no runs yet for this directory\n")
         return EXIT_OK
     width = max(len(r.status_text) for r in runs)
-    for r in runs:
-        took = f"{r.duration:.1f}s" if r.duration is not None else "-"
-        counts = " ".join(f"{k} {v}" for k, v in sorted(r.step_counts.items()))
-        source = display_path(r.pipeline_source) if r.pipeline_source else "?"
-        sys.stdout.write(f"[{local_time(r.started_at)}] {r.run_id}  {r.status_text:<{width}} "
-                         f"{took:>7}  ${r.total_cost:.4f}  {counts}  {source}\n")
+    sys.stdout.writelines(_run_line(r, width) for r in runs)
     if any(r.resumable for r in runs):
         sys.stdout.write("resumable: continue one with ail-tui resume RUN_ID\n")
+    return EXIT_OK
+
+
+def _matching(query: str | None) -> Callable[[list[RunSummary]], list[RunSummary]]:
+    """The runs of a list that ``query`` finds in ``ail.db`` (all of them: no query)."""
+    if query is None:
+        return list
+    from ail_tui.turnlog.ail_db import matching_runs
+    from ail_tui.turnlog.paths import project_db
+
+    def select(runs: list[RunSummary]) -> list[RunSummary]:
+        found = matching_runs(project_db(), query)
+        return [r for r in runs if r.run_id in found]
+    return select
+
+
+def _tail_logs(output_format: str, count: int,
+               select: Callable[[list[RunSummary]], list[RunSummary]]) -> int:
+    from ail_tui.turnlog.follow import tail_runs
+
+    for runs in tail_runs(count, select):
+        if output_format == "json":
+            sys.stdout.writelines(json.dumps(_run_json(r)) + "\n" for r in runs)
+        else:
+            sys.stdout.writelines(_run_line(r, len("? interrupted · resumable")) for r in runs)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _run_json(r: RunSummary) -> dict[str, object]:
+    from ail_tui.turnlog.markdown import json_times
+
+    return {"run_id": r.run_id, "status": r.status, "resumable": r.resumable,
+            "resumes": json_times(list(r.resumes)), "pipeline_source": r.pipeline_source,
+            "started_at": r.started_at, "duration_s": r.duration,
+            "total_cost_usd": r.total_cost, "steps": dict(r.step_counts)}
+
+
+def _run_line(r: RunSummary, width: int) -> str:
+    from ail_tui.turnlog.store import local_time
+
+    took = f"{r.duration:.1f}s" if r.duration is not None else "-"
+    counts = " ".join(f"{k} {v}" for k, v in sorted(r.step_counts.items()))
+    source = display_path(r.pipeline_source) if r.pipeline_source else "?"
+    return (f"[{local_time(r.started_at)}] {r.run_id}  {r.status_text:<{width}} "
+            f"{took:>7}  ${r.total_cost:.4f}  {counts}  {source}\n")
+
+
+def cmd_delete(ref: str) -> int:
+    """Delete a run: its turn log and its rows in ``ail.db``; a live run is refused.
+    Exit 1 when no single run matches or it is live, 2 when it could not be deleted."""
+    import sqlite3
+
+    from ail_tui.orchestration.live_runs import find_live_run
+    from ail_tui.turnlog.liveness import is_being_written
+    from ail_tui.turnlog.paths import runs_dir
+    from ail_tui.turnlog.store import delete_run, resolve_run_id
+
+    run_id = resolve_run_id(ref)
+    if run_id is None:
+        sys.stderr.write(f"ail-tui: no single run matches '{ref}' in this directory "
+                         f"({Path.cwd()})\n")
+        return EXIT_INVALID
+    live = find_live_run(run_id)
+    if is_being_written(runs_dir() / f"{run_id}.jsonl") or (live and live.alive):
+        sys.stderr.write(f"ail-tui: run {run_id} is still running; cancel it first "
+                         f"(ail-tui cancel {run_id})\n")
+        return EXIT_INVALID
+    try:
+        deleted = delete_run(run_id)
+    except (OSError, sqlite3.Error) as exc:
+        sys.stderr.write(f"ail-tui: could not delete run {run_id}: {exc}\n")
+        return EXIT_UNREADABLE
+    sys.stdout.write(f"deleted run {run_id}\n  turn log: {deleted.log or 'none'}\n"
+                     f"  ail.db:   {deleted.rows} rows ({deleted.db})\n")
+    return EXIT_OK
+
+
+def cmd_compare(first: str, second: str, output_format: str) -> int:
+    """Compare two runs step by step; exit 1 when one is not found, 2 when unreadable."""
+    from ail_tui.run_compare import compare_logs, format_json, format_text
+    from ail_tui.turnlog.store import find_run
+
+    paths = []
+    for ref in (first, second):
+        path = find_run(ref)
+        if path is None:
+            sys.stderr.write(f"ail-tui: no run '{ref}' found for this directory "
+                             f"({Path.cwd()})\n")
+            return EXIT_INVALID
+        paths.append(path)
+    try:
+        comparison = compare_logs(*paths)
+    except OSError as exc:
+        sys.stderr.write(f"ail-tui: cannot read a run: {exc}\n")
+        return EXIT_UNREADABLE
+    if output_format == "json":
+        sys.stdout.write(json.dumps(format_json(comparison), indent=2, ensure_ascii=False)
+                         + "\n")
+    else:
+        sys.stdout.write(format_text(comparison))
     return EXIT_OK
 
 
@@ -188,11 +343,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from ail_tui.tui.app import run_dashboard
 
     if args.pipeline is None and args.log is None:
-        sys.stderr.write("ail-tui: give a pipeline file (or --log FILE); see ail-tui --help\n")
-        return EXIT_UNREADABLE
-    if args.pipeline is not None and not Path(args.pipeline).is_file():
-        why = "is a directory" if Path(args.pipeline).is_dir() else "no such file"
-        sys.stderr.write(f"ail-tui: cannot open '{args.pipeline}': {why}\n")
+        args.pipeline = _find_pipeline(None)
+    problem = _cannot_open(args)
+    if problem is not None:
+        sys.stderr.write(problem)
         return EXIT_UNREADABLE
     replay = None
     if args.log is not None:
@@ -211,6 +365,43 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     )
 
 
+def _cannot_open(args: argparse.Namespace) -> str | None:
+    """Why the dashboard cannot open what ``args`` name (None: it can)."""
+    if args.pipeline is None and args.log is None:
+        return "ail-tui: give a pipeline file (or --log FILE); see ail-tui --help\n"
+    if args.pipeline is not None and not Path(args.pipeline).is_file():
+        why = "is a directory" if Path(args.pipeline).is_dir() else "no such file"
+        return f"ail-tui: cannot open '{args.pipeline}': {why}\n"
+    return None
+
+
+def cmd_serve(args: Sequence[str]) -> int:
+    """Serve the dashboard (or ``attach RUN_ID``) on a web page; the dashboard's options
+    are checked first, here, as the dashboard checks them."""
+    from ail_tui.serve_command import serve
+
+    options, app_args = _subcommand_parser().parse_known_args(args)
+    if options.attach is not None:
+        if app_args:
+            sys.stderr.write(f"ail-tui serve: --attach takes no dashboard options: "
+                             f"{' '.join(app_args)}\n")
+            return EXIT_UNREADABLE
+        app_args = ["attach", options.attach]
+    else:
+        dashboard = _dashboard_parser().parse_args(app_args)
+        if dashboard.pipeline is None and dashboard.log is None:
+            dashboard.pipeline = _find_pipeline(None)
+            if dashboard.pipeline is not None:  # each session opens the one found now
+                app_args = [dashboard.pipeline, *app_args]
+        problem = _cannot_open(dashboard)
+        if problem is not None:
+            sys.stderr.write(problem)
+            return EXIT_UNREADABLE
+        if _runners(dashboard) is None:
+            return EXIT_UNREADABLE
+    return serve(app_args, options.host, options.port, options.public_url)
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
@@ -224,12 +415,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check a pipeline file and report every problem with its position"
     )
-    validate.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
+    validate.add_argument("pipeline", metavar="PIPELINE", nargs="?", help=_PIPELINE_HELP)
     validate.add_argument("--format", choices=("text", "json"), default="text",
                           help="output format (default: text)")
     run = commands.add_parser("run", help="run a pipeline in the dashboard (or headless, "
                               "NDJSON events on stdout)")
-    run.add_argument("pipeline", metavar="PIPELINE", help="path to a .ail.yaml file")
+    run.add_argument("pipeline", metavar="PIPELINE", nargs="?", help=_PIPELINE_HELP)
     how = run.add_mutually_exclusive_group()
     how.add_argument("--headless", action="store_true",
                      help="no dashboard: print events as NDJSON on stdout")
@@ -237,6 +428,11 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                      help="run in the background, in a process of its own: print the run "
                           "id and return (see ail-tui ps, attach, cancel)")
     how.add_argument("--serve-fd", type=int, help=argparse.SUPPRESS)
+    how.add_argument("--dry-run", action="store_true",
+                     help="run nothing: show each step's runner, model, resolved prompt or "
+                          "command, condition and dependencies")
+    run.add_argument("--format", choices=("text", "json"), default="text",
+                     help="--dry-run output format (default: text)")
     _add_run_options(run)
     from ail_tui.continue_commands import add_arguments
 
@@ -251,12 +447,32 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     log.add_argument("run", nargs="?", metavar="RUN_ID|PATH",
                      help="a run id, a unique prefix of one, or a .jsonl path")
     log.add_argument("--format", choices=("markdown", "json", "raw"), default="markdown")
+    log.add_argument("--follow", action="store_true",
+                     help="go on showing the run's turns as they finish, until it ends")
     logs = commands.add_parser("logs", help="list this project's runs, newest first")
     logs.add_argument("--format", choices=("text", "json"), default="text")
     logs.add_argument("--limit", type=int, default=20)
+    logs.add_argument("--query", metavar="TEXT",
+                      help="only runs whose prompts or responses match TEXT (full-text "
+                           "search in ail.db: words, \"a phrase\", a OR b, pre*)")
+    logs.add_argument("--tail", type=int, nargs="?", const=20, metavar="N",
+                      help="the last N runs (default 20), oldest first, then each run as it "
+                           "starts or ends, until Ctrl-C")
+    delete = commands.add_parser("delete", help="delete a run: its turn log and its rows "
+                                 "in ail.db (not while it runs)")
+    delete.add_argument("run", metavar="RUN_ID", help="a run id or a unique prefix of one")
+    compare = commands.add_parser("compare", help="compare two runs step by step: status, "
+                                  "time, cost, and a diff of their responses")
+    for name in ("run_a", "run_b"):
+        compare.add_argument(name, metavar="RUN_ID|PATH",
+                             help="a run id, a unique prefix of one, or a .jsonl path")
+    compare.add_argument("--format", choices=("text", "json"), default="text")
     from ail_tui.detached_commands import add_commands
 
     add_commands(commands)
+    from ail_tui.serve_command import add_command as add_serve_command
+
+    add_serve_command(commands)
     return parser
 
 
@@ -295,8 +511,14 @@ def _dashboard_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "serve":  # the dashboard's options are passed on
+        return cmd_serve(args)
     if args and args[0] in SUBCOMMANDS:
         options = _subcommand_parser().parse_args(args)
+        if options.command in ("validate", "run"):
+            options.pipeline = _find_pipeline(options.pipeline)
+            if options.pipeline is None:
+                return EXIT_UNREADABLE
         if options.command == "run":
             return cmd_run(options)
         if options.command in ("resume", "rerun"):
@@ -305,15 +527,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_continue(options, resume=options.command == "resume",
                                 runners=_runners(options))
         if options.command == "log":
-            return cmd_log(options.run, options.format)
+            return cmd_log(options.run, options.format, options.follow)
         if options.command == "logs":
-            return cmd_logs(options.format, options.limit)
+            return cmd_logs(options.format, options.limit, options.query, options.tail)
+        if options.command == "delete":
+            return cmd_delete(options.run)
+        if options.command == "compare":
+            return cmd_compare(options.run_a, options.run_b, options.format)
         if options.command in LIVE_RUN_COMMANDS:
             from ail_tui.detached_commands import main as live_run_command
 
             return live_run_command(options)
         return cmd_validate(options.pipeline, options.format)
     if not args or args[0] in ("-h", "--help"):
+        if not args and (found := _find_pipeline(None)) is not None:
+            return cmd_dashboard(_dashboard_parser().parse_args([found]))
         _subcommand_parser().print_help()
         return EXIT_OK if args else EXIT_UNREADABLE
     options = _dashboard_parser().parse_args(args)

@@ -5,6 +5,7 @@
 
     theme = "nord"              # any Textual theme; the dashboard keeps the one chosen
     default_pane = "output"     # timeline, output, details, events, problems or plan
+    summary_on_end = true       # the run's summary opens on its own when a run ends
 
     [keymap]                    # a binding's id (see ? in the dashboard) = its keys
     "app.run" = "ctrl+r"
@@ -48,6 +49,7 @@ class Settings:
     default_pane: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    summary_on_end: bool = True
 
     def toml(self) -> str:
         """The settings in effect, as the file would say them (``--print-config``)."""
@@ -56,6 +58,7 @@ class Settings:
                      else "# theme: the default")
         lines.append(f"default_pane = {_quoted(self.default_pane)}" if self.default_pane
                      else "# default_pane: timeline")
+        lines.append(f"summary_on_end = {str(self.summary_on_end).lower()}")
         lines.append("")
         lines.append("[keymap]" + ("" if self.keymap else "  # every key as shipped"))
         lines.extend(f"{_quoted(ident)} = {_quoted(keys)}"
@@ -83,6 +86,10 @@ def load_settings(bindings: Collection[str], themes: Collection[str],
                        f"not a theme (one of: {', '.join(sorted(themes))})")
     pane = found.text(data, "default_pane", lambda value: value in PANES,
                       f"not a pane (one of: {', '.join(PANES)})")
+    summary_on_end = data.get("summary_on_end", True)
+    if not isinstance(summary_on_end, bool):
+        found.bad("summary_on_end", f"{summary_on_end!r} is not true or false")
+        summary_on_end = True
     keymap: dict[str, str] = {}
     table = data.get("keymap", {})
     if not isinstance(table, dict):
@@ -99,9 +106,10 @@ def load_settings(bindings: Collection[str], themes: Collection[str],
         else:
             keymap[ident] = ",".join(key.strip() for key in keys.split(","))
     for name in data:
-        if name not in ("theme", "default_pane", "keymap"):
-            found.bad(name, "not a setting (theme, default_pane, [keymap])")
-    return Settings(path, theme, pane, keymap, tuple(found.problems))
+        if name not in ("theme", "default_pane", "summary_on_end", "keymap"):
+            found.bad(name, "not a setting (theme, default_pane, summary_on_end, [keymap])")
+    return Settings(path, theme, pane, keymap, tuple(found.problems),
+                    summary_on_end=summary_on_end)
 
 
 def save_theme(theme: str, path: Path | None = None) -> None:

@@ -3,8 +3,13 @@
 1. 500 async stub branches, each streaming 50 chunks over ~2 s, then a join:
    events per second taken in, whether every streamed chunk reached the output pane,
    keypress latency (p50 / p95: key posted → its action ran) during the storm, and the
-   process's peak memory.
-2. A 200-step pipeline open with the file watcher on: save → verdict-on-screen latency
+   process's peak memory. Each storm runs plain (a flat table, no filter) and with the
+   steps tree and filters on (every tenth branch has a ``then:`` step, shown under it;
+   the name filter ``1`` and the ``failed first`` view), side by side.
+2. 5,000 branches × 20 chunks, plain and with the tree and filters on, each in a
+   process of its own: keypress p50 / p95 and that process's peak memory (its max RSS,
+   from getrusage).
+3. A 200-step pipeline open with the file watcher on: save → verdict-on-screen latency
    (file written → status bar shows the new verdict), over several saves.
 
 Each storm is run ``--repeat`` times per pane (the timeline, then the output pane
@@ -12,7 +17,8 @@ following a streaming step) and the keypress latencies of all of them are pooled
 storm lasts two seconds, too few keys for a stable 95th percentile on its own.
 
     python benchmarks/bench_dashboard.py [--branches 500] [--chunks 50] [--saves 8]
-                                         [--repeat 3]
+                                         [--repeat 3] [--big-branches 5000]
+                                         [--big-chunks 20]
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import resource
 import statistics
@@ -34,11 +41,18 @@ from ail_tui.tui.app import AilApp
 from ail_tui.tui.widgets.steps_table import StepsTable
 
 KEY_INTERVAL = 0.02  # a key held down repeats about this often
+NAME_FILTER = "1"
+STATUS_VIEW = "failed first"
+BUDGET_MS = 50.0
+BUDGET_MB = 300.0
 
 
-def storm_pipeline(branches: int) -> str:
-    """``branches`` async prompt steps and one join."""
-    steps = "".join(f"  - id: b{i}\n    async: true\n    prompt: p{i}\n" for i in range(branches))
+def storm_pipeline(branches: int, tree: bool = False) -> str:
+    """``branches`` async prompt steps and one join (``tree``: every tenth branch has a
+    ``then:`` step, a row under the branch)."""
+    steps = "".join(f"  - id: b{i}\n    async: true\n    prompt: p{i}\n"
+                    + ("    then: [t]\n" if tree and i % 10 == 0 else "")
+                    for i in range(branches))
     deps = ", ".join(f"b{i}" for i in range(branches))
     return f'version: "1"\npipeline:\n{steps}  - id: all\n    action: join\n' \
            f"    depends_on: [{deps}]\n    on_error: wait_for_all\n"
@@ -79,14 +93,15 @@ async def press_keys_while_running(app: AilApp, handled: list[float]) -> list[fl
     return latencies
 
 
-async def storm(directory: Path, branches: int, chunks: int,
-                pane: str) -> tuple[dict[str, float], list[float]]:
-    """Run the storm with ``pane`` shown beside the steps table.
+async def storm(directory: Path, branches: int, chunks: int, pane: str,
+                tree: bool = False) -> tuple[dict[str, float], list[float]]:
+    """Run the storm with ``pane`` shown beside the steps table (``tree``: with inner
+    rows, the name filter and a status view on).
 
     Returns its measurements and every keypress latency (seconds).
     """
     path = directory / "storm.ail.yaml"
-    path.write_text(storm_pipeline(branches), encoding="utf-8")
+    path.write_text(storm_pipeline(branches, tree), encoding="utf-8")
     script = StubScript.model_validate(
         {"default": {"response": "x" * (chunks * 4), "delay": 2.0, "chunks": chunks}})
     app = AilApp(path, runner="stub", runners=RunnerFactory(stub_script=script),
@@ -96,6 +111,9 @@ async def storm(directory: Path, branches: int, chunks: int,
             while app.pipeline is None:
                 await pilot.pause(0.05)
             app.tabs.active = pane
+            if tree:
+                app.table.set_name_filter(NAME_FILTER)
+                app.table.step_tree.status_view = STATUS_VIEW
             await pilot.press("r")
             started = time.perf_counter()
             while not app.view.running:
@@ -151,34 +169,73 @@ async def saves(directory: Path, count: int) -> list[float]:
     return out
 
 
+def big_storm(directory: str, branches: int, chunks: int,
+              tree: bool) -> tuple[list[float], float]:
+    """The big storm, meant for a process of its own: every keypress latency and the
+    process's peak memory (max RSS, MB)."""
+    os.environ["AIL_HOME"] = str(Path(directory) / "home")
+    _, keys = asyncio.run(storm(Path(directory), branches, chunks, "tab-timeline", tree))
+    return keys, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentiles(keys: list[float]) -> tuple[float, float]:
+    """p50 and p95 of latencies in seconds, in milliseconds."""
+    keys = sorted(keys)
+    return 1000 * statistics.median(keys), 1000 * keys[max(int(len(keys) * 0.95) - 1, 0)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--branches", type=int, default=500)
     parser.add_argument("--chunks", type=int, default=50)
     parser.add_argument("--saves", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="storms per pane")
+    parser.add_argument("--big-branches", type=int, default=5000)
+    parser.add_argument("--big-chunks", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("AIL_HOME", str(Path(tmp) / "home"))
+        rows: list[str] = []
         for pane in ("tab-timeline", "tab-output"):
-            pooled: list[float] = []
+            pooled: dict[bool, list[float]] = {False: [], True: []}
             for run in range(1, args.repeat + 1):
-                result, keys = asyncio.run(storm(Path(tmp), args.branches, args.chunks, pane))
-                pooled += keys
-                print(f"storm {run} ({pane[4:]} pane shown): {args.branches} branches x "
-                      f"{args.chunks} chunks in {result['seconds']:.1f} s; events "
-                      f"{result['events']:.0f} at {result['events_per_s']:.0f}/s; every chunk "
-                      f"on screen for {result['reflected']:.0f}/{args.branches} branches; "
-                      f"steps done {result['steps_done']:.0f}/{args.branches + 1}; keys p50 "
-                      f"{result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms "
-                      f"({result['keys']:.0f} keys)")
-            pooled.sort()
-            print(f"  keypress latency, {pane[4:]} pane, all {len(pooled)} keys of "
-                  f"{args.repeat} storms: p50 {1000 * statistics.median(pooled):.1f} ms, "
-                  f"p95 {1000 * pooled[int(len(pooled) * 0.95) - 1]:.1f} ms")
+                for tree in (False, True):
+                    result, keys = asyncio.run(storm(Path(tmp), args.branches, args.chunks,
+                                                     pane, tree))
+                    pooled[tree] += keys
+                    print(f"storm {run} ({pane[4:]} pane, "
+                          f"{'tree + filters' if tree else 'plain'}): {args.branches} "
+                          f"branches x {args.chunks} chunks in {result['seconds']:.1f} s; "
+                          f"events {result['events']:.0f} at {result['events_per_s']:.0f}/s; "
+                          f"every chunk on screen for {result['reflected']:.0f}/"
+                          f"{args.branches} branches; steps done "
+                          f"{result['steps_done']:.0f}; keys p50 {result['p50_ms']:.1f} ms, "
+                          f"p95 {result['p95_ms']:.1f} ms ({result['keys']:.0f} keys)")
+            (p50, p95), (t50, t95) = percentiles(pooled[False]), percentiles(pooled[True])
+            rows.append(f"{args.branches}x{args.chunks} {pane[4:]:<8} {p50:>7.1f} {p95:>7.1f}"
+                        f"   {t50:>7.1f} {t95:>7.1f}   {t95 / p95:>5.2f}x   "
+                        f"{'ok' if t95 < BUDGET_MS else 'OVER'} (< {BUDGET_MS:.0f} ms)")
+        big: dict[bool, tuple[list[float], float]] = {}
+        for tree in (False, True):
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                big[tree] = pool.apply(big_storm, (tmp, args.big_branches, args.big_chunks,
+                                                   tree))
+        (p50, p95), (b50, b95) = percentiles(big[False][0]), percentiles(big[True][0])
+        peak = big[True][1]
+        rows.append(f"{args.big_branches}x{args.big_chunks} timeline {p50:>7.1f} {p95:>7.1f}"
+                    f"   {b50:>7.1f} {b95:>7.1f}   {b95 / p95:>5.2f}x   "
+                    f"{'ok' if b95 < BUDGET_MS else 'OVER'} (< {BUDGET_MS:.0f} ms)")
         latencies = asyncio.run(saves(Path(tmp), args.saves))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (max RSS) {peak_mb:.0f} MB")
+    print("\nkeypress latency, ms (pooled over the storms of each pane)")
+    print("storm       pane        plain p50/p95   tree+filters p50/p95   p95 ratio")
+    print("\n".join(rows))
+    print(f"{args.big_branches}x{args.big_chunks} storm, peak memory (max RSS of its own "
+          f"process): plain {big[False][1]:.0f} MB, tree + filters {peak:.0f} MB "
+          f"({peak / big[False][1]:.2f}x), {'ok' if peak < BUDGET_MB else 'OVER'} "
+          f"(< {BUDGET_MB:.0f} MB)")
+    print(f"peak memory of this process (max RSS, the {args.branches}-branch storms) "
+          f"{peak_mb:.0f} MB")
     print(f"save -> verdict on screen (200 steps): median {statistics.median(latencies) * 1000:.0f}"
           f" ms, max {max(latencies) * 1000:.0f} ms over {len(latencies)} saves")
 

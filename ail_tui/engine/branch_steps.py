@@ -13,7 +13,7 @@ from ail_tui.cancel import Cancellation
 from ail_tui.engine import events as ev
 from ail_tui.engine.errors import RunAborted, RunCancelled, StepCancelled
 from ail_tui.engine.joins import DepOutcome, JoinError, join_prompt, string_join, structured_join
-from ail_tui.engine.scheduler import Branch, BranchState, Scheduler
+from ail_tui.engine.scheduler import Branch, BranchState, FailFastJoin, Scheduler
 from ail_tui.engine.state import Scope
 from ail_tui.engine.step_bodies import StepCall, plain
 from ail_tui.engine.step_list import StepList, schema_problem
@@ -23,6 +23,27 @@ from ail_tui.turnlog.entry import TurnEntry
 
 if TYPE_CHECKING:
     from ail_tui.engine.executor import Executor
+
+
+def _culprit(branches: list[Branch]) -> Branch | None:
+    """The dependency that ends a fail_fast join: the first that failed, else the first
+    that was cancelled (in depends_on order)."""
+    for state in (BranchState.FAILED, BranchState.CANCELLED):
+        found = next((b for b in branches if b.state is state), None)
+        if found is not None:
+            return found
+    return None
+
+
+def fail_fast_joins(lst: StepList, disabled: frozenset[str]) -> list[FailFastJoin]:
+    """The fail_fast joins of a list that the cursor reaches whenever it gets that far
+    (no condition, not disabled): a failed dependency cancels their other ones at once."""
+    return [(lst.prefix + step.id, tuple(lst.prefix + d for d in step.depends_on))
+            for step in lst.steps
+            if step.is_join and step.id is not None and step.depends_on
+            and (step.on_error or "fail_fast") == "fail_fast"
+            and step.condition in (None, "always") and not step.disabled
+            and step.id not in disabled and lst.prefix + step.id not in disabled]
 
 
 class BranchSteps:
@@ -44,12 +65,10 @@ class BranchSteps:
 
             branches = scheduler.wait_for(deps, stop=failed, cancel=self.run.token)
             self.run._checkpoint()
-            culprit = next((scheduler.branches[d] for d in deps if d in scheduler.branches
-                            and scheduler.branches[d].state in (BranchState.FAILED,
-                                                                BranchState.CANCELLED)), None)
+            culprit = _culprit([scheduler.branches[d] for d in deps if d in scheduler.branches])
             if mode == "fail_fast" and culprit is not None:
-                why = Cancellation("fail_fast", f"join '{step_id}': dependency "
-                                   f"'{culprit.step_id}' failed")
+                why = Cancellation(culprit.cause, f"join '{step_id}': dependency "
+                                   f"'{culprit.step_id}' {culprit.state.value}")
                 for other in branches:
                     if not other.finished:
                         other.token.cancel(why)
@@ -70,7 +89,7 @@ class BranchSteps:
         if reused is not None:
             self._joined(lst, index, step, step_id, reused)
             return
-        structured = step.output_schema is not None and all(
+        structured = bool(step.depends_on) and all(
             self._declares_schema(lst, d) for d in step.depends_on or ())
         try:
             response = structured_join(outcomes) if structured else string_join(outcomes)
@@ -166,6 +185,7 @@ class BranchSteps:
                 self.run.results.act(fired, step, step_id, scope, branch.token, None)
             state = BranchState.DONE
         except StepCancelled as cancelled:
+            branch.cancelled_by = cancelled.why.by
             branch.error_type = ErrorType.RUNNER_CANCELLED
             branch.error = f"cancelled by {cancelled.why.by}: {cancelled.why.reason}"
             branch.completed_at = time.time()

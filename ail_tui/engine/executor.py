@@ -15,7 +15,7 @@ from pathlib import Path
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
-from ail_tui.engine.branch_steps import BranchSteps
+from ail_tui.engine.branch_steps import BranchSteps, fail_fast_joins
 from ail_tui.engine.errors import (
     PipelineBreak,
     RunAborted,
@@ -340,7 +340,8 @@ class Executor:
             lst.scheduler = Scheduler(self.pipeline.defaults.max_concurrency,
                                       self.branches.start_branch,
                                       self.branches.branch_never_started, lambda: self.paused,
-                                      before_wait=self.recorder.release)
+                                      before_wait=self.recorder.release,
+                                      fail_fast=fail_fast_joins(lst, self.options.disabled))
             with self._lock:
                 self._schedulers.append(lst.scheduler)
         for index, step in enumerate(lst.steps):
@@ -464,12 +465,15 @@ class Executor:
 
     def _chain(self, step: Step, step_id: str, which: str, scope: Scope,
                token: CancelToken) -> None:
+        """Run ``step``'s ``before`` or ``then`` chain; a chain step's own chains run
+        around it (ids ``<parent>::before::0::then::0``, as Rust names them)."""
         chain = getattr(step, which)
         if not chain:
             return
         for number, item in enumerate(chain):
             chain_step = Step.model_validate({"prompt": item}) if isinstance(item, str) else item
             chain_id = f"{step_id}::{which}::{number}"
+            self._chain(chain_step, chain_id, "before", scope, token)
             try:
                 entry = self.bodies.run_body(
                     StepCall(chain_step, chain_id, number, 0, scope, token))
@@ -477,6 +481,7 @@ class Executor:
                 raise self._step_failed(chain_id, error) from None
             entry.completed_at = time.time()
             self._complete(entry)
+            self._chain(chain_step, chain_id, "then", scope, token)
 
     # -- bookkeeping ---------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ class HumanGates:
         self.run._emit(ev.StepCompleted(step_id=step_id, gate_passed=iteration))
 
     def modify(self, step: Step, step_id: str, token: CancelToken, launched: float) -> None:
-        """modify_output: the person edits the last response (headless: ``on_headless``)."""
+        """modify_output: the person edits the last response. Headless: as ``on_headless``
+        says; without one, the gate is announced and records the last response unedited."""
         reused = self.run.prior.take(step_id) if self.run.prior is not None else None
         if reused is not None:  # edited in an earlier run that this one reuses
             self.run._complete(reused)
@@ -104,16 +105,22 @@ class HumanGates:
                 detail = f"Step '{step_id}' was rejected at the modify_output gate"
                 raise RunAborted(ErrorType.PIPELINE_ABORTED, detail, step_id)
             text = answer.text if answer.text is not None else (last or "")
-        else:
-            mode = step.on_headless or "skip"
-            if mode == "skip":
-                self.run._emit(ev.StepSkipped(step_id=step_id, reason="headless"))
-                return
-            if mode == "abort":
-                raise RunAborted(ErrorType.PIPELINE_ABORTED,
-                                 f"Step '{step_id}' (modify_output) aborts in a headless run",
-                                 step_id)
+        elif step.on_headless == "skip":
+            self.run._emit(ev.StepSkipped(step_id=step_id, reason="headless"))
+            return
+        elif step.on_headless == "abort":
+            raise RunAborted(ErrorType.PIPELINE_ABORTED,
+                             f"Step '{step_id}' (modify_output) aborts in a headless run",
+                             step_id)
+        elif step.on_headless == "use_default":
             text = step.default_value or ""
+        else:  # as Rust's event-stream mode: announced, and passed on (here: unedited)
+            self.run._emit(ev.HitlModifyReached(step_id=step_id, message=step.message,
+                                                last_response=last))
+            self.run._emit(ev.Warning_(step_id=step_id, message=(
+                f"modify_output at '{step_id}' has no one to ask in a headless run; the "
+                "output goes on unedited")))
+            text = last or ""
         self.run._complete(TurnEntry(
             step_id=step_id, prompt=step.message or "modify_output", modified=text,
             launched_at=launched, completed_at=time.time()))

@@ -2,7 +2,9 @@
 
 A launched branch starts the moment its own dependencies are done and a concurrency
 slot is free — no level-by-level barriers. Branches whose dependency failed or was
-cancelled, and queued branches cancelled before they start, never start.
+cancelled, and queued branches cancelled before they start, never start. Once a
+dependency of a ``fail_fast`` join has failed, the join's other dependencies are
+cancelled at once: queued ones never start, running ones are stopped (P3).
 """
 
 from __future__ import annotations
@@ -54,12 +56,21 @@ class Branch:
     entry: TurnEntry | None = None
     error_type: str | None = None
     error: str | None = None
+    cancelled_by: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
     @property
     def finished(self) -> bool:
         """Whether the branch has ended, one way or another."""
         return self.state in FINISHED
+
+    @property
+    def cause(self) -> str:
+        """Who ended a failed or cancelled branch: the branch itself when it failed, else
+        whoever cancelled it (a step whose failure caused it, or ``user``)."""
+        if self.state is BranchState.CANCELLED and self.cancelled_by:
+            return self.cancelled_by
+        return self.step_id
 
     def outcome(self) -> DepOutcome:
         """How the branch ended, as a join sees it."""
@@ -69,6 +80,10 @@ class Branch:
             return DepOutcome(self.step_id)
         return DepOutcome(self.step_id, error_type=self.error_type or ErrorType.RUNNER_CANCELLED,
                           error=self.error or "cancelled")
+
+
+FailFastJoin = tuple[str, tuple[str, ...]]
+"""A ``fail_fast`` join the cursor will reach: its id and its dependencies' ids."""
 
 
 class Scheduler:
@@ -85,8 +100,10 @@ class Scheduler:
         never_started: Callable[[Branch, Cancellation], None],
         paused: Callable[[], bool],
         before_wait: Callable[[], None] = lambda: None,
+        fail_fast: Iterable[FailFastJoin] = (),
     ) -> None:
-        """``before_wait`` is called before :meth:`wait_for` blocks (outside the lock)."""
+        """``before_wait`` is called before :meth:`wait_for` blocks (outside the lock);
+        ``fail_fast`` lists the joins whose dependencies are cancelled on a failure."""
         self.cap = cap if cap and cap > 0 else None
         self._before_wait = before_wait
         self._start = start
@@ -97,6 +114,12 @@ class Scheduler:
         self._dependents: dict[str, list[Branch]] = {}
         self._ready: deque[Branch] = deque()
         self._doomed: list[tuple[Branch, Cancellation]] = []
+        self._to_stop: list[tuple[Branch, Cancellation]] = []
+        self._fail_fast: dict[str, list[FailFastJoin]] = {}
+        for join in fail_fast:
+            for dep in join[1]:
+                self._fail_fast.setdefault(dep, []).append(join)
+        self._tripped: dict[str, Cancellation] = {}  # fail_fast joins with a failed dependency
         self._running = 0
         self.peak_running = 0
         self.changed = threading.Condition()
@@ -114,13 +137,18 @@ class Scheduler:
                     continue
                 if other.state in (BranchState.FAILED, BranchState.CANCELLED):
                     self._doom(branch, Cancellation(
-                        "dependency", f"dependency '{dep}' {other.state.value}"))
+                        other.cause, f"dependency '{dep}' {other.state.value}"))
                     break
                 if not other.finished:
                     waiting += 1
                     self._dependents.setdefault(dep, []).append(branch)
             else:
-                if waiting:
+                tripped = next((self._tripped[join_id] for join_id, _ in
+                                self._fail_fast.get(branch.step_id, ())
+                                if join_id in self._tripped), None)
+                if tripped is not None:
+                    self._doom(branch, tripped)
+                elif waiting:
                     self._unfinished_deps[branch.step_id] = waiting
                 else:
                     self._ready.append(branch)
@@ -193,8 +221,11 @@ class Scheduler:
                 branch.state = BranchState.RUNNING
                 to_start.append(branch)
             doomed, self._doomed = self._doomed, []
+            to_stop, self._to_stop = self._to_stop, []
         for branch, why in doomed:
             self._never_started(branch, why)
+        for branch, why in to_stop:
+            branch.token.cancel(why)
         for branch in to_start:
             self._start(branch)
 
@@ -212,6 +243,7 @@ class Scheduler:
         branch.state = BranchState.CANCELLED
         branch.error_type = ErrorType.RUNNER_CANCELLED
         branch.error = why.reason
+        branch.cancelled_by = why.by
         branch.completed_at = time.time()
         self._unfinished_deps.pop(branch.step_id, None)
         self._doomed.append((branch, why))
@@ -227,7 +259,7 @@ class Scheduler:
                 continue
             if failed:
                 self._doom(dependent, Cancellation(
-                    "dependency", f"dependency '{branch.step_id}' {branch.state.value}"))
+                    branch.cause, f"dependency '{branch.step_id}' {branch.state.value}"))
                 continue
             left = self._unfinished_deps.get(dependent.step_id, 1) - 1
             if left <= 0:
@@ -235,3 +267,24 @@ class Scheduler:
                 self._ready.append(dependent)
             else:
                 self._unfinished_deps[dependent.step_id] = left
+        if failed:
+            for join in self._fail_fast.get(branch.step_id, ()):
+                self._trip(join, branch)
+
+    def _trip(self, join: FailFastJoin, culprit: Branch) -> None:
+        """A dependency of a fail_fast join failed: its queued dependencies will never
+        start, its running ones are stopped (outside the lock, by :meth:`pump`)."""
+        join_id, deps = join
+        if join_id in self._tripped:
+            return
+        why = Cancellation(culprit.cause, f"join '{join_id}': dependency "
+                           f"'{culprit.step_id}' {culprit.state.value}")
+        self._tripped[join_id] = why
+        for dep in deps:
+            other = self.branches.get(dep)
+            if other is None or other is culprit:
+                continue
+            if other.state is BranchState.QUEUED:
+                self._doom(other, why)
+            elif other.state is BranchState.RUNNING:
+                self._to_stop.append((other, why))

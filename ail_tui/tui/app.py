@@ -24,6 +24,7 @@ from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.settings import Settings
 from ail_tui.tui import user_settings
+from ail_tui.tui.child_runs import ChildRowsRead, ChildRuns
 from ail_tui.tui.event_log_pane import EventLogPane
 from ail_tui.tui.event_sink import EventSink
 from ail_tui.tui.messages import (
@@ -44,13 +45,16 @@ from ail_tui.tui.run_session import RunSession, nothing
 from ail_tui.tui.run_starts import RunStarts
 from ail_tui.tui.run_view import Question, RunView
 from ail_tui.tui.screens.dialogs import HelpScreen
+from ail_tui.tui.screens.export_dialog import ExportDialog, ask_export
 from ail_tui.tui.screens.main import MainScreen, binding_rows
+from ail_tui.tui.screens.summary import SummaryScreen, open_summary
 from ail_tui.tui.served_runs import ServedRuns
 from ail_tui.tui.terminal import StopRequested, dashboard_driver
 from ail_tui.tui.verdicts import Verdicts
 from ail_tui.tui.widgets.details import details_text
 from ail_tui.tui.widgets.output_view import OutputView
 from ail_tui.tui.widgets.plan import render_plan
+from ail_tui.tui.widgets.steps_table import StepNameFilter
 
 if TYPE_CHECKING:
     from ail_tui.continue_commands import ContinueRequest
@@ -89,6 +93,7 @@ class AilApp(App[int]):
         continue_from: ContinueRequest | None = None,
         serve_runs: bool = False,
         settings: Settings | None = None,
+        summary_on_end: bool = False,
     ) -> None:
         super().__init__(driver_class=dashboard_driver())
         self.clock = clock
@@ -116,7 +121,10 @@ class AilApp(App[int]):
         self.quitting = Quitting(self)
         self.controls = RunControls(self)
         self.verdicts = Verdicts(self)
+        self.child_runs = ChildRuns(self)
         self.settings = settings  # the person's keymap, theme, pane (None: as shipped)
+        self.summary_on_end = summary_on_end
+        """The summary opens on its own when a run this dashboard watches ends."""
         self.served = ServedRuns(self) if serve_runs else None
         """Runs start in processes of their own (None: in this one)."""
         self.redraw_due = False
@@ -371,6 +379,14 @@ class AilApp(App[int]):
         self.copy_to_clipboard(details_text(row, self.view.run_id))
         self.notify(f"Copied {row.step_id} to the clipboard.")
 
+    def action_summary(self) -> None:
+        """Show the summary of the run on screen."""
+        open_summary(self)
+
+    def action_export(self) -> None:
+        """Export the run on screen to a Markdown or JSON file."""
+        ask_export(self)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists every dashboard binding beside Textual's commands."""
         yield from super().get_system_commands(screen)
@@ -383,10 +399,15 @@ class AilApp(App[int]):
         """Show every binding."""
         rows = [(key, description, ident) for key, description, ident, _ in
                 binding_rows()]
+        from ail_tui.tui.screens.compare import CompareScreen
         from ail_tui.tui.screens.history import HistoryScreen
 
         for where, bindings in (("output pane", OutputView.BINDINGS),
-                                ("history", HistoryScreen.BINDINGS)):
+                                ("step name filter", StepNameFilter.BINDINGS),
+                                ("history", HistoryScreen.BINDINGS),
+                                ("summary", SummaryScreen.BINDINGS),
+                                ("export", ExportDialog.BINDINGS),
+                                ("compare", CompareScreen.BINDINGS)):
             rows += [(b.key, f"{b.description} ({where})", b.id or "")
                      for b in bindings if isinstance(b, Binding)]
         self.push_screen(HelpScreen(rows))
@@ -423,11 +444,13 @@ class AilApp(App[int]):
                 self.main.dirty.add(changed)  # streamed text changes no table cell
             origin = origin or self.view.started_at
             self.event_pane.add(event, origin)
+            self.child_runs.seen(event, self.view)
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
                           | ev.PermissionRequested):
                 arrivals.append(event)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
         self.questions.settle(arrivals)
+        self.child_runs.read(self.view)
         if finished:
             self.event_pane.end_streams(origin)
         self.event_pane.commit()
@@ -442,6 +465,14 @@ class AilApp(App[int]):
         if finished and not self.replaying and end not in self.told_ended:
             self.told_ended.add(end)
             self.main.run_ended()
+
+    @on(ChildRowsRead)
+    def _child_rows_read(self, message: ChildRowsRead) -> None:
+        """A sub-pipeline step's run was read: its steps go under the step."""
+        if message.view is self.view:
+            self.view.add_rows(message.rows)
+            self.main.dirty.update(row.step_id for row in message.rows)
+            self.redraw_due = True
 
     def _redraw(self) -> None:
         with self.batch_update():
@@ -472,5 +503,7 @@ class AilApp(App[int]):
 
 def run_dashboard(path: str | None, **options: Any) -> int:
     """Open the dashboard (its runs in processes of their own); returns its exit code."""
-    app = AilApp(path, **{"serve_runs": True, "settings": user_settings.load(), **options})
+    settings = user_settings.load()
+    app = AilApp(path, **{"serve_runs": True, "settings": settings,
+                          "summary_on_end": settings.summary_on_end, **options})
     return app.run() or 0

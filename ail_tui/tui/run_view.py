@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -217,6 +218,12 @@ class RunView:
             row = StepRow(step_id, "step" if "::" not in step_id else "inner")
             self.rows[step_id] = row
         return row
+
+    def add_rows(self, rows: Iterable[StepRow]) -> None:
+        """Rows no event of this run tells (a sub-pipeline's steps, read from its own
+        log), replacing any of the same id; the steps table shows each under its parent."""
+        for row in rows:
+            self.rows[row.step_id] = row
 
     def apply(self, event: ev.Event) -> str | None:
         """Fold one event in; returns the id of the step it changed, if any."""

@@ -1,4 +1,5 @@
-"""Where turn logs live: ``$AIL_HOME`` (default ``~/.ail``) ``/projects/<hash>/runs/``."""
+"""Where turn logs live: ``$AIL_HOME`` (default ``~/.ail``) ``/projects/<hash>/runs/``,
+and the project's SQLite index ``ail.db`` beside them."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ def project_hash(cwd: str | os.PathLike[str] | None = None) -> str:
 def runs_dir(cwd: str | os.PathLike[str] | None = None) -> Path:
     """The directory holding this project's ``<run_id>.jsonl`` files."""
     return ail_home() / "projects" / project_hash(cwd) / "runs"
+
+
+def project_db(cwd: str | os.PathLike[str] | None = None) -> Path:
+    """The project's SQLite index ``ail.db``, beside ``runs/`` (brief §9)."""
+    return runs_dir(cwd).parent / "ail.db"
+
+
+def db_beside(log: Path) -> Path | None:
+    """The ``ail.db`` of the project a run's log belongs to: beside the ``runs`` folder
+    holding it; None for a log kept anywhere else (no index goes with it)."""
+    return log.parent.parent / "ail.db" if log.parent.name == "runs" else None

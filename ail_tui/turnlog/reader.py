@@ -15,7 +15,8 @@ writes no ``step_started`` for it), except that the synthetic entry our branches
 after ``step_error(continue)`` stays on that failed attempt. Attempts still open at EOF
 are ``failed`` (``cancelled`` when the run was cancelled) if the log has
 ``run_finished``, else ``interrupted``. An attempt takes ``iteration`` (inside loops),
-``reused_from`` and ``reconciled`` from its records.
+``reused_from`` and ``reconciled`` from its records; a Rust log names no iteration, so
+its loops' iterations are worked out (:mod:`.rust_loops`).
 
 Segments: ``run_resumed`` (``ail-tui resume``, D1) ends a segment and starts the next;
 the records after it continue the same run (steps reused on resume write nothing again:
@@ -29,6 +30,10 @@ Run status (of the last segment):
 1. ``run_finished`` present: its ``status`` (``completed|break|aborted|failed|cancelled``).
 2. Else ``running`` while its writer still holds the log (:mod:`.liveness`); its open
    attempts stay ``running`` too.
+2b. Else, for a Rust log, how the project's ``ail.db`` says the run ended, ``completed``
+   or ``failed`` (Rust keeps a run's status only there); on ``failed``, attempts still open are
+   ``failed``. Its ``running`` is not taken: Rust never ends the sessions of its
+   sub-pipeline runs, nor those of runs that crashed.
 3. Else ``interrupted`` when the tail is torn, an attempt is still open, the file is
    empty, or the log is ours (a typed record carries ``at``): our runs always end with
    ``run_finished``, so its absence means the run crashed or is still going.
@@ -38,7 +43,8 @@ Run status (of the last segment):
    log can say more, and a default-abort failure (Rust writes nothing for it) or a crash
    mid-step leaves an open attempt, so it still reads as ``interrupted``. Rust branches
    persist nothing until their barrier, so a Rust run killed mid-parallel-section reads
-   as completed — a known blind spot.
+   as completed — a known blind spot. A Rust sub-pipeline step left open whose child run
+   file is there failed in its child (:mod:`.sub_runs`): ``failed``, and so is the run.
 
 Times: ``started_at`` is ``run_started.at`` or else the earliest timestamp in the log;
 ``finished_at`` is the last ``run_finished.at`` or else the latest timestamp (a resumed
@@ -55,8 +61,11 @@ from pathlib import Path
 from typing import Any
 
 from ail_tui.files import FileReadError, read_file_bytes
+from ail_tui.turnlog.ail_db import recorded_end
 from ail_tui.turnlog.liveness import is_being_written
 from ail_tui.turnlog.records import Attempt, RunRecord, Segment, StepRecord, kind_of
+from ail_tui.turnlog.rust_loops import RustLoops
+from ail_tui.turnlog.sub_runs import child_run
 from ail_tui.turnlog.timestamps import parse_timestamp
 
 __all__ = ["MAX_TURN_LOG_BYTES", "Attempt", "RunRecord", "Segment", "StepRecord", "read_run"]
@@ -98,6 +107,7 @@ class _Builder:
         self.last: float | None = None
         self.run_started_at: float | None = None
         self.index = 0  # of the record being added, in run.records
+        self.rust_loops = RustLoops()
 
     def step(self, step_id: str) -> StepRecord:
         record = self.by_id.get(step_id)
@@ -166,8 +176,21 @@ class _Builder:
             self.run.warnings.append(f"line {line}: {kind} without a step_id; skipped")
             return
         step = self.step(step_id)
+        iteration = self._rust_iteration(step, kind, record)
         getattr(self, f"_{kind}")(step, record)
+        if iteration is not None and step.attempts[-1].iteration is None:
+            step.attempts[-1].iteration = iteration
         self.last_abort = kind == "step_error" and step.attempts[-1].action == "abort_pipeline"
+
+    def _rust_iteration(self, step: StepRecord, kind: str,
+                        record: dict[str, Any]) -> tuple[int, ...] | None:
+        """The loop iteration of a Rust record, which names none (:mod:`.rust_loops`)."""
+        if self.run.written_by == "ail-tui" or "iteration" in record:
+            return None
+        last = step.attempts[-1] if step.attempts else None
+        new_attempt = last is None or last.status not in (OPEN, "retried")
+        return self.rust_loops.place(step.step_id, kind, _text(record.get("prompt")),
+                                     new_attempt)
 
     def _run_started(self, record: dict[str, Any]) -> None:
         self.run.pipeline_source = _text(record.get("pipeline_source"))
@@ -261,15 +284,36 @@ class _Builder:
         if attempt.at is not None:
             step.completed_at, step.times["completed_at"] = attempt.at, record["at"]
 
-    def finish(self, mtime: float | None, live: bool) -> None:
+    def failed_in_child(self, attempts: list[Attempt]) -> list[Attempt]:
+        """Rust sub-pipeline steps left open whose child run is there failed in it (a
+        default abort writes nothing): they close as failed. Returns the others."""
+        left = []
+        for attempt in attempts:
+            child = child_run(self.run.path, self.run.pipeline_source, attempt.prompt)
+            if child is None:
+                left.append(attempt)
+                continue
+            attempt.status = "failed"
+            attempt.error = f"its sub-pipeline run {child} ended without a result"
+            self.last_abort = True
+        return left
+
+    def finish(self, mtime: float | None, live: bool, recorded: str | None = None) -> None:
         run = self.run
         if live and not run.has_run_finished:
             run.status = "running"  # its open attempts stay running too
         else:
-            still_open = bool(self.open_attempts())
+            still_open = self.open_attempts()
+            if recorded is None and run.written_by != "ail-tui" and not run.torn_tail:
+                still_open = self.failed_in_child(still_open)
             self.end_segment()
             if not run.has_run_finished:
-                if (still_open or run.torn_tail or not run.records
+                if recorded in ("completed", "failed"):
+                    run.status = recorded  # ail.db's: Rust keeps a run's status only there
+                    if recorded == "failed":
+                        for attempt in still_open:  # a default-abort failure
+                            attempt.status = "failed"
+                elif (still_open or run.torn_tail or not run.records
                         or run.written_by == "ail-tui"):
                     run.status = "interrupted"
                 elif self.last_abort:
@@ -324,5 +368,9 @@ def read_run(path: str | os.PathLike[str], *, times: bool = True) -> RunRecord:
     mtime = None
     with contextlib.suppress(OSError):
         mtime = source.stat().st_mtime
-    builder.finish(mtime, live=not run.has_run_finished and is_being_written(source))
+    live = not run.has_run_finished and is_being_written(source)
+    # Our runs always end with run_finished: without it one crashed, whatever ail.db says.
+    recorded = (None if run.has_run_finished or live or run.written_by == "ail-tui"
+                else recorded_end(source))
+    builder.finish(mtime, live=live, recorded=recorded)
     return run

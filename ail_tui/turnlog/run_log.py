@@ -1,4 +1,5 @@
-"""A run's turn log: the records of brief §9 and ours (decisions F3), written durably."""
+"""A run's turn log: the records of brief §9 and ours (decisions F3), written durably,
+and mirrored into the project's ``ail.db`` once on disk (:mod:`.sqlite_mirror`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from ail_tui.credentials import SECRETS
 from ail_tui.turnlog.entry import TurnEntry
+from ail_tui.turnlog.paths import db_beside
+from ail_tui.turnlog.sqlite_mirror import SqliteMirror
 from ail_tui.turnlog.timestamps import format_timestamp
 from ail_tui.turnlog.writer import TurnLogWriter
 
@@ -20,13 +23,19 @@ def _stamp(at: float | None) -> str:
 
 
 class RunLog:
-    """Writes one run's records; a ``None`` path makes every write a no-op."""
+    """Writes one run's records; a ``None`` path makes every write a no-op. A log in a
+    project's ``runs`` folder is mirrored into the ``ail.db`` beside it."""
 
     def __init__(self, path: Path | None, *, sync: bool = True,
                  on_failure: Callable[[str], None] | None = None) -> None:
-        """``on_failure`` is told why a record could not be written (the first time)."""
+        """``on_failure`` is told why a record could not be written (the first time); the
+        mirror's failures never reach it (they do not stop the run)."""
         self.path = path
-        self._writer = TurnLogWriter(path, sync=sync) if path is not None else None
+        db = db_beside(path) if path is not None else None
+        self.mirror = SqliteMirror(db, path.stem, path) if db and path else None
+        self._writer = (TurnLogWriter(path, sync=sync,
+                                      on_durable=self.mirror.add if self.mirror else None)
+                        if path is not None else None)
         self._on_failure = on_failure
 
     def _write(self, record: dict[str, Any], defer: bool = False) -> None:
@@ -150,6 +159,8 @@ class RunLog:
         self._write(record)
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file, once its records are in ``ail.db`` too (or that failed)."""
         if self._writer is not None:
             self._writer.close()
+        if self.mirror is not None:
+            self.mirror.close()

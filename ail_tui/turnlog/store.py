@@ -1,5 +1,5 @@
-"""The runs of a project: listing them newest first, finding one by id or path, and how
-a run's status reads in a list (``ail-tui logs``, the dashboard's history)."""
+"""The runs of a project: listing them newest first, finding one by id or path, how a
+run's status reads in a list (``ail-tui logs``, the dashboard's history), deleting one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ail_tui.turnlog.paths import runs_dir
+from ail_tui.turnlog.ail_db import delete_rows, session_ids
+from ail_tui.turnlog.paths import project_db, runs_dir
 from ail_tui.turnlog.reader import RunRecord, read_run
 
 RUN_GLYPHS = {"completed": "✓", "break": "✓", "running": "▶", "failed": "✗", "aborted": "✗",
@@ -105,3 +106,37 @@ def find_run(ref: str | None, cwd: str | os.PathLike[str] | None = None) -> Path
         return exact[0]
     matches = [p for p in logs if p.stem.startswith(ref)]
     return matches[0] if len(matches) == 1 else None
+
+
+def resolve_run_id(ref: str, cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """The one run, by id or unique id prefix, among the project's turn logs and the
+    sessions of its ``ail.db``; None when no run or several match."""
+    known = {p.stem for p in _logs(runs_dir(cwd))} | session_ids(project_db(cwd))
+    if ref in known:
+        return ref
+    matches = [run_id for run_id in known if ref and run_id.startswith(ref)]
+    return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What :func:`delete_run` removed."""
+
+    log: Path | None
+    """The turn log removed (None: the run had none)."""
+    db: Path
+    rows: int
+    """Rows removed from ``db``."""
+
+
+def delete_run(run_id: str, cwd: str | os.PathLike[str] | None = None) -> Deleted:
+    """Remove a run's turn log and its rows in ``ail.db``. Raises ``OSError`` or
+    ``sqlite3.Error`` (nothing of the log is removed when the rows could not be)."""
+    db = project_db(cwd)
+    rows = delete_rows(db, run_id)
+    log = runs_dir(cwd) / f"{run_id}.jsonl"
+    try:
+        log.unlink()
+    except FileNotFoundError:
+        return Deleted(None, db, rows)
+    return Deleted(log, db, rows)

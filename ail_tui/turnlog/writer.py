@@ -5,6 +5,7 @@ Safe to call from many branch threads; each record is on disk (``fdatasync``) be
 Records written at the same moment by several threads share one sync (group commit),
 and so do records written with ``defer=True``: they wait, in order, for the next write
 or :meth:`TurnLogWriter.flush`, which its caller makes before anything depends on them.
+Records on disk are handed, in order, to an ``on_durable`` callback (the SQLite mirror).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,14 @@ def _drop_torn_tail(path: Path, fd: int) -> None:
 class TurnLogWriter:
     """Appends records to one run's JSONL file."""
 
-    def __init__(self, path: Path, *, sync: bool = True) -> None:
+    def __init__(self, path: Path, *, sync: bool = True,
+                 on_durable: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+        """``on_durable`` gets each batch of records once it is on disk (in the syncing
+        thread, in log order; it must return quickly)."""
         self.path = path
         self._sync = sync
+        self._on_durable = on_durable
+        self._pending_records: list[dict[str, Any]] = []  # kept for on_durable only
         self._lock = threading.Lock()
         self._synced = threading.Condition(self._lock)  # told when a batch is done
         self._waiting = 0  # threads waiting for it
@@ -97,6 +104,8 @@ class TurnLogWriter:
         data = encode_record(record)
         with self._lock:
             self._pending.append(data)
+            if self._on_durable is not None:
+                self._pending_records.append(record)
             self._queued += 1
             if not defer:
                 self._sync_upto(self._queued)
@@ -115,11 +124,13 @@ class TurnLogWriter:
                 self._wait_for_batch()
                 continue
             batch, self._pending = self._pending, []
+            records, self._pending_records = self._pending_records, []
             upto = self._queued
             self._flushing = True
             self._lock.release()
             try:
-                self._flush(b"".join(batch))
+                if self._flush(b"".join(batch)) and self._on_durable is not None:
+                    self._on_durable(records)
             finally:
                 self._lock.acquire()
                 self._flushing = False
@@ -133,7 +144,8 @@ class TurnLogWriter:
         self._synced.wait()
         self._waiting -= 1
 
-    def _flush(self, data: bytes) -> None:
+    def _flush(self, data: bytes) -> bool:
+        """Append and sync ``data``; False when it did not land."""
         try:
             if self._fd is None:
                 self._fd = self._open()
@@ -150,6 +162,8 @@ class TurnLogWriter:
                 self.failed = f"{self.path}: {exc.strerror or exc}"
             log.warning("turn log write failed: %s: %s", self.path, exc.strerror or exc)
             self._cut_partial()
+            return False
+        return True
 
     def _cut_partial(self) -> None:
         """Drop the bytes of a batch written in part, so no record is glued to the next."""

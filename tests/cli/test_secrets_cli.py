@@ -143,7 +143,7 @@ def test_validate_text_masks_the_token_in_quoted_lines(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
     path, token, expected = write_case(tmp_path, case)
     main(["validate", str(path)])
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # text mode: diagnostics on stderr
     assert expected in out
     assert token not in out
     assert f": {MASK}" in out or f"[{MASK}]" in out  # the line is quoted, masked
@@ -169,7 +169,7 @@ def test_caret_still_points_at_the_finding_after_a_masked_value(
     path.write_text(HEAD + f"defaults:\n  provider: {{auth_token: {token}, connect_timeout_seconds:"
                     " soon}\n" + STEP, encoding="utf-8")
     assert main(["validate", str(path)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     at = next(i for i, line in enumerate(lines) if "connect_timeout_seconds" in line) + 1
     shown, caret = lines[at], lines[at + 1]
     assert shown.endswith(f"provider: {{auth_token: {MASK}, connect_timeout_seconds: soon}}")

@@ -52,7 +52,7 @@ def test_invalid_file_exits_1_with_caret(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, INVALID)
     assert main(["validate", str(path)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     first = lines[0]
     assert first.endswith(
         ":5:9: error[ail:config/validation-failed]: "
@@ -112,7 +112,8 @@ def test_unreadable_pipeline_text_has_no_position_and_no_traceback(tmp_path: Pat
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    first, summary = done.stdout.splitlines()
+    assert done.stdout == ""
+    first, summary = done.stderr.splitlines()
     shown = "." if kind == "directory" else path.name
     assert first.startswith(f"{shown}: error[ail:config/file-not-found]: Could not read ")
     assert summary == f"{shown}: not checked — the file could not be read"
@@ -141,7 +142,7 @@ def test_finding_in_a_from_base_shows_the_base_source_line(
                             "  - id: b\n    prompt: hi\n", "child.ail.yaml")
     monkeypatch.chdir(tmp_path)
     assert main(["validate", str(child)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("base.ail.yaml:4:13: error[ail:config/validation-failed]: ")
     assert lines[1:3] == ["    4 |     action: explode", "      |             ^"]
     assert lines[-1] == "child.ail.yaml: invalid — 1 error"
@@ -161,9 +162,10 @@ def test_warnings_alone_keep_a_pipeline_valid(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, VALID + "    promt: typo\n    sytem_prompt: x\n")
     assert main(["validate", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert out.count("warning[ail:config/unknown-key]") == 2
-    assert out.splitlines()[-1].endswith("p.ail.yaml: valid (2 warnings)")
+    captured = capsys.readouterr()
+    assert captured.err.count("warning[ail:config/unknown-key]") == 2
+    assert captured.out.endswith("p.ail.yaml: valid (2 warnings)\n")
+    assert captured.out.count("\n") == 1  # the summary alone
 
 
 def test_json_items_carry_only_contract_keys(tmp_path: Path,
@@ -190,7 +192,8 @@ def test_colour_only_on_a_terminal_without_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     assert not cli._use_colour(Tty())
     assert main(["validate", str(write(tmp_path, INVALID))]) == 1
-    assert "\x1b[" not in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "error[" in captured.err and "\x1b[" not in captured.err + captured.out
 
 
 def _finding(line: int, column: int, file: Path) -> Diagnostic:
@@ -225,7 +228,8 @@ def test_coloured_report_marks_levels(tmp_path: Path) -> None:
 def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     steps = "".join(f"  - id: s{i}\n    action: explode\n" for i in range(2000))
     path = write(tmp_path, 'version: "1"\npipeline:\n' + steps)
-    proc = subprocess.Popen([sys.executable, "-m", "ail_tui", "validate", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "ail_tui", "validate", str(path),
+                             "--format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env())
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
@@ -239,8 +243,8 @@ def test_yaml_syntax_error_is_positioned(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, 'version: "1"\npipeline:\n  - id: [a\n')
     assert main(["validate", str(path)]) == 1
-    out = capsys.readouterr().out
-    assert ":4:1: error[ail:config/invalid-yaml]: Failed to parse" in out
+    err = capsys.readouterr().err
+    assert ":4:1: error[ail:config/invalid-yaml]: Failed to parse" in err
 
 
 def test_module_and_subprocess_agree(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ def validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.ail.yaml").write_text(text, encoding="utf-8")
     assert main(["validate", "p.ail.yaml", *args]) == 1
-    return capsys.readouterr().out
+    captured = capsys.readouterr()
+    return captured.out if "json" in args else captured.err  # text: diagnostics on stderr
 
 
 def excerpt(text: str, line: int, column: int) -> tuple[str, str]:

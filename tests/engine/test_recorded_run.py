@@ -174,9 +174,9 @@ def test_fail_fast_cancellations_replay_as_seen_live(tmp_path: Path) -> None:
     assert_same_view(live, replayed, log_only=("j",))
     assert replayed.state == "aborted" and replayed.rows["j"].status == "pending"
     sleeper, queued = replayed.rows["sleeper"], replayed.rows["queued"]
-    assert (sleeper.status, sleeper.cancelled_by) == ("cancelled", "fail_fast")
+    assert (sleeper.status, sleeper.cancelled_by) == ("cancelled", "bad")  # P3
     assert queued.attempts == 0 and queued.history == [
-        "attempt 1: cancelled by fail_fast: join 'j': dependency 'bad' failed"]
+        "attempt 1: cancelled by bad: join 'j': dependency 'bad' failed"]
     assert kinds(replay, "queued") == ["step_queued", "step_cancelled"]
     result = replay.wait()
     assert result.status is RunStatus.ABORTED and not result.succeeded

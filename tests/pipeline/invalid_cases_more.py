@@ -267,7 +267,42 @@ CASES = [
           - id: done
             action: join
             depends_on: [a]
-        """, T, "has no dependency path", 7, 19),
+        """, V, "has no dependency path", 7, 19),
+    ("p7-async-read-in-a-condition", """
+        version: "1"
+        pipeline:
+          - id: a
+            async: true
+            prompt: a
+          - id: b
+            prompt: hi
+            condition: "{{ step.a.response }} contains ok"
+          - id: done
+            action: join
+            depends_on: [a]
+        """, V, "has no dependency path", 8, 17),
+    ("unsupported-reload-self", """
+        version: "1"
+        pipeline:
+          - id: again
+            action: reload_self
+        """, V, "reload_self (SPEC §21), which ail-tui does not support", 4, 13),
+    ("unsupported-context-spec", """
+        version: "1"
+        pipeline:
+          - id: ask
+            context:
+              spec: "what is a step?"
+        """, V, "context: spec (SPEC §31.4), which ail-tui does not support", 5, 13),
+    ("unsupported-append-spec", """
+        version: "1"
+        pipeline:
+          - id: a
+            prompt: hi
+            append_system_prompt:
+              - text: "be brief"
+              - spec: "the pipeline language"
+        """, V, "append_system_prompt entry 1 uses spec: (SPEC §31.5)", 7, 15),
     ("template-unclosed", """
         version: "1"
         pipeline:

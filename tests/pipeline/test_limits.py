@@ -78,7 +78,8 @@ def write(tmp_path: Path, text: str, name: str = "p.ail.yaml") -> Path:
 
 
 def first_line(outcome: Outcome) -> str:
-    return outcome.out.splitlines()[0]
+    """The first diagnostic line (text-mode ``validate`` writes them on stderr)."""
+    return outcome.err.splitlines()[0]
 
 
 def sparse(path: Path, size: int) -> Path:
@@ -155,7 +156,7 @@ def test_integers_up_to_4300_digits_still_load(tmp_path: Path) -> None:
 def test_deep_do_while_reports_the_depth_error_without_expanding_it(tmp_path: Path) -> None:
     done = ail(tmp_path, "validate", str(write(tmp_path, nested_do_while(22))))
     assert done.code == 1
-    [error] = [line for line in done.out.splitlines() if "error[" in line]
+    [error] = [line for line in done.err.splitlines() if "error[" in line]
     assert "error[ail:loop/depth-exceeded]: Step 'l14' nests loops deeper than 8" in error
 
 
@@ -166,7 +167,7 @@ def test_a_loop_file_that_contains_itself_is_a_depth_error_at_once(tmp_path: Pat
         "      pipeline: ./p.ail.yaml\n" for i in range(6))
     done = ail(tmp_path, "validate", str(write(tmp_path, 'version: "0.1"\npipeline:\n' + loops)))
     assert done.code == 1
-    errors = [line for line in done.out.splitlines() if "error[" in line]
+    errors = [line for line in done.err.splitlines() if "error[" in line]
     assert len(errors) == 6
     assert all("error[ail:loop/depth-exceeded]" in e and "already open" in e for e in errors)
 
@@ -182,7 +183,7 @@ def test_loop_files_that_multiply_stop_at_the_step_budget(tmp_path: Path) -> Non
         write(tmp_path, 'version: "0.1"\npipeline:\n' + steps, f"f{level}.ail.yaml")
     done = ail(tmp_path, "validate", "f0.ail.yaml")
     assert done.code == 1
-    [error] = [line for line in done.out.splitlines() if "error[" in line]
+    [error] = [line for line in done.err.splitlines() if "error[" in line]
     assert "loop pipeline files add more than 10,000 steps" in error
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -14,6 +15,16 @@ import pytest
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None,
                                 reason="tmux is not installed (.ci/run installs it)")
 """For tests that drive the real program in tmux."""
+
+
+def shows(screen: str, text: str) -> bool:
+    """Whether ``text`` is on ``screen``, runs of spaces counting as one (a table's
+    columns are as wide as their values)."""
+    return _squeeze(text) in _squeeze(screen)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r" {2,}", " ", text)
 
 
 class Tmux:
@@ -43,7 +54,7 @@ class Tmux:
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if shows(screen, text):
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")

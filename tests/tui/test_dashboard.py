@@ -80,13 +80,13 @@ async def test_run_fail_fast_shows_cancelled_branches(make_app) -> None:
         await until(pilot, lambda: app.view.state == "aborted")
         rows = app.view.rows
         assert rows["quick"].status == "failed"
-        assert rows["slow"].status == "cancelled" and rows["slow"].cancelled_by == "fail_fast"
+        assert rows["slow"].status == "cancelled" and rows["slow"].cancelled_by == "quick"
         assert rows["after_quick"].status == "cancelled"
         table = app.query_one(StepsTable)
         await until(pilot, lambda: table.get_cell("slow", "status") == "⊘ cancelled")
         assert table.selected_step == "quick"
         timeline = app.query_one(Timeline).render_text()
-        assert "cancelled by fail_fast" in timeline
+        assert "cancelled by quick" in timeline  # P3: the step whose failure caused it
         assert "aborted" in text_of(app, "#status")
         events = "\n".join(app.event_lines)
         assert "step_cancelled" in events and "pipeline_error" in events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ail_tui.engine import events as ev
 from ail_tui.tui.event_lines import event_line
-from ail_tui.tui.run_view import RunView
+from ail_tui.tui.run_view import RunView, StepRow
 from ail_tui.tui.widgets.details import details_text
 from ail_tui.tui.widgets.steps_table import cells
 
@@ -146,3 +146,14 @@ def test_a_resumed_replay_keeps_its_first_start() -> None:
     line = event_line(ev.RunStarted(at=200.0, pipeline_source=None, run_id="r",
                                     total_steps=1, resumed=True), 100.0)
     assert "run_started                           resumed=True run_id='r'" in line
+
+
+def test_rows_read_from_elsewhere_replace_their_namesake_or_come_last() -> None:
+    view = RunView()
+    for event in (ev.StepStarted(step_id="sub", step_index=0, total_steps=2),
+                  ev.StepStarted(step_id="next", step_index=1, total_steps=2)):
+        view.apply(event)
+    view.add_rows([StepRow("sub::fetch", "shell", "done"), StepRow("sub", "pipeline", "done")])
+    assert list(view.rows) == ["sub", "next", "sub::fetch"]
+    assert (view.rows["sub"].kind, view.rows["sub"].status) == ("pipeline", "done")
+    assert view.counts() == {"done": 2, "running": 1}

@@ -87,7 +87,7 @@ async def test_a_match_in_a_response_shows_in_details_and_n_goes_to_the_output(
         await pilot.press("slash", *"NEEDLE", "enter")
         # Scrolled to it: the lines around it are on screen (the notice names only it).
         await until(pilot, lambda: app.tabs.active == "tab-details" and all(
-            any(f"answer line {n} " in line + " " for line in screen_lines(app))
+            any(re.search(rf"answer line {n}\b", line) for line in screen_lines(app))
             for n in (59, 61)))
         match = app.details.mark
         assert match is not None

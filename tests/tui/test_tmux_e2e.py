@@ -103,7 +103,9 @@ def test_text_streams_from_an_openai_compatible_server_into_a_real_terminal(
         screen = term.wait_for("streamed3")
         assert "summary · prompt · ▶ running" in screen  # text shown while it streams
         assert "streamed15" not in screen
-        term.wait_for("✓ done         verdict", timeout=20)
+        term.wait_for("✓ completed", timeout=20)  # the run's summary opens at its end
+        term.keys("Escape")
+        term.wait_for("✓ done verdict")
         term.wait_for("36/102 tok")  # three answers of 12 + 34 tokens, in the header
         term.keys("q")
     finally:

@@ -119,13 +119,19 @@ def _check_list(ctx: Context, steps: StepList, depth: int) -> None:
         check_step_fields(step, ctx.findings, ctx.pipeline.has_from)
         check_unknown_keys(step, ctx.findings)
         check_references(ctx, step, anchor)
-        for chain in (step.before or [], step.then or []):
-            for entry in chain:
-                if isinstance(entry, Step):
-                    check_step_fields(entry, ctx.findings, True, chain=True)
+        _check_chains(ctx, step)
         _check_loop_body(ctx, step, anchor, depth)
     check_adjacent_schemas(steps.steps, ctx.findings)
     check_parallel(steps.steps, ctx.findings)
+
+
+def _check_chains(ctx: Context, step: Step) -> None:
+    """The fields of ``step``'s chain steps, and of the chains nested in them."""
+    for chain in (step.before or [], step.then or []):
+        for entry in chain:
+            if isinstance(entry, Step):
+                check_step_fields(entry, ctx.findings, True, chain=True)
+                _check_chains(ctx, entry)
 
 
 def _check_loop_body(ctx: Context, step: Step, anchor: Anchor, depth: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from ail_tui.files import FileReadError, FileRefused, read_text_file
 from ail_tui.pipeline.conditions import (
@@ -179,44 +180,55 @@ def _check_template(ctx: Context, step: Step, anchor: Anchor, text: str,
                            error_type)
         return
     for placeholder in template.placeholders:
-        problem, warning = _variable_problem(ctx, step, anchor, placeholder.variable)
+        problem = _variable_problem(ctx, step, anchor, placeholder.variable)
         if problem is None:
             continue
-        detail = f"{step.label} {what}: {problem}"
-        if warning:
+        detail = f"{step.label} {what}: {problem.detail}"
+        if problem.warning:
             ctx.findings.warning(detail, at(placeholder.start), step.id, error_type)
         else:
-            ctx.findings.error(detail, at(placeholder.start), step.id, error_type)
+            ctx.findings.error(detail, at(placeholder.start), step.id,
+                               problem.error_type or error_type)
+
+
+class _Problem(NamedTuple):
+    """What is wrong with reading a variable: a warning, or an error (of its own type when
+    it breaks a load rule rather than naming a variable that cannot resolve)."""
+
+    detail: str
+    warning: bool = False
+    error_type: str | None = None
 
 
 def _variable_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
-                      ) -> tuple[str | None, bool]:
-    """What is wrong with reading variable ``name`` here, and whether it is only a warning."""
+                      ) -> _Problem | None:
+    """What is wrong with reading variable ``name`` here (None: nothing)."""
     ref = parse_variable(name)
     kind = ref.kind.name
     if kind == "UNKNOWN":
-        return ref.problem or f"'{{{{ {name} }}}}' is not a recognised template variable", False
+        return _Problem(ref.problem or f"'{{{{ {name} }}}}' is not a recognised template "
+                        "variable")
     loops = anchor.steps.loops
     if kind == "DO_WHILE" and not any(loop.kind == "do_while" for loop in loops):
-        return f"'{{{{ {name} }}}}' is only available inside a do_while loop", False
+        return _Problem(f"'{{{{ {name} }}}}' is only available inside a do_while loop")
     if kind == "FOR_EACH":
         enclosing = [loop for loop in loops if loop.kind == "for_each"]
         if not enclosing:
-            return f"'{{{{ {name} }}}}' is only available inside a for_each loop", False
+            return _Problem(f"'{{{{ {name} }}}}' is only available inside a for_each loop")
         names = {"index", "total", "item"} | {lp.item_name for lp in enclosing if lp.item_name}
         if ref.field not in names:
-            return (f"'{{{{ {name} }}}}' is not a for_each variable (use index, total, item"
-                    + "".join(f", {lp.item_name}" for lp in enclosing if lp.item_name) + ")",
-                    False)
+            return _Problem(f"'{{{{ {name} }}}}' is not a for_each variable (use index, total, "
+                            "item" + "".join(f", {lp.item_name}" for lp in enclosing
+                                             if lp.item_name) + ")")
     if kind != "STEP" or ref.step_id is None or ref.step_id == "invocation":
-        return None, False
+        return None
     return _step_reference_problem(ctx, step, anchor, name, ref.step_id)
 
 
 def _step_reference_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
-                            target: str) -> tuple[str | None, bool]:
+                            target: str) -> _Problem | None:
     if step.id is not None and target == step.id:
-        return None, False  # on_result reading the step's own output
+        return None  # on_result reading the step's own output
     visible = False
     for level in anchor.chain():
         if level.steps.recorded_before(target, level.index):
@@ -228,11 +240,14 @@ def _step_reference_problem(ctx: Context, step: Step, anchor: Anchor, name: str,
             break
     if not visible:
         if target in ctx.all_ids:
-            return (f"'{{{{ {name} }}}}' refers to step '{target}', which has not run yet at "
-                    "this point (it is declared later)", True)
-        return (f"'{{{{ {name} }}}}' refers to step '{target}', which is not declared in this "
-                "pipeline", True)
-    return _async_path_problem(anchor, name, target), False
+            return _Problem(f"'{{{{ {name} }}}}' refers to step '{target}', which has not run "
+                            "yet at this point (it is declared later)", warning=True)
+        return _Problem(f"'{{{{ {name} }}}}' refers to step '{target}', which is not declared "
+                        "in this pipeline", warning=True)
+    problem = _async_path_problem(anchor, name, target)
+    if problem is None:
+        return None
+    return _Problem(problem, error_type=ErrorType.VALIDATION_FAILED)  # a §29 rule, like the others
 
 
 def _async_path_problem(anchor: Anchor, name: str, target: str) -> str | None:

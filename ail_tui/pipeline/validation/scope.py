@@ -95,9 +95,7 @@ def recorded_ids(step: Step, prefix: str = "", depth: int = 0) -> set[str]:
         return set()
     own = prefix + step.id
     out = {own, step.id}
-    for chain in ("before", "then"):
-        for index, _ in enumerate(getattr(step, chain) or ()):
-            out.add(f"{step.id}::{chain}::{index}")
+    out.update(_chain_ids(step, step.id))
     body = _loop_body(step)
     if depth >= MAX_LOOP_DEPTH:
         out.update(_plain_ids(body))
@@ -107,6 +105,16 @@ def recorded_ids(step: Step, prefix: str = "", depth: int = 0) -> set[str]:
             out.add(f"{step.id}::{inner_id}")
             out.add(inner_id)
     return out
+
+
+def _chain_ids(step: Step, parent: str) -> Iterator[str]:
+    """The ids of ``step``'s chain steps (``<parent>::before::0``) and of their own chains."""
+    for chain in ("before", "then"):
+        for index, entry in enumerate(getattr(step, chain) or ()):
+            chain_id = f"{parent}::{chain}::{index}"
+            yield chain_id
+            if isinstance(entry, Step):
+                yield from _chain_ids(entry, chain_id)
 
 
 def _loop_body(step: Step) -> list[Step]:

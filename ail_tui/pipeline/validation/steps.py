@@ -12,6 +12,7 @@ from ail_tui.pipeline.validation.findings import Findings
 from ail_tui.pipeline.validation.reconcile import check_reconcile
 from ail_tui.pipeline.validation.sampling import check_sampling
 from ail_tui.pipeline.validation.schemas import check_step_schemas
+from ail_tui.pipeline.validation.unsupported import check_unsupported
 
 ACTIONS = ("pause_for_human", "modify_output", "join", "reload_self")
 RESULT_ACTIONS = ("continue", "break", "abort_pipeline", "pause_for_human")
@@ -374,6 +375,7 @@ def check_step_fields(step: Step, findings: Findings, has_from: bool, chain: boo
         check_sampling(step.sampling, f"step '{step.id}'", findings, step.id)
     check_on_result(step, findings)
     check_append_system_prompt(step, findings)
+    check_unsupported(step, findings)
     check_do_while(step, findings)
     check_for_each(step, findings)
     check_step_schemas(step, findings)

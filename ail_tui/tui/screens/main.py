@@ -21,19 +21,23 @@ from textual.widgets import Footer, Input, Log, Static, TabbedContent, TabPane
 
 from ail_tui.report import display_path
 from ail_tui.tui.event_log_pane import EVENT_LOG_LINES
+from ail_tui.tui.layout import NARROW_BELOW, SplitLayout
 from ail_tui.tui.runner_notes import retry_text
+from ail_tui.tui.screens.summary import open_summary
 from ail_tui.tui.widgets.details import Details
 from ail_tui.tui.widgets.output_view import OutputSource, OutputView, PrefixedLines
 from ail_tui.tui.widgets.plan import Plan, render_known_steps
 from ail_tui.tui.widgets.problems import Problems, render_no_pipeline
+from ail_tui.tui.widgets.splitter import Splitter
 from ail_tui.tui.widgets.status_bar import StatusBar, status_text
-from ail_tui.tui.widgets.steps_table import StepsTable
+from ail_tui.tui.widgets.steps_table import StepNameFilter, StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from ail_tui.tui.app import AilApp
 
 TICK_SECONDS = 1.0
+RESIZE = Binding.Group("Resize")
 
 
 def binding_rows() -> list[tuple[str, str, str, str]]:
@@ -54,13 +58,20 @@ class MainScreen(Screen[None]):
 
     # Help and Quit come first: the footer shows them at any width (it cuts off the keys
     # that do not fit at its right). Run controls that cannot act are left out of it (the
-    # app's check_action, see run_controls).
+    # app's check_action, see run_controls). At 80 columns it shows up to z and < >.
     BINDINGS = [
         Binding("question_mark", "app.help", "Help", id="app.help"),
         Binding("q", "app.quit", "Quit", id="app.quit"),
         Binding("r", "app.run", "Run", id="app.run"),
         Binding("c", "app.cancel_run", "Cancel run", id="app.cancel_run"),
         Binding("x", "app.cancel_step", "Cancel step", id="app.cancel_step"),
+        Binding("t", "app.next_tab", "Next pane", id="app.next_tab"),
+        Binding("z", "screen.toggle_maximize", "Maximize", id="app.maximize"),
+        Binding("<", "screen.split(-1)", "Narrower table", id="app.split_narrower",
+                group=RESIZE),
+        Binding(">", "screen.split(1)", "Wider table", id="app.split_wider", group=RESIZE),
+        Binding("=", "screen.split_reset", "Reset the split", show=False,
+                id="app.split_reset"),
         Binding("p", "app.pause", "Pause", id="app.pause"),
         Binding("g", "app.answer_gate", "Gate", id="app.gate"),
         Binding("o", "app.toggle_output", "All output", id="app.output_all"),
@@ -71,8 +82,12 @@ class MainScreen(Screen[None]):
         Binding("N", "app.search_previous", "Previous match", show=False,
                 id="app.search_previous"),
         Binding("y", "app.copy", "Copy step", show=False, id="app.copy"),
-        Binding("t", "app.next_tab", "Next pane", id="app.next_tab"),
+        Binding("s", "app.summary", "Summary", show=False, id="app.summary"),
+        Binding("e", "app.export", "Export run", show=False, id="app.export"),
     ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    """Narrow terminals stack the table above the panes (app.tcss)."""
+    ALLOW_IN_MAXIMIZED_VIEW = "#banner, #status, #search, #step-filter, Footer"
 
     def __init__(self, app: AilApp) -> None:
         super().__init__()
@@ -87,6 +102,7 @@ class MainScreen(Screen[None]):
         yield StatusBar(id="status")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
+            yield Splitter(id="splitter")
             with TabbedContent(id="panes", initial="tab-timeline"):
                 with TabPane("Timeline", id="tab-timeline"):
                     yield Timeline(id="timeline")
@@ -103,6 +119,7 @@ class MainScreen(Screen[None]):
                     yield Plan(id="plan")
         yield Input(placeholder="search the run (enter: find, n/N: next/previous)",
                     id="search")
+        yield StepNameFilter(id="step-filter")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,7 +134,31 @@ class MainScreen(Screen[None]):
         self.details = self.query_one(Details)
         self.banner = self.query_one("#banner", Static)
         self.table.focus()
+        self.split = SplitLayout(self)
         self.dashboard.main_mounted(self)
+
+    # -- layout --------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        """Fit the footer and the split to the new size."""
+        self.split.resized()
+
+    def action_split(self, by: int) -> None:
+        """Give the table more room (``by`` > 0) or less; stacked, more lines or fewer."""
+        self.split.move(by)
+
+    def action_split_reset(self) -> None:
+        """The split as it was at the start."""
+        self.split.reset()
+
+    def action_toggle_maximize(self) -> None:
+        """Fill the screen with the table or the panes (whichever has the focus), or
+        restore the split."""
+        self.split.toggle_maximize()
+
+    @on(Splitter.Dragged)
+    def _divider_dragged(self, event: Splitter.Dragged) -> None:
+        self.split.drag_to(event.x, event.y)
 
     # -- painting ------------------------------------------------------------------------
 
@@ -149,6 +190,7 @@ class MainScreen(Screen[None]):
         self.timeline.show(view)
         self.show_output()
         self.refresh_status()
+        self.split.apply()  # the table's columns may want another width
 
     def refresh_running(self, force: bool = False) -> None:
         """Draw what a batch of events changed (the timeline at most every 0.25–1 s)."""
@@ -156,6 +198,7 @@ class MainScreen(Screen[None]):
         now = time.time()
         tick = now - self._last_tick > TICK_SECONDS
         self.table.show(view, self.dirty, tick=tick)
+        self.split.apply()
         if tick:
             self._last_tick = now
         self.dirty = set()
@@ -212,14 +255,17 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()  # the footer shows the run controls that can act
 
     def run_ended(self) -> None:
-        """Say how the run ended; show the first failed step."""
+        """Say how the run ended (the summary, when it opens on its own, says it); show
+        the first failed step."""
         view = self.dashboard.view
         bad = [r for r in view.rows.values() if r.status in ("failed", "cancelled")]
         failed = next((r for r in bad if r.status == "failed"), None)
         if failed is not None:
             self.table.select_step(failed.step_id)
             self.show_output()
-        if view.state in ("completed", "break"):
+        if self.dashboard.summary_on_end:
+            open_summary(self.dashboard)
+        elif view.state in ("completed", "break"):
             self.notify(f"Run {view.state}.", title="ail-tui")
         else:
             summary = "\n".join(f"{r.glyph} {r.step_id}: {r.error or r.status}"
@@ -238,6 +284,10 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#event-filter")
     def _filter_events(self, event: Input.Changed) -> None:
         self.dashboard.event_pane.set_filter(event.value)
+
+    @on(StepsTable.NameFilterAsked)
+    def _filter_steps(self, message: StepsTable.NameFilterAsked) -> None:
+        self.query_one(StepNameFilter).open(message.table)
 
     @on(TabbedContent.TabActivated, "#panes")
     def _pane_shown(self, event: TabbedContent.TabActivated) -> None:

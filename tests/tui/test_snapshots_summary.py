@@ -1,0 +1,102 @@
+"""SVG snapshots of the end-of-run summary at fixed sizes (update with --snapshot-update)."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pilot_waits import until
+from turn_records import FIXED, write
+
+from ail_tui.engine.recorded_run import RecordedRun
+from ail_tui.runners.registry import RunnerFactory
+from ail_tui.tui.app import AilApp
+from ail_tui.tui.screens.summary import SummaryScreen
+from ail_tui.turnlog.timestamps import format_timestamp
+
+FIXED_CLOCK = 1_800_000_000.0  # every time on screen derives from this or the log
+RUN_ID = "5ca1ab1e-0000-4000-8000-000000000000"
+PIPELINE = """
+    version: "0.1"
+    pipeline:
+      - id: lint
+        async: true
+        context: {shell: "ruff check ."}
+      - id: test
+        async: true
+        prompt: "Run the tests"
+      - id: deploy
+        async: true
+        depends_on: [test]
+        prompt: "Deploy a preview"
+      - id: checks
+        action: join
+        depends_on: [lint, test, deploy]
+        on_error: wait_for_all
+      - id: ship
+        prompt: "Ship it: {{ step.checks.response }}"
+    """
+
+
+def stamp(seconds: float) -> str:
+    return format_timestamp(FIXED_CLOCK + seconds)
+
+
+def records(scene: Path) -> list[dict[str, Any]]:
+    """A run where the tests fail, the deploy waiting on them is cancelled, and the run
+    fails at the join."""
+    group = "cg-5ca1ab1e"
+    return [
+        {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
+         "run_id": RUN_ID, "type": "run_started"},
+        {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
+         "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
+         "started_at": stamp(0), "completed_at": stamp(1.5)},
+        {"at": stamp(0.1), "prompt": "Run the tests", "step_id": "test",
+         "concurrent_group": group, "launched_at": stamp(0.0), "type": "step_started"},
+        {"at": stamp(42.0), "error_detail": "3 tests failed",
+         "error_type": "ail:runner/invocation-failed", "on_error_action": "continue",
+         "step_id": "test", "type": "step_error"},
+        {"at": stamp(42.0), "cancelled_by": "dependency", "reason": "dependency 'test' failed",
+         "concurrent_group": group, "launched_at": stamp(0.0), "step_id": "deploy",
+         "type": "step_cancelled"},
+        {"at": stamp(42.2), "prompt": "join:[lint,test,deploy]", "step_id": "checks",
+         "type": "step_started"},
+        {"at": stamp(42.3), "error": "Join dependency 'test' failed",
+         "error_type": "ail:pipeline/aborted", "status": "failed", "type": "run_finished"},
+    ]
+
+
+@pytest.fixture
+def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    path = tmp_path / "p.ail.yaml"
+    path.write_text(textwrap.dedent(PIPELINE).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def summary_of_replay(log: Path) -> Any:
+    async def shown(pilot: Any) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.result is not None and app.runner_checks is not None)
+        await pilot.pause()
+        app.open_replay(RecordedRun.read(log), app.pipeline)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.pause(0.1)
+
+    return shown
+
+
+@pytest.mark.parametrize("size", [(200, 50), (100, 30), (80, 24)], ids=str)
+def test_summary_screen(snap_compare, scene: Path, tmp_path: Path,
+                        size: tuple[int, int]) -> None:
+    app = AilApp(scene, runner="stub", runners=RunnerFactory(), watch_files=False,
+                 clock=lambda: FIXED_CLOCK)
+    log = write(tmp_path, records(scene), name=RUN_ID)
+    assert snap_compare(app, terminal_size=size, run_before=summary_of_replay(log))
