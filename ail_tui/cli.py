@@ -106,7 +106,7 @@ def _find_pipeline(given: str | None) -> str | None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a pipeline headless: NDJSON events on stdout; exit 0, 1, or 130 on Ctrl-C."""
     if args.dry_run:
-        from ail_tui.dry_run import dry_run_command
+        from ail_tui.dry_run_report import dry_run_command
 
         return dry_run_command(args.pipeline, prompt=args.prompt, runner=_session_runner(args),
                                model=args.model, output_format=args.format)
@@ -386,6 +386,10 @@ def cmd_serve(args: Sequence[str]) -> int:
             sys.stderr.write(f"ail-tui serve: --attach takes no dashboard options: "
                              f"{' '.join(app_args)}\n")
             return EXIT_UNREADABLE
+        from ail_tui.detached_commands import known_run
+
+        if not known_run(options.attach):
+            return EXIT_INVALID
         app_args = ["attach", options.attach]
     else:
         dashboard = _dashboard_parser().parse_args(app_args)

@@ -74,6 +74,22 @@ def _connect(ref: str) -> tuple[LiveRun, RemoteRun] | None:
         return None
 
 
+def known_run(ref: str) -> bool:
+    """Whether ``ref`` names a run of this project, live or in its logs (else says so)."""
+    from ail_tui.orchestration.live_runs import UnsafeRuntimeDir, find_live_run
+    from ail_tui.turnlog.store import find_run
+
+    try:
+        if ref and find_live_run(ref) is not None:
+            return True
+    except UnsafeRuntimeDir as error:
+        sys.stderr.write(f"ail-tui: {error}\n")
+    if ref and find_run(ref) is not None:
+        return True
+    _no_live_run(ref)
+    return False
+
+
 def _no_live_run(ref: str) -> int:
     sys.stderr.write(f"ail-tui: no live run '{ref}' in this project ({Path.cwd()}); "
                      "see ail-tui ps\n")

@@ -54,7 +54,7 @@ from ail_tui.tui.verdicts import Verdicts
 from ail_tui.tui.widgets.details import details_text
 from ail_tui.tui.widgets.output_view import OutputView
 from ail_tui.tui.widgets.plan import render_plan
-from ail_tui.tui.widgets.steps_table import StepNameFilter
+from ail_tui.tui.widgets.step_name_filter import StepNameFilter
 
 if TYPE_CHECKING:
     from ail_tui.continue_commands import ContinueRequest

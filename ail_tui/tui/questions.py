@@ -40,9 +40,11 @@ class Questions:
         (another viewer, ``ail-tui answer``), then ring for the batch's new questions
         that still wait."""
         waiting = self.app.view.questions
+        dialog = self._dialog
         if self.showing is not None and self.showing not in waiting and (
-                self._dialog is not None):
-            self._dialog.dismiss(None)
+                dialog is not None and dialog is self.app.screen):
+            self._dialog = None  # dismissed once: its callback closes it (_closed)
+            dialog.dismiss(None)
         for question in arrivals:
             if question_key(question) in waiting:
                 self.arrived(question)

@@ -14,11 +14,13 @@ from textual.theme import BUILTIN_THEMES
 
 from ail_tui.settings import Settings, load_settings, save_theme
 from ail_tui.tui.screens import dialogs
+from ail_tui.tui.screens.compare import CompareScreen
 from ail_tui.tui.screens.export_dialog import ExportDialog
 from ail_tui.tui.screens.history import HistoryScreen
 from ail_tui.tui.screens.main import MainScreen
 from ail_tui.tui.screens.summary import SummaryScreen
 from ail_tui.tui.widgets.output_view import OutputView
+from ail_tui.tui.widgets.step_name_filter import StepNameFilter
 from ail_tui.tui.widgets.steps_table import StepsTable
 
 if TYPE_CHECKING:
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 
 OWNERS = (MainScreen, StepsTable, OutputView, HistoryScreen, dialogs.GateDialog,
           dialogs.PermissionDialog, dialogs.ModifyDialog, dialogs.PromptDialog,
-          dialogs.LeaveDialog, dialogs.HelpScreen, SummaryScreen, ExportDialog)
+          dialogs.LeaveDialog, dialogs.HelpScreen, SummaryScreen, ExportDialog,
+          CompareScreen, StepNameFilter)
 """Everything in the dashboard that declares bindings."""
 
 

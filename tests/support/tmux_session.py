@@ -35,8 +35,11 @@ class Tmux:
         self.tmp = tmp_path
 
     def tmux(self, *args: str) -> str:
+        # os.environ, not the process's own environment: importing readline (pytest
+        # does) puts COLUMNS and LINES there, and Textual would take them over the pane's.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, check=False, timeout=10)
+                              text=True, check=False, timeout=10, env=env)
         return done.stdout
 
     def start(self, command: str, width: int = 120, height: int = 30) -> None:
@@ -58,6 +61,19 @@ class Tmux:
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
+
+    def settled(self, timeout: float = 5.0) -> str:
+        """The screen once it stops changing (two captures 0.2 s apart alike): a screen
+        just opened has taken its focus and can take keys."""
+        deadline = time.monotonic() + timeout
+        last = self.screen()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = self.screen()
+            if now == last:
+                return now
+            last = now
+        raise AssertionError(f"the screen never settled:\n{last}")
 
     def alive(self) -> bool:
         return "e2e" in self.tmux("list-sessions", "-F", "#{session_name}")

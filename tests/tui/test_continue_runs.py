@@ -182,7 +182,8 @@ async def test_watch_run_reuses_the_steps_before_the_edited_one(make_app,
 
 
 async def test_rerun_from_the_selected_step(make_app, tmp_path: Path) -> None:
-    app = make_app(FOUR, script={"steps": {"three": {"delay": 0.5}}}, autorun=True)
+    # three runs long enough for F to come while the run runs, however busy the machine.
+    app = make_app(FOUR, script={"steps": {"three": {"delay": 3}}}, autorun=True)
     async with app.run_test(size=(140, 36)) as pilot:
         await until(pilot, lambda: "three" in app.view.rows
                     and app.view.rows["three"].status == "running")

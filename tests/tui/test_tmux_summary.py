@@ -66,6 +66,7 @@ def test_the_summary_at_the_end_of_the_ci_checks_sample(tmp_path: Path) -> None:
 
         term.keys("e")  # again, as JSON: shift+tab to the format, down, space
         term.wait_for("Export run")
+        term.settled()  # the dialog's file name has the focus
         term.keys("BTab")
         term.keys("Down")
         term.keys("Space")

@@ -17,7 +17,8 @@ from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.child_runs import child_rows
 from ail_tui.tui.run_view import RunView
-from ail_tui.tui.widgets.steps_table import StepNameFilter, StepsTable
+from ail_tui.tui.widgets.step_name_filter import StepNameFilter
+from ail_tui.tui.widgets.steps_table import StepsTable
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -43,3 +43,20 @@ async def test_the_settings_file_shapes_the_dashboard(
         app.theme = "textual-light"  # as the command palette does
         await until(pilot, lambda: 'theme = "textual-light"' in config.read_text())
     assert '"app.run" = "f5"' in config.read_text()  # the rest left as it was
+
+
+@pytest.mark.timeout(60)
+async def test_every_key_help_lists_can_be_remapped(
+        make_app: Callable[..., AilApp]) -> None:
+    from ail_tui.tui.screens.dialogs import HelpScreen
+
+    app = make_app(PIPELINE)
+    async with app.run_test() as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        listed = {ident for _key, _what, ident in screen.rows if ident}
+        assert {"steps.name_filter_clear", "compare.next_change", "app.maximize",
+                "app.summary", "history.compare"} <= listed
+        assert listed <= user_settings.binding_ids()

@@ -20,7 +20,7 @@ from processes import none_tagged_within, step_processes
 from serve_process import ROOT, serving
 from waiting import wait_for
 
-from ail_tui import cli, web_serve
+from ail_tui import cli, detached_commands, web_serve
 from ail_tui.web_serve import is_loopback, parent_death_prefix, served_command
 
 SAMPLE = "sample_pipelines/ci_checks.ail.yaml"
@@ -69,6 +69,7 @@ def test_the_served_command(argv: list[str], app_args: list[str],
     served: list[Any] = []
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(web_serve, "serve_dashboard", lambda *call: served.append(call) or 0)
+    monkeypatch.setattr(detached_commands, "known_run", lambda ref: True)
     assert cli.main(argv) == 0
     assert served == [(app_args, "127.0.0.1", int(argv[argv.index("--port") + 1]), None)]
 
@@ -169,3 +170,14 @@ async def test_no_process_outlives_the_server(signum: int, tmp_path: Path) -> No
             assert code == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
             survivors = await asyncio.to_thread(none_tagged_within, server.tag, 15)
             assert survivors == []  # its dashboard, the run's process, the step's sleep
+
+
+def test_attaching_to_an_unknown_run_serves_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AIL_TUI_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setattr(web_serve, "serve_dashboard", lambda *call: pytest.fail("served"))
+    assert cli.main(["serve", "--attach", "0123abcd"]) == 1
+    assert "no live run '0123abcd' in this project" in capsys.readouterr().err

@@ -30,7 +30,8 @@ from ail_tui.tui.widgets.plan import Plan, render_known_steps
 from ail_tui.tui.widgets.problems import Problems, render_no_pipeline
 from ail_tui.tui.widgets.splitter import Splitter
 from ail_tui.tui.widgets.status_bar import StatusBar, status_text
-from ail_tui.tui.widgets.steps_table import StepNameFilter, StepsTable
+from ail_tui.tui.widgets.step_name_filter import StepNameFilter
+from ail_tui.tui.widgets.steps_table import StepsTable
 from ail_tui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:

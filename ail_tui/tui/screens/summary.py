@@ -73,7 +73,8 @@ class SummaryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="summary") as box:
-            box.border_subtitle = "e export · s/esc close · q quit"  # in sight when the body scrolls
+            # In the border: in sight when the body scrolls.
+            box.border_subtitle = "e export · s/esc close · q quit"
             yield Label(id="summary-title")
             with VerticalScroll(id="summary-body"):
                 yield Static(id="summary-text")
