@@ -109,8 +109,14 @@ def test_tail_shows_the_last_runs_then_each_new_one(tmp_path: Path) -> None:
                  "the new run, completed")
         assert not any(first in line for line in lines)
     finally:
-        tail.send_signal(signal.SIGINT)
-        tail.wait(10)
+        tail.send_signal(signal.SIGINT)  # Ctrl-C ends it
+        try:
+            code = tail.wait(30)
+        except subprocess.TimeoutExpired:
+            tail.kill()
+            tail.wait()
+            raise AssertionError("logs --tail did not stop on Ctrl-C") from None
+    assert code == 130
 
 
 def test_delete_removes_the_log_and_the_index_rows(tmp_path: Path) -> None:

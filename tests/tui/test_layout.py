@@ -86,10 +86,13 @@ async def test_less_and_greater_move_the_split_within_bounds(ci_checks: AilApp) 
         await pilot.press(">", ">")
         await until(pilot, lambda: table_width(app) == start + STEP_COLUMNS)
         assert app.tabs.region.x == start + STEP_COLUMNS + 1  # the divider between
-        await pilot.press(*"<" * 40)
+        # Enough presses to pass each bound, and no more (each press draws a frame).
+        narrower = -(-(table_width(app) - LEAST_TABLE_COLUMNS) // STEP_COLUMNS) + 1
+        await pilot.press(*"<" * narrower)
         await until(pilot, lambda: table_width(app) == LEAST_TABLE_COLUMNS)
         assert header(app).split()[:2] == ["status", "step"]  # the table stays in sight
-        await pilot.press(*">" * 40)
+        wider = -(-(app.tabs.outer_size.width - LEAST_PANES_COLUMNS) // STEP_COLUMNS) + 1
+        await pilot.press(*">" * wider)
         await until(pilot, lambda: app.tabs.outer_size.width == LEAST_PANES_COLUMNS)
         await pilot.press("=")
         await until(pilot, lambda: table_width(app) == start)
