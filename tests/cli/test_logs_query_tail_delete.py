@@ -98,8 +98,11 @@ def test_tail_shows_the_last_runs_then_each_new_one(tmp_path: Path) -> None:
     work, env = project(tmp_path)
     first = run(work, env, "--stub-response", "one")
     second = run(work, env, "--stub-response", "two")
+    # Ctrl-C as at a terminal: a child inherits an ignored SIGINT (Python then installs
+    # no handler for it), and something in a long test session may leave it ignored.
     tail = subprocess.Popen([sys.executable, "-m", "ail_tui", "logs", "--tail", "1"],
-                            cwd=work, env=env, stdout=subprocess.PIPE, text=True)
+                            cwd=work, env=env, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = _lines(tail)
         wait_for(lambda: lines, 30, "the last run")
