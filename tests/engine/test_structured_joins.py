@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 
 SCHEMA = "{type: object, properties: {clean: {type: boolean}}, required: [clean]}"
-
-
-def test_structured_join_without_a_join_schema(run_pipeline) -> None:
-    run = run_pipeline(f"""
+BRANCHES = f"""
         version: "1"
         pipeline:
           - id: lint
@@ -22,8 +19,14 @@ def test_structured_join_without_a_join_schema(run_pipeline) -> None:
           - id: checks
             action: join
             depends_on: [lint, test]
+"""
+"""Two branches that declare output_schema, and their join (no schema of its own)."""
+
+
+def test_structured_join_without_a_join_schema(run_pipeline) -> None:
+    run = run_pipeline(BRANCHES + """\
           - id: ship
-            prompt: "lint clean: {{{{ step.checks.lint.clean }}}}"
+            prompt: "lint clean: {{ step.checks.lint.clean }}"
         """, script={"steps": {"lint": {"response": '{"clean": true}'},
                                "test": {"response": '{"clean": false, "failed": 2}'}}})
     assert run.result.status == "completed", run.result.error
@@ -34,23 +37,10 @@ def test_structured_join_without_a_join_schema(run_pipeline) -> None:
 
 
 def test_wait_for_all_gives_a_failed_dependency_the_error_envelope(run_pipeline) -> None:
-    run = run_pipeline(f"""
-        version: "1"
-        pipeline:
-          - id: lint
-            async: true
-            prompt: lint
-            output_schema: {SCHEMA}
-          - id: test
-            async: true
-            prompt: test
-            output_schema: {SCHEMA}
-          - id: checks
-            action: join
-            depends_on: [lint, test]
+    run = run_pipeline(BRANCHES + """\
             on_error: wait_for_all
           - id: report
-            prompt: "test: {{{{ step.checks.test.error_type }}}}"
+            prompt: "test: {{ step.checks.test.error_type }}"
         """, script={"steps": {"lint": {"response": '{"clean": true}'},
                                "test": {"error": "Runner exited with code 1"}}})
     assert run.result.status == "completed", run.result.error

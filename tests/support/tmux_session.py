@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,20 @@ class Tmux:
         self.tmux("send-keys", "-t", "e2e", *keys)
 
     def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        """The screen once ``text`` is on it (see :func:`shows`)."""
+        return self.wait_screen(lambda screen: shows(screen, text), repr(text), timeout)
+
+    def wait_screen(self, holds: Callable[[str], bool], what: str,
+                    timeout: float = 20.0) -> str:
+        """The screen's text once ``holds`` it (polled until ``timeout``)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if shows(screen, text):
+            if holds(screen):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
+        raise AssertionError(f"never on screen: {what}\n{screen}")
 
     def settled(self, timeout: float = 5.0) -> str:
         """The screen once it stops changing (two captures 0.2 s apart alike): a screen
@@ -74,6 +81,13 @@ class Tmux:
                 return now
             last = now
         raise AssertionError(f"the screen never settled:\n{last}")
+
+    def wait_exited(self, timeout: float = 15.0) -> None:
+        """Wait until the program has exited (its window is gone)."""
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            assert time.monotonic() < deadline, self.screen()
+            time.sleep(0.1)
 
     def alive(self) -> bool:
         return "e2e" in self.tmux("list-sessions", "-F", "#{session_name}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,14 +19,8 @@ pytestmark = needs_tmux
 def wait_until(term: Tmux, holds: Callable[[list[str]], bool], what: str,
                timeout: float = 20.0) -> list[str]:
     """The screen's lines once ``holds`` them (polled until ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        lines = term.screen().splitlines()
-        if holds(lines):
-            return lines
-        time.sleep(0.1)
-    raise AssertionError(f"never on screen: {what}\n" + "\n".join(lines))
+    return term.wait_screen(lambda screen: holds(screen.splitlines()), what,
+                            timeout).splitlines()
 
 
 def row(lines: list[str], step: str) -> str:
@@ -101,9 +94,6 @@ def test_run_cancel_read_resize_maximize_quit_at_80_by_24(tmp_path: Path) -> Non
         wait_until(term, lambda s: tabs_line(s) == tabs, "the panes back")
 
         term.keys("q")
-        deadline = time.monotonic() + 15
-        while term.alive():
-            assert time.monotonic() < deadline, term.screen()
-            time.sleep(0.1)
+        term.wait_exited()
     finally:
         term.close()

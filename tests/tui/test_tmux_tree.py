@@ -130,19 +130,6 @@ def wait_table(term: Tmux, holds: Callable[[Table], bool], what: str,
     raise AssertionError(f"never on screen: {what}\n{term.screen()}")
 
 
-def wait_screen(term: Tmux, holds: Callable[[str], bool], what: str,
-                timeout: float = 20.0) -> str:
-    """The screen's text once ``holds`` it (polled until ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = term.screen()
-        if holds(screen):
-            return screen
-        time.sleep(0.1)
-    raise AssertionError(f"never on screen: {what}\n{screen}")
-
-
 def column(rows: list[str], text: str) -> int:
     """Where ``text`` starts in the first row holding it."""
     return next(row.index(text) for row in rows if text in row)
@@ -181,7 +168,7 @@ def test_the_steps_tree_folds_and_filters_in_a_real_terminal(tmp_path: Path) -> 
             screen = term.wait_for("Critical path", timeout=60)  # the summary, on its own
             assert "✗ broken: " in screen and "timed out" in screen, screen
             term.keys("Escape")
-            wait_screen(term, lambda s: "Critical path" not in s, "the summary closed")
+            term.wait_screen(lambda s: "Critical path" not in s, "the summary closed")
 
             # Inner steps under their step: guides, fold glyphs, badges counting them.
             table = wait_table(term, lambda t: t.steps == TREE, "the whole tree")
@@ -253,24 +240,21 @@ def test_the_steps_tree_folds_and_filters_in_a_real_terminal(tmp_path: Path) -> 
                        and shows(t.filter_line, 'filter: name "lint" · 2/10 shown'),
                        "lint and its loop, the name filter line")
             term.keys("Enter")
-            wait_screen(term, lambda s: "filter steps by name" not in s and "▊" not in s,
+            term.wait_screen(lambda s: "filter steps by name" not in s and "▊" not in s,
                         "the box closed")
             table = wait_table(term, lambda t: t.steps == named, "the filter kept")
             assert shows(table.filter_line, 'filter: name "lint" · 2/10 shown')
             term.keys("f")
-            wait_screen(term, lambda s: any(line.startswith("▊") and "lint" in line
+            term.wait_screen(lambda s: any(line.startswith("▊") and "lint" in line
                                             for line in s.splitlines()),
                         "the box again, with the filter in it")
             term.keys("Escape")
             wait_table(term, lambda t: t.filter_line == "" and t.steps == TREE,
                        "every step again after escape")
-            wait_screen(term, lambda s: "▊" not in s, "the box closed")
+            term.wait_screen(lambda s: "▊" not in s, "the box closed")
 
             term.keys("q")
-            deadline = time.monotonic() + 15
-            while term.alive():
-                assert time.monotonic() < deadline, term.screen()
-                time.sleep(0.1)
+            term.wait_exited()
         finally:
             term.close()
     assert none_tagged_within(tag, 3.0) == []
