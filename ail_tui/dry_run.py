@@ -35,6 +35,7 @@ from ail_tui.pipeline.templates import (
     TemplateSyntaxError,
     UnresolvedVariable,
     VariableKind,
+    env_value,
     parse_template,
     parse_variable,
     render,
@@ -188,9 +189,7 @@ class _Rendering:
             return self._later("<run id>")
         if kind is VariableKind.ENV:
             assert ref.env_name is not None
-            if ref.env_name not in self.env:
-                raise UnresolvedVariable(f"Environment variable '{ref.env_name}' is not set")
-            return self.env[ref.env_name]
+            return env_value(self.env, ref.env_name)
         if kind is VariableKind.DO_WHILE or kind is VariableKind.FOR_EACH:
             return self._loop_value(kind.value, ref.field or "", name)
         if kind is VariableKind.INVOCATION_RESPONSE:

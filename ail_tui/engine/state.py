@@ -12,6 +12,7 @@ from typing import Any
 from ail_tui.pipeline.templates import (
     UnresolvedVariable,
     VariableKind,
+    env_value,
     parse_template,
     parse_variable,
     render,
@@ -152,9 +153,7 @@ class RunState:
             return self.run_id
         if kind is VariableKind.ENV:
             assert ref.env_name is not None
-            if ref.env_name not in self.env:
-                raise UnresolvedVariable(f"Environment variable '{ref.env_name}' is not set")
-            return self.env[ref.env_name]
+            return env_value(self.env, ref.env_name)
         if kind is VariableKind.DO_WHILE or kind is VariableKind.FOR_EACH:
             return self._loop_value(kind, ref.field or "", name, scope)
         if kind is VariableKind.INVOCATION_RESPONSE:

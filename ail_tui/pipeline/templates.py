@@ -8,7 +8,7 @@ Substituted text is never scanned again and there are no escapes. The ``default`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -33,6 +33,13 @@ class TemplateSyntaxError(ValueError):
 
 class UnresolvedVariable(LookupError):
     """A variable with no value at run time (``ail:template/unresolved-variable``)."""
+
+
+def env_value(env: Mapping[str, str], name: str) -> str:
+    """``{{ env.NAME }}``: the variable's value; unset is an :class:`UnresolvedVariable`."""
+    if name not in env:
+        raise UnresolvedVariable(f"Environment variable '{name}' is not set")
+    return env[name]
 
 
 @dataclass(frozen=True)
