@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 SUBCOMMANDS = ("validate", "run", "resume", "rerun", "log", "logs", "delete", "ps", "attach",
-               "cancel", "answer", "serve", "compare")
+               "cancel", "answer", "serve", "compare", "worker", "dev-server")
 LIVE_RUN_COMMANDS = frozenset({"ps", "attach", "cancel", "answer"})
 READ_ONLY = frozenset({"validate", "log", "logs", "ps", "compare"})
 """Commands that only read and print: once their output is flushed, nothing is left to
@@ -30,7 +30,7 @@ tear down, so the process exits without the interpreter's finalization (tens of 
 _PIPELINE_HELP = ("path to a .ail.yaml file (default: the pipeline Rust ail last used here, "
                   "else .ail/default, a single .ail/*/*.yaml, ~/.config/ail/default.yaml)")
 _USAGE = ("ail-tui PIPELINE [options]\n       ail-tui {validate,run,resume,rerun,log,logs,delete,"
-          "ps,attach,cancel,answer,serve,compare} ...")
+          "ps,attach,cancel,answer,serve,compare,worker,dev-server} ...")
 
 
 def _use_colour(stream: object) -> bool:
@@ -110,6 +110,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return dry_run_command(args.pipeline, prompt=args.prompt, runner=_session_runner(args),
                                model=args.model, output_format=args.format)
+    from ail_tui.temporal_commands import backend
+
+    orchestration = backend(args.orchestration)
+    if orchestration is None:
+        return EXIT_UNREADABLE
+    if orchestration == "temporal" and not args.headless:
+        sys.stderr.write("ail-tui: --orchestration temporal runs with --headless for now "
+                         "(the dashboard, --detach and attach come next)\n")
+        return EXIT_UNREADABLE
     if args.detach:  # the run's own process checks the pipeline (its errors come here)
         return _detach(args)
     from ail_tui.engine.run_types import RunOptions
@@ -134,6 +143,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ail_tui.orchestration.launch import serve
 
         return serve(result.pipeline, options, args.serve_fd)
+    if orchestration == "temporal":
+        from ail_tui.orchestration.temporal_target import TemporalTarget
+        from ail_tui.temporal_commands import run_on_temporal
+
+        return run_on_temporal(result.pipeline, options, TemporalTarget.from_env(
+            args.address, args.namespace, args.task_queue))
     return run_headless(result.pipeline, options)
 
 
@@ -438,6 +453,14 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json"), default="text",
                      help="--dry-run output format (default: text)")
     _add_run_options(run)
+    from ail_tui.temporal_commands import add_commands as add_temporal_commands
+    from ail_tui.temporal_commands import add_target_options
+
+    run.add_argument("--orchestration", metavar="BACKEND",
+                     help="where the run's steps execute: direct (this process) or temporal "
+                          "(workers of a Temporal service; with --headless) "
+                          "(default: $AIL_ORCHESTRATION or direct)")
+    add_target_options(run)
     from ail_tui.continue_commands import add_arguments
 
     resume = commands.add_parser("resume", help="go on with a run that crashed, failed or "
@@ -477,6 +500,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     from ail_tui.serve_command import add_command as add_serve_command
 
     add_serve_command(commands)
+    add_temporal_commands(commands)
     return parser
 
 
@@ -538,6 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_delete(options.run)
         if options.command == "compare":
             return cmd_compare(options.run_a, options.run_b, options.format)
+        if options.command in ("worker", "dev-server"):
+            from ail_tui.temporal_commands import cmd_dev_server, cmd_worker
+
+            return (cmd_worker if options.command == "worker" else cmd_dev_server)(options)
         if options.command in LIVE_RUN_COMMANDS:
             from ail_tui.detached_commands import main as live_run_command
 

@@ -13,7 +13,7 @@ from typing import IO
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
-from ail_tui.engine.run_handle import RunHandle
+from ail_tui.engine.run_handle import RunHandle, ServedRun
 from ail_tui.engine.run_types import RunOptions, RunResult, RunStatus
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.guard import GUARD
@@ -64,14 +64,22 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     ``attach``); a stop signal cancels cleanly, a second forces the exit. Returns the
     exit code (0, 1 or 130).
     """
+    run = LocalRun(pipeline, options)
+    return follow_headless(run, run.start, str(pipeline.source), options.cwd, stream)
+
+
+def follow_headless(run: ServedRun, start: Callable[[], object], pipeline_source: str,
+                    cwd: str, stream: IO[str] | None = None) -> int:
+    """Print ``run``'s events as NDJSON and serve it to viewers, ``start`` it, and wait
+    for its end as :func:`run_headless` does; returns the exit code."""
     from ail_tui.orchestration.in_process import serve_in_process
 
     sink = NdjsonSink(stream or sys.stdout)
-    run = LocalRun(pipeline, options)
     run.subscribe(sink)
-    unserve = serve_in_process(run, str(pipeline.source), options.cwd)
+    unserve = serve_in_process(run, pipeline_source, cwd)
     try:
-        result = run_to_end(run.start(), lambda: sink.close(FORCED_EXIT_SECONDS))
+        start()
+        result = run_to_end(run, lambda: sink.close(FORCED_EXIT_SECONDS))
     finally:
         unserve()
         sink.close()

@@ -104,8 +104,11 @@ class Executor:
         elif self.options.write_log:
             base = self.options.log_dir or runs_dir(self.options.cwd)
             self.log_path = base / f"{self.run_id}.jsonl"
+        records = self.options.records
         self.journal = TurnJournal(RunLog(self.log_path, sync=self.options.sync_log,
-                                          on_failure=self._log_failed),
+                                          on_failure=self._log_failed,
+                                          writer=records(self.log_path)
+                                          if records and self.log_path else None),
                                    project_hash(self.options.cwd))
         self.recorder = RunRecorder(self.journal, self.state, emit or (lambda event: None))
         self._emit: EventSink = self.recorder.emit

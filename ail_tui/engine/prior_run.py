@@ -154,6 +154,9 @@ class PriorRun:
     _reusable: set[str]
     files_hash: str | None = None
     """The hash of the files this run's steps read (recorded with its definitions)."""
+    reconcile_in_flight: bool = True
+    """Whether a step in flight when the earlier run stopped runs its ``reconcile``
+    command (D3); False where the body that was in flight is handed over instead."""
 
     def _may_take(self, key: Key) -> bool:
         top = top_step(key[0])

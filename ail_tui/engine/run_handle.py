@@ -9,6 +9,7 @@ process.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from ail_tui.engine.run_types import EventSink, RunResult
@@ -64,4 +65,13 @@ class RunHandle(Protocol):
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         """How the run ended, waiting at most ``timeout`` seconds (None: still running)."""
+        ...
+
+
+class ServedRun(RunHandle, Protocol):
+    """A run this process owns and serves to viewers: a handle and where its log is."""
+
+    @property
+    def log_path(self) -> Path | None:
+        """Where the run's turn log is written on this machine (None: nowhere)."""
         ...

@@ -26,14 +26,22 @@ class StepBackend(Protocol):
     """Runs the bodies of a run's steps."""
 
     def run_prompt(self, runner: str, request: RunnerRequest, emit: RunnerEventSink,
-                   cancel: CancelToken) -> RunnerResult:
-        """Send ``request`` to the runner named ``runner``; raise ``RunnerError``."""
+                   cancel: CancelToken, *, reconcile: str | None = None) -> RunnerResult:
+        """Send ``request`` to the runner named ``runner``; raise ``RunnerError``.
+
+        ``reconcile``: the step's rendered ``reconcile`` command (D3). A backend that
+        tries a body again after losing its first attempt (a worker died) runs it
+        instead: its stdout is the result, as when a run is resumed.
+        """
         ...
 
-    def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
-        """Run ``command`` with ``/bin/sh -c`` in ``cwd`` (``env``: added to the
-        environment); raise ``RunnerError``."""
+    def run_shell(self, command: str, *, step_id: str, cwd: str, timeout: float,
+                  on_line: LineSink, cancel: CancelToken,
+                  env: dict[str, str] | None = None,
+                  reconcile: str | None = None) -> ShellResult:
+        """Run step ``step_id``'s ``command`` with ``/bin/sh -c`` in ``cwd`` (``env``:
+        added to the environment; ``reconcile`` as for :meth:`run_prompt`); raise
+        ``RunnerError``."""
         ...
 
     def submit(self, body: Callable[[], None]) -> None:
@@ -48,12 +56,15 @@ class LocalSteps:
         self.runners = runners
 
     def run_prompt(self, runner: str, request: RunnerRequest, emit: RunnerEventSink,
-                   cancel: CancelToken) -> RunnerResult:
-        """Send ``request`` to a fresh runner from the run's factory."""
+                   cancel: CancelToken, *, reconcile: str | None = None) -> RunnerResult:
+        """Send ``request`` to a fresh runner from the run's factory (a lost attempt
+        here is a lost run: ``reconcile`` is for resuming it)."""
         return self.runners.create(runner).invoke(request, emit, cancel)
 
-    def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
+    def run_shell(self, command: str, *, step_id: str, cwd: str, timeout: float,
+                  on_line: LineSink, cancel: CancelToken,
+                  env: dict[str, str] | None = None,
+                  reconcile: str | None = None) -> ShellResult:
         """Run ``command`` as a guarded child process of this one."""
         return run_shell(command, cancel, timeout=timeout, on_line=on_line, cwd=cwd,
                          env={**os.environ, **env} if env else None)

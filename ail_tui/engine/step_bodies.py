@@ -86,7 +86,8 @@ class StepBodies:
                 self.show_output(call.step_id, reused)
                 return reused
             interrupted = prior.in_flight(call.step_id, iteration)
-            if interrupted is not None and call.step.reconcile is not None:
+            if (interrupted is not None and call.step.reconcile is not None
+                    and prior.reconcile_in_flight):
                 return self._reconcile(call, interrupted)
         with GUARD.step(self.run.run_id):  # every process the step starts carries its mark
             entry = self._body(call)
@@ -112,6 +113,12 @@ class StepBodies:
             for line in (text or "").splitlines():
                 self.run._emit(ev.StepOutput(step_id=step_id, stream=stream, text=line))
 
+    def _reconcile_command(self, step: Step, scope: Scope) -> str | None:
+        """The step's ``reconcile`` command, rendered (None: it declares none)."""
+        if step.reconcile is None or not step.reconcile.shell:
+            return None
+        return self.run._render(step.reconcile.shell, scope)
+
     def _reconcile(self, call: StepCall, prompt: str) -> TurnEntry:
         """D3: the step's ``reconcile`` command recovers the result of the attempt the
         earlier run left in flight (exit 0: its stdout), or the step fails."""
@@ -121,7 +128,7 @@ class StepBodies:
         self._announce(call, f"reconcile: {command}", None)
         with GUARD.step(self.run.run_id):
             result = self.run.backend.run_shell(
-                command, cwd=self.run.options.cwd, cancel=call.token,
+                command, step_id=step_id, cwd=self.run.options.cwd, cancel=call.token,
                 timeout=float(step.timeout_seconds or DEFAULT_SHELL_TIMEOUT),
                 env={"AIL_RUN_ID": self.run.run_id, "AIL_STEP_ID": step_id},
                 on_line=lambda stream, text: self.run._emit(
@@ -206,7 +213,8 @@ class StepBodies:
             with SECRETS.masked_stream(  # a secret split across deltas is masked too
                 lambda event: run._emit(ev.RunnerEvent(step_id=step_id, event=event)),
             ) as emit:
-                result = run.backend.run_prompt(runner_name, request, emit, token)
+                result = run.backend.run_prompt(runner_name, request, emit, token,
+                                                reconcile=self._reconcile_command(step, scope))
         except (UnresolvedVariable, TemplateSyntaxError) as exc:
             raise StepError(ErrorType.UNRESOLVED_VARIABLE, str(exc)) from None
         except RunnerError as error:
@@ -228,7 +236,8 @@ class StepBodies:
         self._announce(call, command, None)
         timeout = float(call.step.timeout_seconds or DEFAULT_SHELL_TIMEOUT)
         result = self.run.backend.run_shell(
-            command, cwd=self.run.options.cwd, timeout=timeout, cancel=token,
+            command, step_id=step_id, cwd=self.run.options.cwd, timeout=timeout, cancel=token,
+            reconcile=self._reconcile_command(call.step, call.scope),
             on_line=lambda stream, text: self.run._emit(
                 ev.StepOutput(step_id=step_id, stream=stream, text=text)),
         )

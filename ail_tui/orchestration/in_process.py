@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 
-from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_handle import ServedRun
 from ail_tui.orchestration.control_server import ControlServer
 from ail_tui.orchestration.live_runs import (
     new_note,
@@ -18,7 +18,7 @@ from ail_tui.orchestration.live_runs import (
 )
 
 
-def serve_in_process(run: LocalRun, pipeline_source: str, cwd: str) -> Callable[[], None]:
+def serve_in_process(run: ServedRun, pipeline_source: str, cwd: str) -> Callable[[], None]:
     """Serve ``run`` (not started yet) to viewers; returns what takes the channel down.
 
     Without a private runtime folder the run goes on unserved, and says so on stderr.

@@ -30,6 +30,17 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
+def stop_group(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """End ``process``, the leader of its own group, and its group: SIGTERM, then SIGKILL
+    after ``grace`` seconds; returns once it has exited."""
+    signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class Child:
     """One step's child process, in its own group, carrying the step's mark."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ail_tui.credentials import SECRETS
 from ail_tui.turnlog.entry import TurnEntry
@@ -20,6 +20,23 @@ def _stamp(at: float | None) -> str:
     return format_timestamp(time.time() if at is None else at)
 
 
+class RecordWriter(Protocol):
+    """Where a run's records go: its JSONL file (:class:`TurnLogWriter`) or elsewhere."""
+
+    failed: str | None
+    """Why a record was lost (the first failure), or None while every write landed."""
+
+    def write(self, record: dict[str, Any], *, defer: bool = False) -> None:
+        """Append ``record`` (``defer``: it may wait for the next write or flush)."""
+        ...
+
+    def flush(self) -> None:
+        """Deliver every record written so far."""
+        ...
+
+    def close(self) -> None:
+        """Deliver what is left; later writes start again."""
+        ...
 
 
 class RunLog:
@@ -27,15 +44,18 @@ class RunLog:
     project's ``runs`` folder is mirrored into the ``ail.db`` beside it."""
 
     def __init__(self, path: Path | None, *, sync: bool = True,
-                 on_failure: Callable[[str], None] | None = None) -> None:
+                 on_failure: Callable[[str], None] | None = None,
+                 writer: RecordWriter | None = None) -> None:
         """``on_failure`` is told why a record could not be written (the first time); the
-        mirror's failures never reach it (they do not stop the run)."""
+        mirror's failures never reach it (they do not stop the run). A ``writer`` takes
+        the records instead of the file at ``path`` (and its mirror): a run whose log is
+        written on another machine."""
         self.path = path
-        db = db_beside(path) if path is not None else None
+        db = db_beside(path) if path is not None and writer is None else None
         self.mirror = SqliteMirror(db, path.stem, path) if db and path else None
-        self._writer = (TurnLogWriter(path, sync=sync,
-                                      on_durable=self.mirror.add if self.mirror else None)
-                        if path is not None else None)
+        self._writer: RecordWriter | None = writer or (
+            TurnLogWriter(path, sync=sync, on_durable=self.mirror.add if self.mirror else None)
+            if path is not None else None)
         self._on_failure = on_failure
 
     def _write(self, record: dict[str, Any], defer: bool = False) -> None:
@@ -49,6 +69,10 @@ class RunLog:
                 self._on_failure is not None):
             tell, self._on_failure = self._on_failure, None
             tell(self._writer.failed)
+
+    def append(self, record: dict[str, Any], *, defer: bool = False) -> None:
+        """Write a record made elsewhere (a run driven on another machine)."""
+        self._write(record, defer)
 
     def flush(self) -> None:
         """Put every record written so far on disk (one sync for all of them)."""

@@ -25,15 +25,17 @@ class RecordingSteps(LocalSteps):
         self.handed: list[tuple[str, Any]] = []
 
     def run_prompt(self, runner: str, request: RunnerRequest, emit: RunnerEventSink,
-                   cancel: CancelToken) -> RunnerResult:
+                   cancel: CancelToken, *, reconcile: str | None = None) -> RunnerResult:
         self.handed.append(("prompt", (runner, request.step_id, request.prompt)))
         return super().run_prompt(runner, request, emit, cancel)
 
-    def run_shell(self, command: str, *, cwd: str, timeout: float, on_line: LineSink,
-                  cancel: CancelToken, env: dict[str, str] | None = None) -> ShellResult:
+    def run_shell(self, command: str, *, step_id: str, cwd: str, timeout: float,
+                  on_line: LineSink, cancel: CancelToken,
+                  env: dict[str, str] | None = None,
+                  reconcile: str | None = None) -> ShellResult:
         self.handed.append(("shell", (command, cwd, timeout)))
-        return super().run_shell(command, cwd=cwd, timeout=timeout, on_line=on_line,
-                                 cancel=cancel, env=env)
+        return super().run_shell(command, step_id=step_id, cwd=cwd, timeout=timeout,
+                                 on_line=on_line, cancel=cancel, env=env)
 
     def submit(self, body: Callable[[], None]) -> None:
         self.handed.append(("branch", None))

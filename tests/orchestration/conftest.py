@@ -4,6 +4,7 @@ in this process and real ``ail-tui`` processes."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from orchestration_helpers import Project, Served
 from private_runtime import private_home, private_runtime
+from temporal_service import Worker, dev_server, start_worker
 
 
 @pytest.fixture
@@ -59,3 +61,31 @@ def project(runtime: Path, work: Path) -> Iterator[Project]:
     made = Project(work, runtime)
     yield made
     made.cleanup()
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Temporal dev server for this test session (the tests that use it share one
+    xdist worker: ``xdist_group("temporal")``)."""
+    with dev_server(tmp_path_factory.mktemp("temporal")) as address:
+        yield address
+
+
+@pytest.fixture
+def temporal(temporal_address: str, project: Project,
+             tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+    """``temporal()`` starts one more ``ail-tui worker`` on this test's own task queue
+    (``project.queue``); every worker is stopped at the end."""
+    project.queue = f"q-{uuid.uuid4().hex[:12]}"
+    project.temporal = ["--orchestration", "temporal", "--address", temporal_address,
+                        "--task-queue", project.queue]
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        worker = start_worker(temporal_address, project.queue, tmp_path, project.env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

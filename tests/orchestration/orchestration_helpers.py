@@ -176,6 +176,10 @@ class Project:
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         self.env = {**os.environ, "PYTHONPATH": path, TAG_VARIABLE: self.tag}
         self.started: list[subprocess.Popen[str]] = []
+        self.queue = ""
+        """The Temporal task queue of this test's workers (the ``temporal`` fixture's)."""
+        self.temporal: list[str] = []
+        """The run options that send a run to them."""
 
     def ail(self, *args: str, within: float = FINISH_WITHIN) -> subprocess.CompletedProcess[str]:
         """``python -m ail_tui ARGS`` to its end."""

@@ -1,0 +1,170 @@
+"""One step body on a worker: a prompt sent to a runner made here, or a shell command run
+as a guarded child process, with the same code as a direct run's
+(:class:`~ail_tui.engine.step_backend.LocalSteps`).
+
+Output is sent to the workflow in batches (``body_chunks``) while the body runs. The
+activity heartbeats; a cancellation it learns of that way cancels the body's token, which
+kills its process group. A body's own failure is its outcome, not an activity failure:
+only a worker's death makes Temporal run the body again. That attempt recovers what it
+can as a resumed run does (decisions D3): a step that declares ``reconcile`` runs that
+command instead (exit 0: its stdout is the result; else the step fails with
+``ail:runner/reconcile-failed``); any other step runs again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from ail_tui.cancel import Cancellation, CancelToken
+from ail_tui.engine.shell import ShellResult
+from ail_tui.engine.step_backend import LocalSteps
+from ail_tui.orchestration.temporal.messages import BodyChunks, BodyOutcome, BodyRequest
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.runners.base import RunnerError, RunnerRequest, RunnerResult, ToolPolicyOptions
+from ail_tui.runners.registry import RunnerFactory
+from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScript
+
+RECONCILE_SECONDS = 120.0
+"""How long a ``reconcile`` command may run when its step sets no timeout."""
+CHUNK_SECONDS = 0.15
+"""How often a running body's output is sent."""
+HEARTBEAT_SECONDS = 0.2
+"""How often a running body heartbeats (and so learns of its cancellation)."""
+
+
+def runner_request(data: dict[str, Any]) -> RunnerRequest:
+    """The :class:`RunnerRequest` that :func:`~.remote_steps.request_data` made plain."""
+    fields = dict(data)
+    tools = fields.get("tools") or {}
+    fields["tools"] = ToolPolicyOptions(mode=tools.get("mode", "runner_default"),
+                                        allow=tuple(tools.get("allow") or ()),
+                                        deny=tuple(tools.get("deny") or ()))
+    fields["append_system_prompts"] = tuple(fields.get("append_system_prompts") or ())
+    return RunnerRequest(**fields)
+
+
+class _Chunks:
+    """A body's output, sent in batches from a thread of its own."""
+
+    def __init__(self, send: Callable[[BodyChunks], None], ref: str) -> None:
+        self._send = send
+        self._ref = ref
+        self._items: list[dict[str, Any]] = []
+        self._lock = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="ail-body-chunks", daemon=True)
+        self._thread.start()
+
+    def add(self, item: dict[str, Any]) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._closed, timeout=CHUNK_SECONDS)
+                if self._closed:
+                    return
+                items, self._items = self._items, []
+            if items:
+                with contextlib.suppress(Exception):  # live output lost; the result stays
+                    self._send(BodyChunks(workflow_ref=self._ref, items=items))
+
+    def close(self) -> list[dict[str, Any]]:
+        """Stop sending; returns the output not sent yet (it goes with the outcome)."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+        self._thread.join()
+        with self._lock:
+            left, self._items = self._items, []
+        return left
+
+
+_scripts: dict[str, StubScript] = {}
+
+
+def _factory(request: BodyRequest) -> RunnerFactory:
+    script = None
+    if request.stub_script:
+        script = _scripts.get(request.stub_script)
+        if script is None:
+            script = _scripts[request.stub_script] = StubScript.model_validate_json(
+                request.stub_script)
+    return RunnerFactory(request.stub_response or DEFAULT_RESPONSE, script)
+
+
+def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks], None],
+             heartbeat: Callable[[], bool], *, run_id: str, attempt: int) -> BodyOutcome:
+    """Run ``request`` (``attempt`` 2 and later: recover it); ``heartbeat`` is called
+    while it runs and says whether the body was cancelled."""
+    token = CancelToken()
+    chunks = _Chunks(send, activity_id)
+    done = threading.Event()
+    outcome: list[BodyOutcome] = []
+
+    def body() -> None:
+        try:
+            if attempt > 1 and request.reconcile:
+                outcome.append(_reconcile(request, run_id, chunks.add, token))
+            else:
+                outcome.append(_run(request, chunks.add, token))
+        except RunnerError as error:
+            outcome.append(BodyOutcome(error_type=error.error_type, error=error.detail))
+        except Exception as error:  # a bug or a broken runner: the step fails, visibly
+            outcome.append(BodyOutcome(error_type="ail:runner/invocation-failed",
+                                       error=f"{type(error).__name__}: {error}"))
+        finally:
+            done.set()
+
+    threading.Thread(target=body, name=f"ail-body-{request.step_id}", daemon=True).start()
+    while not done.wait(HEARTBEAT_SECONDS):
+        if heartbeat():
+            token.cancel(Cancellation("user", "cancelled"))
+    outcome[0].items = chunks.close()
+    return outcome[0]
+
+
+def _run(request: BodyRequest, on_item: Callable[[dict[str, Any]], None],
+         token: CancelToken) -> BodyOutcome:
+    steps = LocalSteps(_factory(request))
+    if request.kind == "prompt":
+        result = steps.run_prompt(request.runner, runner_request(request.request), on_item,
+                                  token)
+        return BodyOutcome(result=asdict(result))
+    shell = steps.run_shell(request.command, step_id=request.step_id, cwd=request.cwd,
+                            timeout=request.timeout, cancel=token, env=request.env,
+                            on_line=lambda stream, text: on_item({"stream": stream,
+                                                                  "text": text}))
+    if shell.cancelled:
+        return BodyOutcome(error_type=ErrorType.RUNNER_CANCELLED, error="cancelled")
+    return BodyOutcome(result=asdict(shell))
+
+
+def _reconcile(request: BodyRequest, run_id: str, on_item: Callable[[dict[str, Any]], None],
+               token: CancelToken) -> BodyOutcome:
+    """D3 for a body whose first attempt died with its worker."""
+    assert request.reconcile is not None
+    cwd = request.cwd or request.request.get("cwd") or os.getcwd()
+    shell = LocalSteps(RunnerFactory()).run_shell(
+        request.reconcile, step_id=request.step_id, cwd=cwd, cancel=token,
+        timeout=request.timeout or RECONCILE_SECONDS,
+        env={"AIL_RUN_ID": run_id, "AIL_STEP_ID": request.step_id},
+        on_line=lambda stream, text: on_item({"stream": stream, "text": text}))
+    if shell.cancelled:
+        return BodyOutcome(error_type=ErrorType.RUNNER_CANCELLED, error="cancelled")
+    if shell.exit_code != 0 or shell.timed_out:
+        why = "timed out" if shell.timed_out else f"exited with {shell.exit_code}"
+        return BodyOutcome(error_type=ErrorType.RECONCILE_FAILED,
+                           error=f"Step '{request.step_id}' reconcile command {why}",
+                           reconciled=True)
+    if request.kind == "shell":
+        result = asdict(ShellResult(stdout=shell.stdout, stderr="", exit_code=0))
+        return BodyOutcome(result=result, reconciled=True)
+    recovered = RunnerResult(response=shell.stdout.rstrip("\n"))
+    return BodyOutcome(result=asdict(recovered), reconciled=True)

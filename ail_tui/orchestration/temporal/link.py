@@ -1,0 +1,49 @@
+"""Calls on a run's workflow from plain threads (the driver's, a body's), made on the
+worker's event loop, where the Temporal client lives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from temporalio.client import Client
+
+from ail_tui.orchestration.temporal.messages import DriverNote, Progress
+
+T = TypeVar("T")
+CALL_SECONDS = 60.0
+"""How long a signal may take to be accepted before the caller gives up."""
+
+
+class WorkflowLink:
+    """The workflow ``workflow_id`` as seen from a thread of the worker."""
+
+    def __init__(self, client: Client, loop: asyncio.AbstractEventLoop,
+                 workflow_id: str) -> None:
+        self._loop = loop
+        self._handle = client.get_workflow_handle(workflow_id)
+
+    def _call(self, call: Coroutine[Any, Any, T], timeout: float | None) -> T:
+        return asyncio.run_coroutine_threadsafe(call, self._loop).result(timeout)
+
+    def signal(self, name: str, arg: Any) -> None:
+        """Send signal ``name`` and wait until the server has it."""
+        self._call(self._handle.signal(name, arg), CALL_SECONDS)
+
+    def exchange(self, after: int, tag: str) -> list[DriverNote]:
+        """Driver ``tag``'s notes after ``after`` (waits until there is one, or a
+        while)."""
+        return self._call(self._handle.execute_update("exchange", args=[after, tag],
+                                                      result_type=list[DriverNote]), None)
+
+    def records(self) -> list[list[Any]]:
+        """Every turn-log record the workflow holds, as ``[log name, record]``."""
+        records: list[list[Any]] = []
+        while True:
+            progress: Progress = self._call(self._handle.query(
+                "progress", args=[1 << 62, len(records)], result_type=Progress),
+                CALL_SECONDS)
+            records += progress.records
+            if not progress.records or len(records) >= progress.record_count:
+                return records

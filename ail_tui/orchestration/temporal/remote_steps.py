@@ -1,0 +1,150 @@
+"""Step bodies run as activities on any worker: the driver's
+:class:`~ail_tui.engine.step_backend.StepBackend`.
+
+A body is asked for with a ``start_body`` signal and waited for here; its output and its
+outcome come back as notes through the workflow's ``exchange`` update, read by one
+thread (:meth:`RemoteSteps.follow`) that hands each to the body waiting for it. Controls
+from clients arrive the same way and go to ``on_control``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ail_tui.cancel import CancelToken
+from ail_tui.engine import workers
+from ail_tui.engine.shell import LineSink, ShellResult
+from ail_tui.orchestration.temporal.link import WorkflowLink
+from ail_tui.orchestration.temporal.messages import BodyOutcome, BodyRequest, Control
+from ail_tui.pipeline.diagnostics import ErrorType
+from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerRequest, RunnerResult
+
+
+def request_data(request: RunnerRequest) -> dict[str, Any]:
+    """``request`` as plain data, without its credential and its permission asker (a
+    worker takes credentials from its own environment)."""
+    data = asdict(request)
+    data.pop("permissions", None)
+    data.pop("auth_token", None)
+    return data
+
+
+@dataclass
+class _Waiting:
+    on_item: Callable[[dict[str, Any]], None]
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: BodyOutcome | None = None
+
+
+class RemoteSteps:
+    """Runs the bodies of one run's steps as activities of its workflow."""
+
+    def __init__(self, link: WorkflowLink, run_tag: str, *, stub_response: str | None,
+                 stub_script: str | None) -> None:
+        self._link = link
+        self._tag = run_tag
+        self._refs = (f"{run_tag}-{n}" for n in itertools.count(1))
+        self._lock = threading.Lock()
+        self._waiting: dict[str, _Waiting] = {}
+        self._stub = (stub_response, stub_script)
+        self.on_control: Callable[[Control], None] = lambda control: None
+        self._stopped = threading.Event()
+
+    def run_prompt(self, runner: str, request: RunnerRequest, emit: RunnerEventSink,
+                   cancel: CancelToken, *, reconcile: str | None = None) -> RunnerResult:
+        """Send ``request`` to ``runner`` on some worker; its events stream to ``emit``
+        (a worker that takes over a lost attempt runs ``reconcile`` instead)."""
+        outcome = self._body(BodyRequest(ref="", step_id=request.step_id, kind="prompt",
+                                         runner=runner, request=request_data(request),
+                                         reconcile=reconcile),
+                             lambda item: emit(item), cancel)
+        if outcome.error_type is not None:
+            raise RunnerError(outcome.error_type, outcome.error or "")
+        return RunnerResult(**(outcome.result or {"response": ""}))
+
+    def run_shell(self, command: str, *, step_id: str, cwd: str, timeout: float,
+                  on_line: LineSink, cancel: CancelToken,
+                  env: dict[str, str] | None = None,
+                  reconcile: str | None = None) -> ShellResult:
+        """Run ``command`` on some worker; its lines stream to ``on_line`` (a worker
+        that takes over a lost attempt runs ``reconcile`` instead)."""
+        outcome = self._body(BodyRequest(ref="", step_id=step_id, kind="shell",
+                                         command=command, cwd=cwd, timeout=timeout, env=env,
+                                         reconcile=reconcile),
+                             lambda item: on_line(item["stream"], item["text"]), cancel)
+        if outcome.error_type == ErrorType.RUNNER_CANCELLED:
+            return ShellResult(stdout="", stderr="", exit_code=-1, cancelled=True)
+        if outcome.error_type is not None:
+            raise RunnerError(outcome.error_type, outcome.error or "")
+        return ShellResult(**(outcome.result or {}))
+
+    def submit(self, body: Callable[[], None]) -> None:
+        """Run a branch here, on the driver's worker pool (its bodies go out)."""
+        workers.submit(body)
+
+    def _body(self, request: BodyRequest, on_item: Callable[[dict[str, Any]], None],
+              cancel: CancelToken) -> BodyOutcome:
+        request.ref = next(self._refs)
+        request.stub_response, request.stub_script = self._stub
+        waiting = _Waiting(on_item)
+        with self._lock:
+            self._waiting[request.ref] = waiting
+        try:
+            self._link.signal("start_body", request)
+            forget = cancel.on_cancel(lambda: self._cancel(request.ref))
+            try:
+                while not waiting.done.wait(0.5):
+                    if self._stopped.is_set():
+                        return BodyOutcome(error_type=ErrorType.RUNNER_CANCELLED,
+                                           error="the driver stopped")
+            finally:
+                forget()
+        finally:
+            with self._lock:
+                self._waiting.pop(request.ref, None)
+        assert waiting.outcome is not None
+        return waiting.outcome
+
+    def _cancel(self, ref: str) -> None:
+        threading.Thread(target=self._link.signal, args=("cancel_body", ref),
+                         name="ail-cancel-body", daemon=True).start()
+
+    def follow(self) -> None:
+        """Hand out the workflow's notes until :meth:`stop` (the driver's reader thread)."""
+        seen = 0
+        while not self._stopped.is_set():
+            try:
+                notes = self._link.exchange(seen, self._tag)
+            except Exception:
+                if self._stopped.wait(0.2):
+                    return
+                continue
+            for note in notes:
+                seen = max(seen, note.seq)
+                self._deliver(note.kind, note.ref, note.payload)
+
+    def _deliver(self, kind: str, ref: str, payload: Any) -> None:
+        if kind == "control":
+            self.on_control(Control(**payload))
+            return
+        with self._lock:
+            waiting = self._waiting.get(ref)
+        if waiting is None:
+            return
+        if kind == "chunks":
+            for item in payload:
+                waiting.on_item(item)
+        elif kind == "outcome":
+            outcome = BodyOutcome(**payload) if isinstance(payload, dict) else payload
+            for item in outcome.items:
+                waiting.on_item(item)
+            waiting.outcome = outcome
+            waiting.done.set()
+
+    def stop(self) -> None:
+        """Stop reading notes; bodies still waiting end as cancelled."""
+        self._stopped.set()

@@ -1,0 +1,77 @@
+"""``ail-tui worker``: a process that runs drivers and step bodies for any run on its
+task queue, on any machine that reaches the Temporal service."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ail_tui.orchestration.temporal.bodies import run_body
+from ail_tui.orchestration.temporal.driver import drive
+from ail_tui.orchestration.temporal.link import WorkflowLink
+from ail_tui.orchestration.temporal.messages import BODY, DRIVE, BodyOutcome, BodyRequest, RunStart
+from ail_tui.orchestration.temporal.workflow import RunWorkflow
+from ail_tui.orchestration.temporal_target import TemporalTarget, run_id_of
+
+MAX_ACTIVITIES = 256
+"""Drivers and bodies one worker runs at once (threads: most of them wait)."""
+HEARTBEAT_THROTTLE = timedelta(milliseconds=200)
+"""How often heartbeats reach the server at most: a cancellation is learnt this fast."""
+
+
+def _beat() -> bool:
+    activity.heartbeat()
+    return activity.is_cancelled()
+
+
+class Activities:
+    """The activities, with the client and event loop their threads call through."""
+
+    def __init__(self, client: Client, loop: asyncio.AbstractEventLoop) -> None:
+        self._client = client
+        self._loop = loop
+
+    def _link(self) -> WorkflowLink:
+        return WorkflowLink(self._client, self._loop, activity.info().workflow_id or "")
+
+    @activity.defn(name=DRIVE)
+    def drive_run(self, start: RunStart) -> dict[str, Any]:
+        """Run a run's interpreter to the run's end."""
+        attempt = activity.info().attempt
+        return drive(start, self._link(), _beat, run_tag=f"a{attempt}", again=attempt > 1)
+
+    @activity.defn(name=BODY)
+    def step_body(self, request: BodyRequest) -> BodyOutcome:
+        """Run one step body."""
+        link, info = self._link(), activity.info()
+        return run_body(request, info.activity_id,
+                        lambda chunks: link.signal("body_chunks", chunks), _beat,
+                        run_id=run_id_of(info.workflow_id or ""),
+                        attempt=info.attempt)
+
+
+async def connect(target: TemporalTarget) -> Client:
+    """A client of ``target``'s service and namespace."""
+    return await Client.connect(target.address, namespace=target.namespace)
+
+
+async def serve(target: TemporalTarget, stop: asyncio.Event | None = None,
+                client: Client | None = None) -> None:
+    """Poll ``target``'s task queue until ``stop`` is set (or forever)."""
+    client = client or await connect(target)
+    activities = Activities(client, asyncio.get_running_loop())
+    with ThreadPoolExecutor(max_workers=MAX_ACTIVITIES,
+                            thread_name_prefix="ail-activity") as pool:
+        worker = Worker(client, task_queue=target.task_queue, workflows=[RunWorkflow],
+                        activities=[activities.drive_run, activities.step_body],
+                        activity_executor=pool, max_concurrent_activities=MAX_ACTIVITIES,
+                        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+                        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE)
+        async with worker:
+            await (stop.wait() if stop is not None else asyncio.Event().wait())
