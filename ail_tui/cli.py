@@ -112,12 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                model=args.model, output_format=args.format)
     from ail_tui.temporal_commands import backend
 
-    orchestration = backend(args.orchestration)
-    if orchestration is None:
-        return EXIT_UNREADABLE
-    if orchestration == "temporal" and not args.headless:
-        sys.stderr.write("ail-tui: --orchestration temporal runs with --headless for now "
-                         "(the dashboard, --detach and attach come next)\n")
+    orchestration = backend(args)
+    if orchestration is False:
         return EXIT_UNREADABLE
     if args.detach:  # the run's own process checks the pipeline (its errors come here)
         return _detach(args)
@@ -136,19 +132,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ail_tui.tui.app import run_dashboard
 
         return run_dashboard(args.pipeline, prompt=args.prompt, runner=runner,
-                             model=args.model, runners=runners, autorun=True)
+                             model=args.model, runners=runners, autorun=True,
+                             orchestration=orchestration)
     options = RunOptions(prompt=args.prompt, runner=runner, model=args.model, runners=runners,
-                         interactive=args.serve_fd is not None)  # A5: gates wait for a person
+                         interactive=args.serve_fd is not None,  # A5: gates wait for a person
+                         orchestration=orchestration)
     if args.serve_fd is not None:
         from ail_tui.orchestration.launch import serve
 
         return serve(result.pipeline, options, args.serve_fd)
-    if orchestration == "temporal":
-        from ail_tui.orchestration.temporal_target import TemporalTarget
-        from ail_tui.temporal_commands import run_on_temporal
-
-        return run_on_temporal(result.pipeline, options, TemporalTarget.from_env(
-            args.address, args.namespace, args.task_queue))
     return run_headless(result.pipeline, options)
 
 
@@ -163,6 +155,10 @@ def _detach(args: argparse.Namespace) -> int:
             argv += [flag, value]
     if args.stub_script is not None:
         argv += ["--stub-script", args.stub_script]
+    from ail_tui.temporal_commands import backend, backend_argv
+
+    target = backend(args)
+    argv += backend_argv(target or None)
     try:
         run_id = launch(argv)
     except LaunchFailed as error:
@@ -374,9 +370,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if chosen is None:
         return EXIT_UNREADABLE
     runner, runners = chosen
+    from ail_tui.temporal_commands import backend
+
+    orchestration = backend(args)
+    if orchestration is False:
+        return EXIT_UNREADABLE
     return run_dashboard(
         args.pipeline, prompt=args.prompt, runner=runner, model=args.model, runners=runners,
-        watch_run=args.watch_run, replay=replay,
+        watch_run=args.watch_run, replay=replay, orchestration=orchestration,
     )
 
 
@@ -454,13 +455,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                      help="--dry-run output format (default: text)")
     _add_run_options(run)
     from ail_tui.temporal_commands import add_commands as add_temporal_commands
-    from ail_tui.temporal_commands import add_target_options
 
-    run.add_argument("--orchestration", metavar="BACKEND",
-                     help="where the run's steps execute: direct (this process) or temporal "
-                          "(workers of a Temporal service; with --headless) "
-                          "(default: $AIL_ORCHESTRATION or direct)")
-    add_target_options(run)
+    _add_orchestration_options(run)
     from ail_tui.continue_commands import add_arguments
 
     resume = commands.add_parser("resume", help="go on with a run that crashed, failed or "
@@ -515,6 +511,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="per-step stub responses, delays and errors (implies --runner stub)")
 
 
+def _add_orchestration_options(parser: argparse.ArgumentParser) -> None:
+    from ail_tui.temporal_commands import add_target_options
+
+    parser.add_argument("--orchestration", metavar="BACKEND",
+                        help="where the run's steps execute: direct (this process) or "
+                             "temporal (workers of a Temporal service) "
+                             "(default: $AIL_ORCHESTRATION or direct)")
+    add_target_options(parser)
+
+
 def _dashboard_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ail-tui",
@@ -533,6 +539,7 @@ def _dashboard_parser() -> argparse.ArgumentParser:
                         help="print the settings in effect (keymap, theme, default pane) "
                              "and where they are read from, then exit")
     _add_run_options(parser)
+    _add_orchestration_options(parser)
     return parser
 
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import IO
 
 from ail_tui.engine import events as ev
-from ail_tui.engine.local_run import LocalRun
-from ail_tui.engine.run_handle import RunHandle, ServedRun
+from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions, RunResult, RunStatus
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.guard import GUARD
 
+EXIT_NOT_STARTED = 2
+"""The run could not be started (its backend is missing or out of reach)."""
 EXIT_FOR_STATUS = {RunStatus.COMPLETED: 0, RunStatus.BREAK: 0, RunStatus.ABORTED: 1,
                    RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
 
@@ -64,25 +65,26 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     ``attach``); a stop signal cancels cleanly, a second forces the exit. Returns the
     exit code (0, 1 or 130).
     """
-    run = LocalRun(pipeline, options)
-    return follow_headless(run, run.start, str(pipeline.source), options.cwd, stream)
-
-
-def follow_headless(run: ServedRun, start: Callable[[], object], pipeline_source: str,
-                    cwd: str, stream: IO[str] | None = None) -> int:
-    """Print ``run``'s events as NDJSON and serve it to viewers, ``start`` it, and wait
-    for its end as :func:`run_headless` does; returns the exit code."""
+    from ail_tui.orchestration.backends import RunNotStarted, open_or_say
     from ail_tui.orchestration.in_process import serve_in_process
 
+    opened = open_or_say(pipeline, options)
+    if opened is None:
+        return EXIT_NOT_STARTED
+    run = opened.run
     sink = NdjsonSink(stream or sys.stdout)
     run.subscribe(sink)
-    unserve = serve_in_process(run, pipeline_source, cwd)
+    unserve = serve_in_process(run, str(pipeline.source), options.cwd)
     try:
-        start()
+        opened.start()
         result = run_to_end(run, lambda: sink.close(FORCED_EXIT_SECONDS))
+    except RunNotStarted as error:
+        sys.stderr.write(f"ail-tui: {error}\n")
+        return EXIT_NOT_STARTED
     finally:
         unserve()
         sink.close()
+        opened.close()
     return exit_code(result)
 
 

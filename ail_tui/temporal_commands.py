@@ -1,6 +1,5 @@
-"""The CLI's Temporal side (decisions O1–O2): ``run --orchestration temporal``,
-``ail-tui worker`` and ``ail-tui dev-server``. Temporal is imported only here, and only
-when one of them is used."""
+"""The CLI's Temporal side (decisions O1–O2): choosing the backend, ``ail-tui worker``
+and ``ail-tui dev-server``. Temporal is imported only when one of them is used."""
 
 from __future__ import annotations
 
@@ -15,20 +14,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ail_tui.engine.run_types import RunOptions
+from ail_tui.orchestration.backends import EXTRA
 from ail_tui.orchestration.temporal_target import (
     DEFAULT_ADDRESS,
     TemporalTarget,
     unreachable,
 )
-from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.children import stop_group
 
 BACKENDS = ("direct", "temporal")
 EXIT_OK, EXIT_NOT_STARTED = 0, 2
-EXTRA = "the temporal backend needs its extra: pip install 'ail-tui[temporal]'"
 SERVER_START_SECONDS = 30.0
 
 
@@ -56,47 +53,27 @@ def add_commands(commands: Any) -> None:
     dev.add_argument("--task-queue", help="task queue of its worker (default: ail-tui)")
 
 
-def backend(chosen: str | None) -> str | None:
-    """``--orchestration``, else ``AIL_ORCHESTRATION``, else ``direct`` (None: unknown,
-    said on stderr)."""
-    name = (chosen or os.environ.get("AIL_ORCHESTRATION") or "direct").strip().lower()
+def backend(args: argparse.Namespace) -> TemporalTarget | Literal[False] | None:
+    """Where ``args`` say a run executes: ``--orchestration``, else ``AIL_ORCHESTRATION``,
+    else direct (None); a Temporal service's target; False for an unknown name (said on
+    stderr)."""
+    name = (args.orchestration or os.environ.get("AIL_ORCHESTRATION") or "direct")
+    name = name.strip().lower()
     if name not in BACKENDS:
         sys.stderr.write(f"ail-tui: unknown orchestration '{name}': choose "
                          f"{' or '.join(BACKENDS)}\n")
+        return False
+    if name == "direct":
         return None
-    return name
+    return TemporalTarget.from_env(args.address, args.namespace, args.task_queue)
 
 
-def run_on_temporal(pipeline: Pipeline, options: RunOptions,
-                    target: TemporalTarget) -> int:
-    """``run --headless --orchestration temporal``: start the run's workflow and print
-    its events as they come, writing its turn log here; exit as a direct run would."""
-    try:
-        from ail_tui.orchestration.temporal.client import TemporalRun, TemporalUnavailable
-        from ail_tui.orchestration.temporal.messages import RunStart
-    except ImportError:
-        sys.stderr.write(f"ail-tui: {EXTRA}\n")
-        return EXIT_NOT_STARTED
-    from ail_tui.headless import follow_headless
-    from ail_tui.turnlog.paths import runs_dir
-
-    script = options.runners.stub_script
-    start = RunStart(run_id=options.settle_run_id(), pipeline_source=str(pipeline.source),
-                     pipeline_text=pipeline.source.read_text(encoding="utf-8"),
-                     cwd=options.cwd, prompt=options.prompt, runner=options.runner,
-                     model=options.model, stub_response=options.runners.stub_response,
-                     stub_script=script.model_dump_json() if script is not None else None,
-                     interactive=options.interactive)
-    run = TemporalRun(target, start.run_id,
-                      runs_dir(options.cwd) if options.write_log else None)
-    try:
-        return follow_headless(run, lambda: run.start(start), start.pipeline_source,
-                               options.cwd)
-    except TemporalUnavailable as error:
-        sys.stderr.write(f"ail-tui: {error}\n")
-        return EXIT_NOT_STARTED
-    finally:
-        run.close()
+def backend_argv(target: TemporalTarget | None) -> list[str]:
+    """The options that choose ``target`` again in a run process."""
+    if target is None:
+        return ["--orchestration", "direct"]
+    return ["--orchestration", "temporal", "--address", target.address,
+            "--namespace", target.namespace, "--task-queue", target.task_queue]
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -154,7 +131,9 @@ def cmd_dev_server(args: argparse.Namespace) -> int:
                          "service already? then just start 'ail-tui worker')\n")
         return EXIT_NOT_STARTED
     command = [program, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(args.port),
-               "--headless", "--log-level", "error"]
+               "--headless", "--log-level", "error",
+               # activities start in the reply that schedules them (one trip less a step)
+               "--dynamic-config-value", "system.enableActivityEagerExecution=true"]
     if args.db:
         command += ["--db-filename", args.db]
     server = subprocess.Popen(_die_with_parent(command), stdin=subprocess.DEVNULL,

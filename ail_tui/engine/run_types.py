@@ -16,6 +16,7 @@ from ail_tui.runners.registry import RunnerFactory
 if TYPE_CHECKING:
     from ail_tui.engine.prior_run import PriorRun
     from ail_tui.engine.step_backend import StepBackend
+    from ail_tui.orchestration.temporal_target import TemporalTarget
     from ail_tui.turnlog.run_log import RecordWriter
 
 EventSink = Callable[[ev.Event], None]
@@ -41,6 +42,8 @@ class RunOptions:
     """Where step bodies run (None: in this process, with ``runners``)."""
     run_id: str | None = None
     """The run's id (None: a new one; a sub-pipeline's run that goes on keeps its own)."""
+    orchestration: TemporalTarget | None = None
+    """Where the run executes: None in this process; a Temporal service's workers."""
     records: Callable[[Path], RecordWriter] | None = None
     """Where the records of the log at a path go instead of that file (None: the file);
     a run driven on another machine ships them to the one that writes its log."""

@@ -10,12 +10,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ail_tui.engine.local_run import LocalRun
+from ail_tui.engine.run_handle import ServedRun
 from ail_tui.engine.run_types import RunOptions
-from ail_tui.headless import exit_code, run_to_end
+from ail_tui.headless import EXIT_NOT_STARTED, exit_code, run_to_end
+from ail_tui.orchestration.backends import RunNotStarted, open_or_say
 from ail_tui.orchestration.control_server import ControlServer
 from ail_tui.orchestration.live_runs import (
     LiveRun,
@@ -29,15 +31,20 @@ from ail_tui.processes.alive import process_alive
 
 
 def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
-               owner: int | None = None) -> int:
+               owner: int | None = None, started: Callable[[], None] = lambda: None) -> int:
     """Run ``pipeline`` (as the run ``note`` announced) behind a control channel until it
-    ends. ``owner``: a process whose end cancels the run unless it sent ``release``
-    first (a dashboard killed mid-run leaves no run behind, D5). The run's exit code."""
+    ends; ``started`` is called once it has. ``owner``: a process whose end cancels the
+    run unless it sent ``release`` first (a dashboard killed mid-run leaves no run
+    behind, D5). The run's exit code."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    _keep_errors(note.run_id)
+    if options.orchestration is None:  # announced already: nothing reaches a terminal now
+        _keep_errors(note.run_id)
     try:
+        opened = open_or_say(pipeline, options)
+        if opened is None:
+            return EXIT_NOT_STARTED
+        run = opened.run
         try:
-            run = LocalRun(pipeline, options)
             server = ControlServer(run, _socket_of(run.run_id), log_path=run.log_path,
                                    pipeline_source=str(pipeline.source)).start()
         except OSError as error:
@@ -46,7 +53,13 @@ def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
         try:
             note = replace(note, log_path=str(run.log_path) if run.log_path else None)
             write_note(note)
-            run.start()
+            try:
+                opened.start()
+            except RunNotStarted as error:
+                sys.stderr.write(f"ail-tui: {error}\n")
+                return EXIT_NOT_STARTED
+            started()
+            _keep_errors(note.run_id)  # the launcher has its answer
             if owner is not None:
                 threading.Thread(target=_follow_owner, args=(run, server, owner, note),
                                  name="run-owner", daemon=True).start()
@@ -55,6 +68,7 @@ def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
                 _await_owner(server, owner)
         finally:
             server.close()
+            opened.close()
         return exit_code(result)
     finally:
         remove_note(note.run_id)
@@ -77,7 +91,7 @@ def _await_owner(server: ControlServer, owner: int) -> None:
             return
 
 
-def _follow_owner(run: LocalRun, server: ControlServer, owner: int, note: LiveRun) -> None:
+def _follow_owner(run: ServedRun, server: ControlServer, owner: int, note: LiveRun) -> None:
     """Cancel the run when ``owner`` goes away without releasing it first."""
     while run.wait(OWNER_POLL_SECONDS) is None:
         if server.released.is_set():

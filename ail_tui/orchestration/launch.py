@@ -1,7 +1,8 @@
 """Starting a run process (decisions A1): the same command again, as a new session's
 leader, with ``--serve-fd N``. The run process checks the pipeline, publishes the run's
 note (so ``ps``, ``attach`` and ``cancel`` find it at once, as ``starting``), says ``run
-ID`` on that pipe, and only then loads the engine and starts the run (:func:`serve`).
+ID`` on that pipe, and only then loads the engine and starts the run (:func:`serve`); a
+run on Temporal says it once its workflow has started (decisions O2).
 
 Both sides here import none of the engine: the launching command only starts a process
 and waits for one line, and the run process answers before the engine's imports.
@@ -117,10 +118,19 @@ def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int, owner: int | N
     except OSError as error:
         sys.stderr.write(f"ail-tui: cannot publish the run: {error}\n")
         return 1
-    with contextlib.suppress(OSError):
-        os.write(ready_fd, f"run {run_id}\n".encode())
-    with contextlib.suppress(OSError):
-        os.close(ready_fd)
+    def announce() -> None:
+        with contextlib.suppress(OSError):
+            os.write(ready_fd, f"run {run_id}\n".encode())
+        with contextlib.suppress(OSError):
+            os.close(ready_fd)
+
+    if options.orchestration is None:
+        announce()  # before the engine loads: --detach returns at once
+        announce = _nothing
     from ail_tui.orchestration.detached import run_served
 
-    return run_served(pipeline, options, note, owner)
+    return run_served(pipeline, options, note, owner, started=announce)
+
+
+def _nothing() -> None:
+    """Nothing to do."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ail_tui.engine.run_types import RunOptions
+from ail_tui.orchestration.temporal_target import TemporalTarget
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.runners.registry import RunnerFactory
 
@@ -34,6 +35,7 @@ class RunOrder:
     cwd: str
     disabled: frozenset[str] = frozenset()
     prior: PriorRun | None = None
+    orchestration: TemporalTarget | None = None
     owner: int | None = field(default_factory=os.getpid)
     """The process whose end cancels the run unless it released it first (None: no one)."""
 
@@ -43,7 +45,8 @@ class RunOrder:
         runners = options.runners
         return cls(pipeline, options.prompt, options.runner, options.model,
                    runners.stub_response, runners.stub_script, runners.claude_executable,
-                   options.log_dir, options.cwd, options.disabled, options.prior)
+                   options.log_dir, options.cwd, options.disabled, options.prior,
+                   options.orchestration)
 
     def options(self) -> RunOptions:
         """The run's options in the run process (gates and permissions wait for a person)."""
@@ -51,7 +54,8 @@ class RunOrder:
             prompt=self.prompt, runner=self.runner, model=self.model, interactive=True,
             runners=RunnerFactory(self.stub_response, self.stub_script,
                                   self.claude_executable),
-            log_dir=self.log_dir, cwd=self.cwd, disabled=self.disabled, prior=self.prior)
+            log_dir=self.log_dir, cwd=self.cwd, disabled=self.disabled, prior=self.prior,
+            orchestration=self.orchestration)
 
     def encode(self) -> bytes:
         """The order as bytes for the run process's stdin (from this user to itself)."""

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from ail_tui import gc_control
 from ail_tui.engine import events as ev
 from ail_tui.engine.run_handle import RunHandle
+from ail_tui.orchestration.temporal_target import TemporalTarget
 from ail_tui.pipeline.loader import LoadResult, Pipeline
 from ail_tui.runners.availability import RunnerCheck
 from ail_tui.runners.registry import RunnerFactory
@@ -94,6 +95,7 @@ class AilApp(App[int]):
         serve_runs: bool = False,
         settings: Settings | None = None,
         summary_on_end: bool = False,
+        orchestration: TemporalTarget | None = None,
     ) -> None:
         super().__init__(driver_class=dashboard_driver())
         self.clock = clock
@@ -102,6 +104,8 @@ class AilApp(App[int]):
         self.pipeline_path = Path(pipeline_path).resolve() if pipeline_path else None
         self.prompt, self.runner, self.model = prompt, runner, model
         self.runners = runners or RunnerFactory()
+        self.orchestration = orchestration
+        """Where runs execute (None: this machine; a Temporal service's workers)."""
         self.watch_run = watch_run
         self.watcher = PipelineWatcher(self, self.pipeline_path, watch=watch_files)
         self.needs_prompt = False  # the last good version reads {{ step.invocation.prompt }}

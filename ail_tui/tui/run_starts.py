@@ -68,7 +68,8 @@ class RunStarts:
         """The options of a dashboard run (interactive: the person answers gates)."""
         app = self.app
         return RunOptions(prompt=prompt, runner=app.runner, model=app.model,
-                          interactive=True, runners=app.runners, log_dir=app.log_dir)
+                          interactive=True, runners=app.runners, log_dir=app.log_dir,
+                          orchestration=app.orchestration)
 
     def busy(self) -> bool:
         """Whether a live run is on screen and running (it must be cancelled first), or

@@ -20,25 +20,21 @@ def closed_port() -> str:
         return f"127.0.0.1:{probe.getsockname()[1]}"  # nothing listens once it is closed
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (("run", SEQUENTIAL, "--headless", "--orchestration", "k8s"),
-     "unknown orchestration 'k8s': choose direct or temporal"),
-    (("run", SEQUENTIAL, "--orchestration", "temporal"),
-     "--orchestration temporal runs with --headless for now"),
-])
-def test_a_wrong_choice_is_one_line_and_starts_nothing(tmp_path: Path, args: tuple[str, ...],
-                                                        says: str) -> None:
-    done = ail(*args, home=tmp_path)
+@pytest.mark.parametrize("how", ["--headless", "--detach"])
+def test_an_unknown_backend_is_one_line_and_starts_nothing(tmp_path: Path, how: str) -> None:
+    done = ail("run", SEQUENTIAL, how, "--orchestration", "k8s", home=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.count("\n") == 1 and says in done.stderr
+    assert done.stderr == "ail-tui: unknown orchestration 'k8s': choose direct or temporal\n"
 
 
-@pytest.mark.parametrize("command", ["run", "worker"])
-def test_an_unreachable_service_is_one_line(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize("args", [
+    ("run", SEQUENTIAL, "--headless", "--orchestration", "temporal"),
+    ("run", SEQUENTIAL, "--detach", "--orchestration", "temporal"),
+    ("worker",),
+])
+def test_an_unreachable_service_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
     address = closed_port()
-    args = ((command, SEQUENTIAL, "--headless", "--orchestration", "temporal")
-            if command == "run" else (command,))
     done = ail(*args, "--address", address, home=tmp_path)
     assert done.returncode == 2
     assert done.stderr == (f"ail-tui: cannot reach the Temporal service at {address}: "

@@ -51,7 +51,8 @@ def dev_server(folder: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [temporal_program(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
          "--headless", "--log-level", "error", "--metrics-port", str(_free_port()),
-         "--http-port", str(_free_port())],
+         "--http-port", str(_free_port()),
+         "--dynamic-config-value", "system.enableActivityEagerExecution=true"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     try:

@@ -24,6 +24,7 @@ from ail_tui.engine import events as ev
 from ail_tui.engine.event_codec import BadEvent, decode_event
 from ail_tui.engine.event_stream import EventStream
 from ail_tui.engine.run_types import EventSink, RunResult, RunStatus
+from ail_tui.orchestration.backends import RunNotStarted
 from ail_tui.orchestration.temporal.driver import result_from
 from ail_tui.orchestration.temporal.messages import WORKFLOW, Control, Progress, RunStart
 from ail_tui.orchestration.temporal_target import TemporalTarget, unreachable, workflow_id
@@ -38,7 +39,7 @@ CHECK_SECONDS = 2.0
 """How often a reader that sees no end asks whether the workflow is still running."""
 
 
-class TemporalUnavailable(RuntimeError):
+class TemporalUnavailable(RunNotStarted):
     """The Temporal service could not be reached, or refused the run."""
 
 

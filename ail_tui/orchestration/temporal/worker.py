@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from ail_tui.orchestration.temporal.bodies import run_body
 from ail_tui.orchestration.temporal.driver import drive
@@ -71,6 +71,7 @@ async def serve(target: TemporalTarget, stop: asyncio.Event | None = None,
         worker = Worker(client, task_queue=target.task_queue, workflows=[RunWorkflow],
                         activities=[activities.drive_run, activities.step_body],
                         activity_executor=pool, max_concurrent_activities=MAX_ACTIVITIES,
+                        workflow_runner=UnsandboxedWorkflowRunner(),
                         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
                         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE)
         async with worker:
