@@ -66,12 +66,33 @@ def _connect(ref: str) -> tuple[LiveRun, RemoteRun] | None:
         sys.stderr.write(f"ail-tui: {error}\n")
         return None
     if live is None:
+        live = _follow_again(ref)
+    if live is None:
         return None
     try:
         return live, RemoteRun(live.socket_path)
     except ControlError as error:
         sys.stderr.write(f"ail-tui: {error}\n")
         return None
+
+
+def _follow_again(ref: str) -> LiveRun | None:
+    """A Temporal run of this project whose process here died, followed again by a new
+    run process (None: there is none such, or it could not be followed)."""
+    from ail_tui.orchestration.launch import LaunchFailed, start_process
+    from ail_tui.orchestration.live_runs import find_live_run, unfollowed_runs
+
+    runs = unfollowed_runs()
+    named = [r for r in runs if r.run_id == ref] or [
+        r for r in runs if ref and r.run_id.startswith(ref)]
+    if len(named) != 1:
+        return None
+    try:
+        start_process(["-m", "ail_tui.orchestration.temporal.adopt", named[0].run_id])
+    except LaunchFailed as error:
+        sys.stderr.write(f"ail-tui: cannot follow run {named[0].run_id} again: {error}\n")
+        return None
+    return find_live_run(named[0].run_id)
 
 
 def known_run(ref: str) -> bool:
@@ -98,13 +119,14 @@ def _no_live_run(ref: str) -> int:
 
 def cmd_ps(output_format: str) -> int:
     """List this project's live runs, newest first."""
-    from ail_tui.orchestration.live_runs import UnsafeRuntimeDir, live_runs
+    from ail_tui.orchestration.live_runs import UnsafeRuntimeDir, live_runs, unfollowed_runs
     from ail_tui.orchestration.remote_run import ControlError, RemoteRun
     from ail_tui.report import display_path
     from ail_tui.turnlog.store import local_time
 
     try:
         runs = live_runs()
+        unfollowed = unfollowed_runs()
     except UnsafeRuntimeDir as error:
         sys.stderr.write(f"ail-tui: {error}\n")
         return EXIT_FAILED
@@ -126,6 +148,10 @@ def cmd_ps(output_format: str) -> int:
                      "pid": live.pid, "started_at": live.started_at,
                      "detached": live.detached, "status": state.get("status"),
                      "steps": state.get("steps", {}), "gates": state.get("gates", [])})
+    for left in unfollowed:  # on Temporal, its process here gone: attach follows it again
+        rows.append({"run_id": left.run_id, "pipeline_source": left.pipeline_source,
+                     "pid": None, "started_at": left.started_at, "detached": True,
+                     "status": "unfollowed", "steps": {}, "gates": []})
     if output_format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
@@ -137,7 +163,7 @@ def cmd_ps(output_format: str) -> int:
         gates = f"  gate: {', '.join(row['gates'])}" if row["gates"] else ""
         source = display_path(row["pipeline_source"]) if row["pipeline_source"] else "?"
         kind = "detached" if row["detached"] else "foreground"
-        sys.stdout.write(f"{row['run_id']}  {row['status']:<9} pid {row['pid']:<7} "
+        sys.stdout.write(f"{row['run_id']}  {row['status']:<9} pid {row['pid'] or '-':<7} "
                          f"[{local_time(row['started_at'])}] {kind:<10} {counts}  "
                          f"{source}{gates}\n")
     return EXIT_OK

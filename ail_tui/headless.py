@@ -67,6 +67,7 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     """
     from ail_tui.orchestration.backends import RunNotStarted, open_or_say
     from ail_tui.orchestration.in_process import serve_in_process
+    from ail_tui.orchestration.temporal_target import target_note
 
     opened = open_or_say(pipeline, options)
     if opened is None:
@@ -74,7 +75,8 @@ def run_headless(pipeline: Pipeline, options: RunOptions, stream: IO[str] | None
     run = opened.run
     sink = NdjsonSink(stream or sys.stdout)
     run.subscribe(sink)
-    unserve = serve_in_process(run, str(pipeline.source), options.cwd)
+    unserve = serve_in_process(run, str(pipeline.source), options.cwd,
+                               target_note(options.orchestration))
     try:
         opened.start()
         result = run_to_end(run, lambda: sink.close(FORCED_EXIT_SECONDS))

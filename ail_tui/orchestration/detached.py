@@ -15,9 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ail_tui.engine.run_handle import ServedRun
-from ail_tui.engine.run_types import RunOptions
 from ail_tui.headless import EXIT_NOT_STARTED, exit_code, run_to_end
-from ail_tui.orchestration.backends import RunNotStarted, open_or_say
+from ail_tui.orchestration.backends import OpenRun, RunNotStarted
 from ail_tui.orchestration.control_server import ControlServer
 from ail_tui.orchestration.live_runs import (
     LiveRun,
@@ -26,27 +25,21 @@ from ail_tui.orchestration.live_runs import (
     socket_path,
     write_note,
 )
-from ail_tui.pipeline.loader import Pipeline
 from ail_tui.processes.alive import process_alive
 
 
-def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
+def run_served(opened: OpenRun, pipeline_source: str, note: LiveRun,
                owner: int | None = None, started: Callable[[], None] = lambda: None) -> int:
-    """Run ``pipeline`` (as the run ``note`` announced) behind a control channel until it
-    ends; ``started`` is called once it has. ``owner``: a process whose end cancels the
-    run unless it sent ``release`` first (a dashboard killed mid-run leaves no run
-    behind, D5). The run's exit code."""
+    """Start the ``opened`` run (as ``note`` announced it) and serve it behind a control
+    channel until it ends; ``started`` is called once it runs. ``owner``: a process whose
+    end cancels the run unless it sent ``release`` first (a dashboard killed mid-run
+    leaves no run behind, D5). The run's exit code."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if options.orchestration is None:  # announced already: nothing reaches a terminal now
-        _keep_errors(note.run_id)
     try:
-        opened = open_or_say(pipeline, options)
-        if opened is None:
-            return EXIT_NOT_STARTED
         run = opened.run
         try:
             server = ControlServer(run, _socket_of(run.run_id), log_path=run.log_path,
-                                   pipeline_source=str(pipeline.source)).start()
+                                   pipeline_source=pipeline_source).start()
         except OSError as error:
             sys.stderr.write(f"ail-tui: cannot serve run {note.run_id}: {error}\n")
             return 1
@@ -59,7 +52,7 @@ def run_served(pipeline: Pipeline, options: RunOptions, note: LiveRun,
                 sys.stderr.write(f"ail-tui: {error}\n")
                 return EXIT_NOT_STARTED
             started()
-            _keep_errors(note.run_id)  # the launcher has its answer
+            keep_errors(note.run_id)  # the launcher has its answer
             if owner is not None:
                 threading.Thread(target=_follow_owner, args=(run, server, owner, note),
                                  name="run-owner", daemon=True).start()
@@ -108,7 +101,7 @@ def _socket_of(run_id: str) -> Path:
     return socket_path(run_id)
 
 
-def _keep_errors(run_id: str) -> None:
+def keep_errors(run_id: str) -> None:
     """Send what would go to a terminal (a crash's traceback) to ``<run_id>.stderr``."""
     with contextlib.suppress(OSError):
         path = runtime_dir() / f"{run_id}.stderr"

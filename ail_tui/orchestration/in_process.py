@@ -18,7 +18,8 @@ from ail_tui.orchestration.live_runs import (
 )
 
 
-def serve_in_process(run: ServedRun, pipeline_source: str, cwd: str) -> Callable[[], None]:
+def serve_in_process(run: ServedRun, pipeline_source: str, cwd: str,
+                     temporal: dict[str, str] | None = None) -> Callable[[], None]:
     """Serve ``run`` (not started yet) to viewers; returns what takes the channel down.
 
     Without a private runtime folder the run goes on unserved, and says so on stderr.
@@ -32,7 +33,7 @@ def serve_in_process(run: ServedRun, pipeline_source: str, cwd: str) -> Callable
         return lambda: None
     try:
         write_note(new_note(run.run_id, pipeline_source, run.log_path, detached=False,
-                            cwd=cwd))
+                            cwd=cwd, temporal=temporal))
     except OSError:
         server.close()
         return lambda: None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ail_tui.engine.run_types import RunOptions
     from ail_tui.pipeline.loader import Pipeline
 
+EXIT_NOT_STARTED = 2
 READY_SECONDS = 10.0
 """How long the launching command waits for the run process's answer (normally well
 under a second: it answers once the pipeline is checked)."""
@@ -108,11 +109,12 @@ def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int, owner: int | N
           ) -> int:
     """In the run process: announce the run on ``ready_fd``, then run it behind a control
     channel (see :func:`ail_tui.orchestration.detached.serve`); the run's exit code."""
-    from ail_tui.orchestration.live_runs import new_note, write_note
+    from ail_tui.orchestration.live_runs import new_note, remove_note, write_note
+    from ail_tui.orchestration.temporal_target import target_note
 
     run_id = options.settle_run_id()
     note = new_note(run_id, str(pipeline.source), None, detached=owner is None,
-                    cwd=options.cwd)
+                    cwd=options.cwd, temporal=target_note(options.orchestration))
     try:
         write_note(note)
     except OSError as error:
@@ -127,9 +129,16 @@ def serve(pipeline: Pipeline, options: RunOptions, ready_fd: int, owner: int | N
     if options.orchestration is None:
         announce()  # before the engine loads: --detach returns at once
         announce = _nothing
-    from ail_tui.orchestration.detached import run_served
+    from ail_tui.orchestration.backends import open_or_say
+    from ail_tui.orchestration.detached import keep_errors, run_served
 
-    return run_served(pipeline, options, note, owner, started=announce)
+    if options.orchestration is None:  # announced already: nothing reaches a terminal now
+        keep_errors(run_id)
+    opened = open_or_say(pipeline, options)
+    if opened is None:
+        remove_note(run_id)
+        return EXIT_NOT_STARTED
+    return run_served(opened, str(pipeline.source), note, owner, started=announce)
 
 
 def _nothing() -> None:

@@ -81,6 +81,9 @@ class LiveRun:
     runs_dir: str
     """The project's turn-log folder: ``ps`` lists the runs of the project it is run in."""
     detached: bool
+    temporal: dict[str, str] | None = None
+    """The Temporal service the run executes on (``address``, ``namespace``,
+    ``task_queue``): its note outlives its process, whose run goes on without it."""
 
     @property
     def socket_path(self) -> Path:
@@ -133,13 +136,30 @@ def _read_note(path: Path) -> LiveRun | None:
         return LiveRun(run_id=str(data["run_id"]), pid=int(data["pid"]),
                        pipeline_source=data.get("pipeline_source"),
                        started_at=float(data["started_at"]), log_path=data.get("log_path"),
-                       runs_dir=str(data["runs_dir"]), detached=bool(data["detached"]))
+                       runs_dir=str(data["runs_dir"]), detached=bool(data["detached"]),
+                       temporal=_strings(data.get("temporal")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
+def _strings(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(key): str(item) for key, item in value.items()}
+
+
+def unfollowed_runs(cwd: str | os.PathLike[str] | None = None) -> list[LiveRun]:
+    """The Temporal runs of the project at ``cwd`` whose process here died: the run goes
+    on on its workers, and ``attach`` follows it again."""
+    return _notes(cwd, unfollowed=True)
+
+
 def live_runs(cwd: str | os.PathLike[str] | None = None) -> list[LiveRun]:
     """The live runs of the project at ``cwd``, newest first; stale notes are removed."""
+    return _notes(cwd, unfollowed=False)
+
+
+def _notes(cwd: str | os.PathLike[str] | None, unfollowed: bool) -> list[LiveRun]:
     try:
         folder = runtime_dir()
     except FileNotFoundError:
@@ -150,10 +170,11 @@ def live_runs(cwd: str | os.PathLike[str] | None = None) -> list[LiveRun]:
         run = _read_note(path)
         if run is None or run.run_id != path.stem:
             continue
-        if not run.alive:
+        alive = run.alive
+        if not alive and run.temporal is None:
             remove_note(run.run_id)
             continue
-        if run.runs_dir == project:
+        if run.runs_dir == project and alive != unfollowed:
             found.append(run)
     found.sort(key=lambda r: (r.started_at, r.run_id), reverse=True)
     return found
@@ -170,8 +191,9 @@ def find_live_run(ref: str, cwd: str | os.PathLike[str] | None = None) -> LiveRu
 
 
 def new_note(run_id: str, pipeline_source: str | None, log_path: Path | None,
-             detached: bool, cwd: str | None = None) -> LiveRun:
-    """The note of a run of this process starting now."""
+             detached: bool, cwd: str | None = None,
+             temporal: dict[str, str] | None = None) -> LiveRun:
+    """The note of a run of this process starting now (``temporal``: where it runs)."""
     return LiveRun(run_id=run_id, pid=os.getpid(), pipeline_source=pipeline_source,
                    started_at=time.time(), log_path=str(log_path) if log_path else None,
-                   runs_dir=str(runs_dir(cwd)), detached=detached)
+                   runs_dir=str(runs_dir(cwd)), detached=detached, temporal=temporal)

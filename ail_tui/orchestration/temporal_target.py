@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
@@ -27,6 +27,11 @@ class TemporalTarget:
         return cls(address or env.get("AIL_TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
                    namespace or env.get("AIL_TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE,
                    task_queue or env.get("AIL_TEMPORAL_TASK_QUEUE") or DEFAULT_TASK_QUEUE)
+
+
+def target_note(target: TemporalTarget | None) -> dict[str, str] | None:
+    """``target`` as a run's note keeps it (None: the run is not on Temporal)."""
+    return asdict(target) if target is not None else None
 
 
 def workflow_id(run_id: str) -> str:

@@ -13,12 +13,14 @@ import pytest
 from orchestration_helpers import ROOT, Project, ndjson
 from processes import gone_soon
 from temporal_service import Worker
+from waiting import wait_for
 
 pytestmark = [pytest.mark.xdist_group("temporal"), pytest.mark.timeout(240)]
 
 SAMPLES = ROOT / "sample_pipelines"
 SCRIPT = str(SAMPLES / "stub_script.yaml")
 FIXTURES = ROOT / "tests" / "fixtures" / "temporal"
+DETACHED = ROOT / "tests" / "fixtures" / "detached"
 VOLATILE = frozenset({"at", "run_id", "launched_at", "completed_at", "duration_ms",
                       "elapsed_ms", "started_at", "finished_at", "project_hash"})
 """Keys whose values differ from run to run whatever runs them."""
@@ -91,3 +93,75 @@ def test_a_worker_killed_mid_step_leaves_the_run_to_another_that_redoes_nothing(
     assert [r["type"] for r in log if r.get("type") in ("run_resumed", "run_finished")] == [
         "run_resumed", "run_finished"]
     assert log[-1]["status"] == "completed"
+
+
+def test_the_run_goes_on_when_its_client_is_killed_and_attach_follows_it_again(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    temporal()
+    client = project.start("run", str(FIXTURES / "held.ail.yaml"), "--headless",
+                           "--stub-response", "fine", *project.temporal)
+    project.marker("hold")
+    (row,) = project.ps()
+    run_id = row["run_id"]
+    client.kill()
+    client.wait()
+    assert [(r["run_id"], r["status"]) for r in project.ps()] == [(run_id, "unfollowed")]
+    viewer = project.start("attach", run_id[:8], "--headless")
+    wait_for(lambda: [r["status"] for r in project.ps()] == ["running"], 30,
+             "the run to be followed again")
+    project.release()
+    out, err = viewer.communicate(timeout=60)
+    assert viewer.returncode == 0, err
+    events = ndjson(out)
+    assert events[0]["type"] == "run_started" and events[-1]["type"] == "pipeline_completed"
+    records = project.records(run_id)
+    started = [r["step_id"] for r in records if r.get("type") == "step_started"]
+    assert started == ["before", "hold", "after"]
+    assert records[-1]["type"] == "run_finished" and records[-1]["status"] == "completed"
+    assert project.ps() == []
+
+
+def test_cancelling_one_branch_ends_its_process_group_within_a_second(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    temporal()
+    client = project.start("run", str(FIXTURES / "two_branches.ail.yaml"), "--headless",
+                           *project.temporal)
+    project.marker("one")
+    project.marker("two")
+    pid = int((project.work / "pid.one").read_text())
+    (row,) = project.ps()
+    done = project.ail("cancel", row["run_id"], "--step", "one")
+    assert done.returncode == 0, done.stderr
+    assert gone_soon(pid, 1.0), "the cancelled branch's process lives on"
+    project.release()
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 0, err
+    events = ndjson(out)
+    cancelled = [e["step_id"] for e in events if e["type"] == "step_cancelled"]
+    completed = [e["step_id"] for e in events if e["type"] == "step_completed"]
+    assert cancelled == ["one"]
+    assert sorted(completed) == ["after", "two"]
+
+
+def test_a_gate_is_answered_through_the_workflow_after_its_worker_restarts(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    first = temporal()
+    started = project.ail("run", str(DETACHED / "gate.ail.yaml"), "--detach",
+                          "--stub-response", "ok", *project.temporal)
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    waiting = wait_for(lambda: (r := project.row(run_id)) and r["gates"] and r, 30,
+                       "ps to show the run waiting at its gate")
+    assert waiting["gates"] == ["gate"]
+    first.kill()
+    temporal()
+    wait_for(lambda: any(e.get("type") == "run_resumed" for e in project.records(run_id)), 60,
+             "the run to be resumed on the new worker")
+    wait_for(lambda: (r := project.row(run_id)) and r["gates"] == ["gate"], 30,
+             "the gate to wait again")
+    done = project.ail("answer", run_id, "gate", "--approve")
+    assert done.returncode == 0, done.stderr
+    finished = project.finished(run_id, within=60)
+    assert finished["status"] == "completed"
+    steps = [r["step_id"] for r in project.records(run_id) if r.get("type") == "step_started"]
+    assert steps.count("first") == 1, steps

@@ -123,9 +123,15 @@ def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks]
             done.set()
 
     threading.Thread(target=body, name=f"ail-body-{request.step_id}", daemon=True).start()
-    while not done.wait(HEARTBEAT_SECONDS):
-        if heartbeat():
-            token.cancel(Cancellation("user", "cancelled"))
+    try:
+        while not done.wait(HEARTBEAT_SECONDS):
+            if heartbeat():
+                token.cancel(Cancellation("user", "cancelled"))
+    except BaseException:  # the SDK raises the activity's cancellation in this thread
+        token.cancel(Cancellation("user", "cancelled"))
+        done.wait()  # the body has ended its processes
+        chunks.close()
+        raise
     outcome[0].items = chunks.close()
     return outcome[0]
 

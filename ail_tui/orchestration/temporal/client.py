@@ -25,6 +25,7 @@ from ail_tui.engine.event_codec import BadEvent, decode_event
 from ail_tui.engine.event_stream import EventStream
 from ail_tui.engine.run_types import EventSink, RunResult, RunStatus
 from ail_tui.orchestration.backends import RunNotStarted
+from ail_tui.orchestration.run_progress import RunProgress
 from ail_tui.orchestration.temporal.driver import result_from
 from ail_tui.orchestration.temporal.messages import WORKFLOW, Control, Progress, RunStart
 from ail_tui.orchestration.temporal_target import TemporalTarget, unreachable, workflow_id
@@ -52,6 +53,8 @@ class TemporalRun:
         self._run_id = run_id
         self._runs = runs
         self.events = EventStream()
+        self._progress = RunProgress()
+        self.events.subscribe(self._progress)
         self._logs: dict[str, RunLog] = {}
         self._result: RunResult | None = None
         self._done = threading.Event()
@@ -62,6 +65,9 @@ class TemporalRun:
         self._thread.start()
         self._handle: WorkflowHandle[Any, Any] | None = None
         self._reader: asyncio.Future[None] | None = None
+        self._continuing = False
+        self._written: dict[str, int] = {}
+        """Per log: how many of its records are in its file already (not written again)."""
 
     @property
     def run_id(self) -> str:
@@ -101,7 +107,10 @@ class TemporalRun:
         return self
 
     def follow(self) -> TemporalRun:
-        """Follow a run that was started elsewhere; raise :class:`TemporalUnavailable`."""
+        """Follow a run that was started elsewhere (its log here goes on from its last
+        whole record); raise :class:`TemporalUnavailable`."""
+        self._continuing = True
+
         async def begin() -> None:
             client = await self._client()
             self._handle = client.get_workflow_handle(workflow_id(self._run_id))
@@ -150,6 +159,11 @@ class TemporalRun:
         if self._runs is None:
             return
         for index, (name, record) in enumerate(progress.records):
+            if self._continuing and name not in self._written:
+                self._written[name] = _whole_records(self._runs / name)
+            if self._written.get(name, 0) > 0:
+                self._written[name] -= 1
+                continue
             log = self._logs.get(name)
             if log is None:
                 log = self._logs[name] = RunLog(self._runs / name)
@@ -218,7 +232,9 @@ class TemporalRun:
         return self._paused
 
     def answer_gate(self, step_id: str, approved: bool = True, text: str | None = None) -> bool:
-        """Answer a waiting human gate (True: the answer was sent)."""
+        """Answer a waiting human gate; False when none waits at ``step_id``."""
+        if step_id not in self._progress.snapshot()["gates"]:
+            return False
         self._control(Control("gate", step_id=step_id, approved=approved, text=text))
         return True
 
@@ -235,3 +251,12 @@ class TemporalRun:
     def close(self) -> None:
         """Stop this process's part (the run goes on)."""
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def _whole_records(path: Path) -> int:
+    """How many whole lines ``path`` holds (a torn last one is cut when it is next
+    written)."""
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0

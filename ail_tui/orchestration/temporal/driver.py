@@ -128,14 +128,27 @@ def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
         reader = threading.Thread(target=steps.follow, name="ail-driver-notes", daemon=True)
         reader.start()
         run.start()
+        result = _until_end(run, heartbeat)
+        steps.stop()
+        publisher.close()
+    return result_data(result)
+
+
+def _until_end(run: LocalRun, heartbeat: Callable[[], bool]) -> RunResult:
+    """Wait for the run's end, heartbeating; a cancelled activity cancels the run (the
+    SDK may raise its cancellation anywhere in this thread: the run still ends)."""
+    try:
         result = run.wait(HEARTBEAT_SECONDS)
         while result is None:
             if heartbeat():
                 run.cancel("run cancelled by user", by="user")
             result = run.wait(HEARTBEAT_SECONDS)
-        steps.stop()
-        publisher.close()
-    return result_data(result)
+        return result
+    except BaseException:
+        run.cancel("run cancelled by user", by="user")
+        ended = run.wait()
+        assert ended is not None
+        return ended
 
 
 def _apply(run: LocalRun, control: Control) -> None:
