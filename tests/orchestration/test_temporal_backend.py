@@ -165,3 +165,40 @@ def test_a_gate_is_answered_through_the_workflow_after_its_worker_restarts(
     assert finished["status"] == "completed"
     steps = [r["step_id"] for r in project.records(run_id) if r.get("type") == "step_started"]
     assert steps.count("first") == 1, steps
+
+
+def final_states(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Each step's last word in a turn log: completed, failed or cancelled."""
+    states: dict[str, str] = {}
+    for record in records:
+        kind, step = record.get("type"), record.get("step_id")
+        if step is None:
+            continue
+        if kind is None:
+            states[step] = "completed"
+        elif kind in ("step_error", "step_cancelled"):
+            states[step] = "cancelled" if kind == "step_cancelled" else "failed"
+    return states
+
+
+@pytest.mark.parametrize("sample", ["ci_checks.ail.yaml", "review_fanout.ail.yaml",
+                                    "sequential.ail.yaml", "fail_fast_demo.ail.yaml"])
+def test_a_sample_ends_as_direct_when_one_of_two_workers_is_killed(
+        project: Project, temporal: Callable[[], Worker], sample: str) -> None:
+    first = temporal()
+    temporal()
+    direct = project.ail("run", str(SAMPLES / sample), "--headless", "--stub-script", SCRIPT)
+    client = project.start("run", str(SAMPLES / sample), "--headless", "--stub-script",
+                           SCRIPT, *project.temporal)
+    assert client.stdout is not None
+    lines = [client.stdout.readline()]
+    while '"step_started"' not in lines[-1] and lines[-1]:
+        lines.append(client.stdout.readline())
+    first.kill()
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == direct.returncode, err
+    remote_events = ndjson("".join(lines) + out)
+    direct_events = ndjson(direct.stdout)
+    assert remote_events[-1]["type"] == direct_events[-1]["type"]
+    assert (final_states(project.records(run_id_of(remote_events)))
+            == final_states(project.records(run_id_of(direct_events))))

@@ -72,12 +72,12 @@ def _pipeline(start: RunStart, scratch: Path) -> Pipeline | str:
 
 
 def _resumed(start: RunStart, pipeline: Pipeline, options: RunOptions,
-             link: WorkflowLink) -> RunOptions | RunResult:
+             link: WorkflowLink, heartbeat: Callable[[], bool]) -> RunOptions | RunResult:
     """The options that resume the run from what earlier drivers published (the run's
     end when it had ended; ``options`` when nothing was recorded)."""
     assert options.log_dir is not None
     options.log_dir.mkdir(parents=True, exist_ok=True)
-    for name, record in link.records():
+    for name, record in link.records(heartbeat):
         with (options.log_dir / Path(name).name).open("a", encoding="utf-8") as log:
             log.write(json.dumps(record, ensure_ascii=False) + "\n")
     path = options.log_dir / f"{start.run_id}.jsonl"
@@ -117,7 +117,7 @@ def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
                              cwd=cwd, run_id=start.run_id, backend=steps,
                              log_dir=Path(scratch) / "runs", records=publisher.writer)
         if again:
-            resumed = _resumed(start, pipeline, options, link)
+            resumed = _resumed(start, pipeline, options, link, heartbeat)
             if isinstance(resumed, RunResult):
                 publisher.close()
                 return result_data(resumed)

@@ -4,7 +4,8 @@ worker's event loop, where the Temporal client lives."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import concurrent.futures
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from temporalio.client import Client
@@ -13,6 +14,7 @@ from ail_tui.orchestration.temporal.messages import DriverNote, Progress
 
 T = TypeVar("T")
 CALL_SECONDS = 60.0
+QUERY_BEAT_SECONDS = 0.5
 """How long a signal may take to be accepted before the caller gives up."""
 
 
@@ -37,13 +39,20 @@ class WorkflowLink:
         return self._call(self._handle.execute_update("exchange", args=[after, tag],
                                                       result_type=list[DriverNote]), None)
 
-    def records(self) -> list[list[Any]]:
-        """Every turn-log record the workflow holds, as ``[log name, record]``."""
+    def records(self, heartbeat: Callable[[], object]) -> list[list[Any]]:
+        """Every turn-log record the workflow holds, as ``[log name, record]``
+        (``heartbeat`` is called while a query waits: a worker that died may hold the
+        workflow for a few seconds)."""
         records: list[list[Any]] = []
         while True:
-            progress: Progress = self._call(self._handle.query(
-                "progress", args=[1 << 62, len(records)], result_type=Progress),
-                CALL_SECONDS)
+            asked = asyncio.run_coroutine_threadsafe(self._handle.query(
+                "progress", args=[1 << 62, len(records)], result_type=Progress), self._loop)
+            while True:
+                try:
+                    progress: Progress = asked.result(QUERY_BEAT_SECONDS)
+                    break
+                except concurrent.futures.TimeoutError:
+                    heartbeat()
             records += progress.records
             if not progress.records or len(records) >= progress.record_count:
                 return records

@@ -22,6 +22,9 @@ from ail_tui.orchestration.temporal_target import TemporalTarget, run_id_of
 MAX_ACTIVITIES = 256
 """Drivers and bodies one worker runs at once (threads: most of them wait)."""
 HEARTBEAT_THROTTLE = timedelta(milliseconds=200)
+STICKY = timedelta(seconds=2)
+"""How long a run's workflow tasks wait for the worker that has it cached before any
+worker takes them: a dead worker holds up its runs (and their queries) no longer."""
 """How often heartbeats reach the server at most: a cancellation is learnt this fast."""
 
 
@@ -72,6 +75,7 @@ async def serve(target: TemporalTarget, stop: asyncio.Event | None = None,
                         activities=[activities.drive_run, activities.step_body],
                         activity_executor=pool, max_concurrent_activities=MAX_ACTIVITIES,
                         workflow_runner=UnsandboxedWorkflowRunner(),
+                        sticky_queue_schedule_to_start_timeout=STICKY,
                         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
                         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE)
         async with worker:
