@@ -322,7 +322,7 @@ async def test_autorun_and_hot_reload_notice(make_app, tmp_path: Path) -> None:
         first = app.view.run_id
         (tmp_path / "p.ail.yaml").write_text(
             'version: "1"\npipeline:\n  - id: long\n    context: {shell: "sleep 31"}\n')
-        await until(pilot, lambda: app.generation == 2)
+        await until(pilot, lambda: app.generation == 2, timeout=30)  # a loaded machine's watcher
         await until(pilot, lambda: "pipeline changed since this run started"
                     in text_of(app, "#status"))
         assert app.view.run_id == first and app.view.running

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -88,8 +89,13 @@ class SummaryScreen(ModalScreen[None]):
         self.summary = summary
         if not self._mounted:
             return
-        self.query_one("#summary-title", Label).update(summary_title(summary))
-        self.query_one("#summary-text", Static).update(summary_body(summary))
+        try:
+            title = self.query_one("#summary-title", Label)
+            text = self.query_one("#summary-text", Static)
+        except NoMatches:  # the screen is being taken down (the dashboard is quitting)
+            return
+        title.update(summary_title(summary))
+        text.update(summary_body(summary))
 
     def action_close(self) -> None:
         self.dismiss(None)
