@@ -30,6 +30,8 @@ class ShellResult:
     exit_code: int
     timed_out: bool = False
     cancelled: bool = False
+    reconciled: bool = False
+    """Recovered by the step's ``reconcile`` command after its attempt was lost (D3)."""
 
 
 def _pump(pipe: IO[bytes], stream: str, parts: list[str], sink: LineSink | None) -> None:

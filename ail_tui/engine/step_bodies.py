@@ -229,6 +229,7 @@ class StepBodies:
             output_tokens=result.output_tokens, runner_session_id=result.session_id,
             thinking=result.thinking, tool_events=result.tool_events,
             sampling=sampling or None, model=result.model or request.model,
+            reconciled=result.reconciled,
         )
 
     def _shell(self, call: StepCall, command: str) -> TurnEntry:
@@ -247,4 +248,5 @@ class StepBodies:
             raise StepError(ErrorType.RUNNER_INVOCATION_FAILED,
                             f"Step '{step_id}' shell command timed out after {timeout:g} s")
         return TurnEntry(step_id=step_id, prompt=command, stdout=result.stdout,
+                         reconciled=result.reconciled,
                          stderr=result.stderr, exit_code=result.exit_code)

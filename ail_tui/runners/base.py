@@ -57,6 +57,8 @@ class RunnerResult:
     thinking: str | None = None
     model: str | None = None
     tool_events: list[dict[str, Any]] = field(default_factory=list)
+    reconciled: bool = False
+    """Recovered by the step's ``reconcile`` command after its attempt was lost (D3)."""
 
 
 def completed_event(result: RunnerResult) -> dict[str, Any]:

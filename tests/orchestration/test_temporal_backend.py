@@ -92,6 +92,8 @@ def test_a_worker_killed_mid_step_leaves_the_run_to_another_that_redoes_nothing(
     log = project.records(run_id_of(events))
     assert [r["type"] for r in log if r.get("type") in ("run_resumed", "run_finished")] == [
         "run_resumed", "run_finished"]
+    (slow,) = [r for r in log if r.get("step_id") == "slow" and "type" not in r]
+    assert slow["reconciled"] is True and slow["stdout"] == "recovered-by-reconcile\n"
     assert log[-1]["status"] == "completed"
 
 

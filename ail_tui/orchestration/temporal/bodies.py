@@ -170,7 +170,8 @@ def _reconcile(request: BodyRequest, run_id: str, on_item: Callable[[dict[str, A
                            error=f"Step '{request.step_id}' reconcile command {why}",
                            reconciled=True)
     if request.kind == "shell":
-        result = asdict(ShellResult(stdout=shell.stdout, stderr="", exit_code=0))
+        result = asdict(ShellResult(stdout=shell.stdout, stderr="", exit_code=0,
+                                    reconciled=True))
         return BodyOutcome(result=result, reconciled=True)
-    recovered = RunnerResult(response=shell.stdout.rstrip("\n"))
+    recovered = RunnerResult(response=shell.stdout.rstrip("\n"), reconciled=True)
     return BodyOutcome(result=asdict(recovered), reconciled=True)
