@@ -102,7 +102,7 @@ def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
     ``heartbeat`` is called while it runs and says whether the activity was cancelled
     (the run is then cancelled)."""
     publisher = Publisher(lambda batch: link.signal("publish", batch))
-    steps = RemoteSteps(link, run_tag, stub_response=start.stub_response,
+    steps = RemoteSteps(link, run_tag, publisher.body, stub_response=start.stub_response,
                         stub_script=start.stub_script)
     with tempfile.TemporaryDirectory(prefix="ail-driver-") as scratch:
         pipeline = _pipeline(start, Path(scratch))

@@ -80,10 +80,12 @@ class BodyChunks:
 @dataclass
 class Published:
     """What the driver produced since its last batch: announced events (the event
-    codec's JSON lines) and turn-log records (``[log name, record]``), in order."""
+    codec's JSON lines), turn-log records (``[log name, record]``) and the step bodies
+    it asks for, each in order."""
 
     events: list[str] = field(default_factory=list)
     records: list[list[Any]] = field(default_factory=list)
+    bodies: list[BodyRequest] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The driver's events and turn-log records on their way to the workflow, in order.
+"""The driver's events, turn-log records and requests for step bodies on their way to
+the workflow, in order.
 
 One ``publish`` signal is in flight at a time; what is produced meanwhile goes in the
 next one, so a burst costs a few signals, not one per event. A batch of output alone
@@ -17,7 +18,7 @@ from typing import Any
 from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
 from ail_tui.engine.event_codec import encode_event
-from ail_tui.orchestration.temporal.messages import Published
+from ail_tui.orchestration.temporal.messages import BodyRequest, Published
 
 OUTPUT_SECONDS = 0.2
 """How long output alone may wait to be sent."""
@@ -54,6 +55,13 @@ class Publisher:
             self._urgent = True
             self._lock.notify()
 
+    def body(self, request: BodyRequest) -> None:
+        """Queue a request for a step body (it goes at once)."""
+        with self._lock:
+            self._batch.bodies.append(request)
+            self._urgent = True
+            self._lock.notify()
+
     def writer(self, path: Path) -> RecordsOut:
         """The record writer of the log at ``path`` (named by its file name)."""
         return RecordsOut(self, path.name)
@@ -68,11 +76,11 @@ class Publisher:
                                         timeout=OUTPUT_SECONDS)
                 batch, self._batch, self._urgent = self._batch, Published(), False
                 closing = self._closing
-            if batch.events or batch.records:
+            if batch.events or batch.records or batch.bodies:
                 self._deliver(batch)
             if closing:
                 with self._lock:
-                    if not (self._batch.events or self._batch.records):
+                    if not (self._batch.events or self._batch.records or self._batch.bodies):
                         return
 
     def _deliver(self, batch: Published) -> None:

@@ -1,9 +1,9 @@
 """Step bodies run as activities on any worker: the driver's
 :class:`~ail_tui.engine.step_backend.StepBackend`.
 
-A body is asked for with a ``start_body`` signal and waited for here; its output and its
-outcome come back as notes through the workflow's ``exchange`` update, read by one
-thread (:meth:`RemoteSteps.follow`) that hands each to the body waiting for it. Controls
+A body is asked for in the driver's next ``publish`` batch and waited for here; its
+output and its outcome come back as notes through the workflow's ``exchange`` update, read
+by one thread (:meth:`RemoteSteps.follow`) that hands each to the body waiting for it. Controls
 from clients arrive the same way and go to ``on_control``.
 """
 
@@ -43,9 +43,11 @@ class _Waiting:
 class RemoteSteps:
     """Runs the bodies of one run's steps as activities of its workflow."""
 
-    def __init__(self, link: WorkflowLink, run_tag: str, *, stub_response: str | None,
-                 stub_script: str | None) -> None:
+    def __init__(self, link: WorkflowLink, run_tag: str, ask: Callable[[BodyRequest], None],
+                 *, stub_response: str | None, stub_script: str | None) -> None:
+        """``ask`` sends a request for a body to the workflow."""
         self._link = link
+        self._ask = ask
         self._tag = run_tag
         self._refs = (f"{run_tag}-{n}" for n in itertools.count(1))
         self._lock = threading.Lock()
@@ -94,7 +96,7 @@ class RemoteSteps:
         with self._lock:
             self._waiting[request.ref] = waiting
         try:
-            self._link.signal("start_body", request)
+            self._ask(request)
             forget = cancel.on_cancel(lambda: self._cancel(request.ref))
             try:
                 while not waiting.done.wait(0.5):

@@ -2,9 +2,9 @@
 
 It starts the driver (the interpreter, an activity) and keeps what the driver publishes
 (announced events and turn-log records) for the clients, which read it with the
-``progress`` query. The driver asks for step bodies by signal; each becomes an activity
-of its own, on any worker, whose output and outcome the driver reads back through the
-``exchange`` update (one long poll at a time). Controls from clients (cancel, pause, a
+``progress`` query. The driver asks for step bodies in the same batches; each becomes an
+activity of its own, on any worker, whose output and outcome the driver reads back
+through the ``exchange`` update (one long poll at a time). Controls from clients (cancel, pause, a
 gate's answer) go the same way. Workflow code only: no I/O, no clock but Temporal's.
 
 A driver whose worker dies is started again and resumes the run. The bodies the dead
@@ -41,8 +41,6 @@ with workflow.unsafe.imports_passed_through():
 HEARTBEAT = timedelta(seconds=5)
 """A driver or body whose worker stops heartbeating for this long is started again on
 another worker."""
-POLL_SECONDS = 30.0
-"""How long one ``exchange`` waits for a note before answering with none."""
 PAGE = 2000
 """At most this many events (and records) in one ``progress`` answer."""
 BODY_ATTEMPTS = 10
@@ -84,12 +82,13 @@ class RunWorkflow:
 
     @workflow.signal
     def publish(self, batch: Published) -> None:
-        """The driver's events and records since its last batch."""
+        """The driver's events, records and requests for bodies since its last batch."""
         self._events.extend(batch.events)
         self._records.extend(batch.records)
+        for request in batch.bodies:
+            self._start_body(request)
 
-    @workflow.signal
-    def start_body(self, request: BodyRequest) -> None:
+    def _start_body(self, request: BodyRequest) -> None:
         """Run one step body as an activity; its outcome becomes a note for the driver."""
         if request.ref in self._requests:
             return  # a signal delivered twice
@@ -160,15 +159,11 @@ class RunWorkflow:
 
     @workflow.update
     async def exchange(self, after: int, tag: str) -> list[DriverNote]:
-        """The notes after the ``after`` driver ``tag`` has seen, waiting for one at
-        most :data:`POLL_SECONDS`."""
+        """The notes after the ``after`` driver ``tag`` has seen, once there is one (or
+        the run has ended)."""
         self._seen[tag] = max(after, self._seen.get(tag, 0))
-        try:
-            await workflow.wait_condition(
-                lambda: len(self._notes) > after or self._ended is not None,
-                timeout=POLL_SECONDS)
-        except TimeoutError:
-            return []
+        await workflow.wait_condition(
+            lambda: len(self._notes) > after or self._ended is not None)
         return self._notes[after:after + PAGE]
 
     @workflow.query
