@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from ail_tui.tui.widgets.steps_table import CAPS, FIXED, STEP_MIN
@@ -87,6 +88,22 @@ def least_columns(full: int) -> int:
     return min(full, 1 + CAPS["status"] + 2 + 2 * STEP_MIN + 2 + FIXED["elapsed"] + 2)
 
 
+def _size(widget: Widget, width: int | None, height: int | None) -> None:
+    """Give ``widget`` this width and height (None: as its CSS says), touching only the
+    rules that change: setting one, even to what it was, lays the whole screen out."""
+    styles = widget.styles
+    if width is None:
+        if styles.inline.has_rule("width"):
+            styles.width = None
+    else:
+        styles.width = width  # Textual lays out again only when the value changes
+    if height is None:
+        if styles.inline.has_rule("height"):
+            styles.height = None
+    else:
+        styles.height = height
+
+
 class SplitLayout:
     """The split of the main screen ``screen``, applied whenever the screen's size, the
     table's rows or what is maximized change."""
@@ -124,18 +141,18 @@ class SplitLayout:
         """Size the table for the split (a maximized widget fills the screen instead)."""
         table = self.screen.table
         if self.screen.maximized is not None or not self.body.size:
-            table.styles.width = table.styles.height = None
+            _size(table, None, None)
             return
         width, height = self.body.size
         full = table.full_width()
         if self.stacked:
             self.table_size = self.split.table_lines(height - 1, table.row_count + 1)
-            table.styles.width, table.styles.height = None, self.table_size
+            _size(table, None, self.table_size)
         else:
             if table.row_count + 1 > height:
                 full += table.styles.scrollbar_size_vertical
             self.table_size = self.split.table_columns(width - 1, full, least_columns(full))
-            table.styles.width, table.styles.height = self.table_size, None
+            _size(table, self.table_size, None)
 
     def _maximized(self) -> None:
         """Something was maximized (it fills the screen now) or restored (the split is

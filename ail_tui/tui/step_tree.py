@@ -3,9 +3,9 @@
 No Textual here. Inner steps live under their parent: chain steps
 (``<parent>::before::<i>``, ``<parent>::then::<i>``), loop bodies (``<loop>::<inner>``,
 nesting) and a sub-pipeline's steps (``<step>::<child step>``). The visible order is
-computed again only when rows are added, folded or filtered (:meth:`StepTree.rebuild`);
-a status change only matters to it under a status filter, and only when it moves a row
-in or out (:meth:`StepTree.moved`).
+computed again only when rows are folded or filtered, or a status change moves a row in
+or out of a status filter (:meth:`StepTree.rebuild`, :meth:`StepTree.moved`); rows added
+since are usually placed into it alone (:meth:`StepTree.extend`).
 """
 
 from __future__ import annotations
@@ -106,9 +106,15 @@ class StepTree:
         self.widest = 0
         """The widest label shown, with room for a parent's badge (see :func:`badge_room`)."""
         self._classes: dict[str, int] = {}
+        self._keep: set[str] | None = None
+        """The rows the filters keep (None: all), as :meth:`_kept` tells."""
         self._ids: list[str] = []
         self._orphans: set[str] = set()
         """Prefixes of rows placed at the top level that would be their parents."""
+        self._ordered = 0
+        """How many of the rows (the first ones) the visible order was worked out for."""
+        self._ordered_with: tuple[object, ...] = ()
+        """The folds, filters and nesting it was worked out with."""
 
     # -- structure -----------------------------------------------------------------------
 
@@ -127,7 +133,7 @@ class StepTree:
             self._place(added)
             return True
         self.parent, self.children, self.depth, self._orphans = {}, {}, {}, set()
-        self._ids = ids
+        self._ids, self._ordered = ids, 0
         self._place(ids)
         self.collapsed &= self.parent.keys()
         return True
@@ -218,8 +224,13 @@ class StepTree:
                    != self._classes.get(step_id) for step_id in changed
                    if step_id in self.parent)
 
+    def _settings(self) -> tuple[object, ...]:
+        """What the visible order depends on besides the rows and their statuses."""
+        return self.status_view, self.name_filter, frozenset(self.collapsed), self.nested
+
     def rebuild(self, status_of: Callable[[str], str]) -> None:
         """Compute the visible rows, their order and their guides."""
+        self._ordered, self._ordered_with = len(self._ids), self._settings()
         view, needle = self.status_view, self.name_filter.lower()
         classes: dict[str, int] = {}
         if view != "all":
@@ -231,7 +242,7 @@ class StepTree:
                     cls = by_status[status] = status_class(status, view)
                 classes[step_id] = cls
         self._classes = classes
-        keep = self._kept(classes, needle)
+        keep = self._keep = self._kept(classes, needle)
         first = _failing_subtrees(self.parent, classes) if view == "failed first" else None
         visible: list[str] = []
         guides: dict[str, str] = {}
@@ -265,13 +276,98 @@ class StepTree:
         self.index = {step_id: i for i, step_id in enumerate(visible)}
         self.widest = self._widest()
 
-    def _widest(self) -> int:
-        """The widest label of the visible rows, with room for each parent's badge."""
+    def extend(self, status_of: Callable[[str], str]) -> bool:
+        """Place the rows added since the visible order was worked out into it, as
+        :meth:`rebuild` would; False (nothing changed) when it cannot: the folds,
+        filters or nesting changed since, rows were placed again, a new row is inside
+        another new row, would bring a hidden parent into a filter's view, or failed
+        under ``failed first``.
+
+        Costs the new rows and their parents' subtrees, not every row: a storm adding
+        rows under a tree of thousands."""
+        if not 0 < self._ordered <= len(self._ids) or self._settings() != self._ordered_with:
+            return False
+        added = self._ids[self._ordered:]
+        new = set(added)
+        view, needle, keep = self.status_view, self.name_filter.lower(), self._keep
+        classes: dict[str, int] = {}
+        shown: list[str] = []
+        for step_id in added:
+            up = self.parent[step_id]
+            if up in new:
+                return False
+            cls = classes[step_id] = 1 if view == "all" else status_class(status_of(step_id),
+                                                                             view)
+            if cls == 2:
+                return False
+            if keep is not None and not (cls and needle in step_id.lower()):
+                continue
+            if keep is not None and up is not None and up not in keep:
+                return False
+            if up is None or (up in self.index and up not in self.collapsed):
+                shown.append(step_id)
+        self._insert(shown)
+        if view != "all":
+            self._classes.update(classes)
+        if keep is not None:
+            keep.update(step_id for step_id in added if classes[step_id]
+                        and needle in step_id.lower())
+        self._ordered = len(self._ids)
+        ancestors = {up for step_id in added for up in self.ancestors(step_id)}
+        self.widest = max(self.widest, self._widest([*shown, *ancestors.intersection(
+            self.index)]))
+        return True
+
+    def _insert(self, shown: list[str]) -> None:
+        """Put new rows, each the last child of a shown parent (or top level), into the
+        visible order, and mend the guides of the siblings above them."""
+        visible, index, depth = self.visible, self.index, self.depth
+        top = [step_id for step_id in shown if self.parent[step_id] is None]
+        by_parent: dict[str, list[str]] = {}
+        for step_id in shown:
+            if (up := self.parent[step_id]) is not None:
+                by_parent.setdefault(up, []).append(step_id)
+        inserts = [(len(visible), 1, top)] if top else []  # (at, -parent's depth, rows)
+        # Shallower parents first: mending their guides changes those of deeper ones.
+        for up in sorted(by_parent, key=depth.__getitem__):
+            kids, below = by_parent[up], depth[up] + 1
+            end = index[up] + 1
+            while end < len(visible) and depth[visible[end]] >= below:
+                end += 1
+            guide = self.guides.get(up, "")
+            inherited = guide[:-3] + ("   " if guide.endswith("└─ ") else "│  ") \
+                if guide else ""
+            last = next((at for at in range(end - 1, index[up], -1)
+                         if depth[visible[at]] == below), None)
+            if last is not None:  # its last shown child gets a sibling below
+                self.guides[visible[last]] = inherited + "├─ "
+                cut = len(inherited)
+                for step_id in visible[last + 1:end]:
+                    old = self.guides[step_id]
+                    self.guides[step_id] = old[:cut] + "│  " + old[cut + 3:]
+            for number, kid in enumerate(kids):
+                self.guides[kid] = inherited + ("└─ " if number == len(kids) - 1 else "├─ ")
+            inserts.append((end, -depth[up], kids))
+        if not inserts:
+            return
+        inserts.sort(key=lambda insert: insert[:2])
+        merged: list[str] = visible[:inserts[0][0]]
+        for number, (at, _, kids) in enumerate(inserts):
+            merged += kids
+            merged += visible[at:inserts[number + 1][0] if number + 1 < len(inserts) else None]
+        first = inserts[0][0]
+        self.visible = merged
+        index.update((step_id, first + i) for i, step_id in enumerate(merged[first:]))
+
+    def _widest(self, rows: Iterable[str] | None = None) -> int:
+        """The widest label of the visible rows (or of ``rows``), with room for each
+        parent's badge."""
+        rows = self.visible if rows is None else rows
         if not self.nested:
-            return max((len(step_id) for step_id in self.visible), default=0)
+            return max((len(step_id) for step_id in rows), default=0)
         sizes = self._sizes()
         widest = 0
-        for step_id in self.visible:
+        for step_id in rows:
             parent = self.parent[step_id]
             width = len(self.guides.get(step_id, "")) + len(step_id) - (
                 0 if parent is None else len(parent) + 2)

@@ -9,8 +9,9 @@ from typing import Any
 from ail_tui.tui.app import AilApp
 
 
-async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds."""
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (``timeout``: long enough for a file
+    watcher or a run process on a machine whose cores the other tests share)."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the dashboard"

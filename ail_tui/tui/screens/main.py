@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -97,6 +98,7 @@ class MainScreen(Screen[None]):
         """Steps whose table row changed since it was last drawn."""
         self._last_timeline = 0.0
         self._last_tick = 0.0
+        self._named: tuple[Path | None, str] = (None, "")
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -187,10 +189,10 @@ class MainScreen(Screen[None]):
         """Draw everything again (a new run, a replay, a new verdict)."""
         view = self.dashboard.view
         self.table.show(view, None)
-        self.dirty = set()
         self.timeline.show(view)
         self.show_output()
         self.refresh_status()
+        self.dirty = set()
         self.split.apply()  # the table's columns may want another width
 
     def refresh_running(self, force: bool = False) -> None:
@@ -202,7 +204,6 @@ class MainScreen(Screen[None]):
         self.split.apply()
         if tick:
             self._last_tick = now
-        self.dirty = set()
         # Big runs redraw the timeline less often; every lane is redrawn each time.
         every = 0.25 if len(view.rows) < 100 else 1.0
         if now - self._last_timeline > every or (force and not view.running):
@@ -211,6 +212,7 @@ class MainScreen(Screen[None]):
             self._last_timeline = now
         self.show_output()
         self.refresh_status()
+        self.dirty = set()
 
     def timeline_due(self) -> bool:
         """Whether a running timeline has waited long enough to be drawn again."""
@@ -246,14 +248,26 @@ class MainScreen(Screen[None]):
     def refresh_status(self) -> None:
         """The status bar: pipeline, verdict, run, counts, tokens, cost, warnings."""
         app = self.dashboard
-        name = display_path(app.pipeline_path) if app.pipeline_path else "(log)"
+        name = self._pipeline_name()
         missing = () if app.session.attached else tuple(
             c.name for c in app.runner_checks or () if not c.available)
+        self.status.totals.update(app.view, self.dirty)
         self.status.show(status_text(
             name, app.result, app.validated_at or app.clock(), app.view, app.clock(),
-            changed=0 < app.session.generation < app.generation, missing=missing))
+            changed=0 < app.session.generation < app.generation, missing=missing,
+            totals=self.status.totals))
         if app.controls.changed():
             self.refresh_bindings()  # the footer shows the run controls that can act
+
+    def _pipeline_name(self) -> str:
+        """The pipeline file as the status bar names it (its path is resolved on disk
+        once, not at every redraw)."""
+        path = self.dashboard.pipeline_path
+        if path is None:
+            return "(log)"
+        if self._named[0] != path:
+            self._named = (path, display_path(path))
+        return self._named[1]
 
     def run_ended(self) -> None:
         """Say how the run ended (the summary, when it opens on its own, says it); show

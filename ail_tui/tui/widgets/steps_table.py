@@ -35,6 +35,7 @@ from ail_tui.tui.run_view import RunView, StepRow
 from ail_tui.tui.runner_notes import retry_status
 from ail_tui.tui.step_tree import STATUS_VIEWS, StepTree, Summary, summarise
 from ail_tui.tui.widgets.cached_style import CachedBaseStyle
+from ail_tui.tui.widgets.growing import resize_virtual
 
 # What a glance needs first; the clock times are furthest right.
 COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "model", "group",
@@ -189,6 +190,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         self._summaries: dict[str, Summary] = {}
         self._ended: float | None = None  # when the run shown ended, as last drawn
         self._stale = False  # rows came or moved since the tree's order was worked out
+        self._moved = False  # rows moved (not only came): it is worked out whole again
         self._rebuilt = 0.0  # when it was (time.monotonic)
         self._due: Timer | None = None  # to work it out, when put off
         self._relayout()
@@ -207,7 +209,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         then at most every REBUILD_SECONDS while rows keep changing."""
         if view is not self._view:
             self._natural = _natural_widths()
-            self._stale, self._rebuilt = True, 0.0
+            self._stale, self._moved, self._rebuilt = True, True, 0.0
         self._view = view
         just_ended, self._ended = view.finished_at != self._ended, view.finished_at
         every = changed is None or just_ended
@@ -216,13 +218,13 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
             self._summaries.clear()
             grew = self._measure(view.rows.values() if every else
                                  (view.rows[i] for i in changed or () if i in view.rows))
-        self._stale = (self._stale or len(view.rows) != self._tree.count
-                       or self._tree.moved(view.rows if every else changed or (),
-                                           self._status_of))
+        self._moved = self._moved or self._tree.moved(view.rows if every else changed or (),
+                                                      self._status_of)
+        self._stale = self._stale or self._moved or len(view.rows) != self._tree.count
         every_so_often = REBUILD_SECONDS[len(view.rows) >= BIG_TREE]
         wait = self._rebuilt + every_so_often - time.monotonic()
         if self._stale and (every or wait <= 0):
-            self._rebuild()
+            self._rebuild(whole=self._moved)
             return
         if self._stale and self._due is None:  # nothing else may come to show it
             self._due = self.set_timer(wait, self._rebuild_due, name="steps tree")
@@ -236,7 +238,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         """The tree's order put off by :meth:`show`, worked out now if still stale."""
         self._due = None
         if self._stale:
-            self._rebuild()
+            self._rebuild(whole=self._moved)
 
     def _refresh_rows(self, changed: set[str]) -> None:
         """Draw again the changed rows on screen, their parents, and the counting ones."""
@@ -317,13 +319,17 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
     def _status_of(self, step_id: str) -> str:
         return self._view.rows[step_id].status
 
-    def _rebuild(self) -> None:
-        """Work out the visible rows again; the selection stays on its step if shown."""
-        before = self.selected_step
+    def _rebuild(self, whole: bool = True) -> None:
+        """Work out the visible rows again (``whole``: from scratch, else by placing the
+        rows that came alone where the tree can); the selection stays on its step if
+        shown."""
+        before, full = self.selected_step, self.full_width()
         tree = self._tree
         tree.set_rows(self._view.rows)
-        tree.rebuild(self._status_of)
-        self._stale, self._rebuilt = False, time.monotonic()
+        extended = not whole and tree.extend(self._status_of)
+        if not extended:
+            tree.rebuild(self._status_of)
+        self._stale, self._moved, self._rebuilt = False, False, time.monotonic()
         self._step_natural = min(max(STEP_MIN, tree.widest), CAPS["step"])
         wanted = self._selected if self._selected in tree.index else before
         cursor = self._cursor
@@ -331,7 +337,8 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
             self._cursor = tree.index[wanted]
         else:
             self._cursor = min(self._cursor, max(len(tree.visible) - 1, 0))
-        self._relayout()
+        # Rows placed alone in columns as wide as before: no need to lay the screen out.
+        self._relayout(quiet=extended and self.full_width() == full)
         self.refresh()
         if self._cursor != cursor:  # the selection moved: keep it in sight
             self._reveal(self._cursor, cursor)
@@ -483,8 +490,9 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
                     natural[name], grew = width, True
         return grew
 
-    def _relayout(self) -> None:
-        """Choose the columns shown and their widths for the table's width."""
+    def _relayout(self, quiet: bool = False) -> None:
+        """Choose the columns shown and their widths for the table's width (``quiet``:
+        rows came, the split need not know; see :func:`resize_virtual`)."""
         natural = {**self._natural, "step": self._step_natural}
         available = self.size.width or self.full_width()
         if len(self._tree.visible) + self._head > self.size.height:  # a scroll bar shows
@@ -502,7 +510,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
                                                                        STEP_MIN))
         self._layout = [(i, natural[name]) for i, name in enumerate(COLUMNS) if name in kept]
         width = sum(w for _, w in self._layout) + 2 * len(self._layout)
-        self.virtual_size = Size(width, len(self._tree.visible) + self._head)
+        resize_virtual(self, Size(width, len(self._tree.visible) + self._head), quiet=quiet)
 
     def _line(self, texts: tuple[str, ...], style: Style, status_style: Style | None = None,
               ) -> list[Segment]:

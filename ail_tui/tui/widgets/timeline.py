@@ -11,6 +11,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
+from ail_tui.tui.widgets.growing import resize_virtual
 
 STYLE = {
     "queued": "dim",
@@ -150,7 +151,7 @@ class Timeline(ScrollView):
         self._now = time.time()
         self._layout = _layout(view, width, self._now)
         lines = len(self._layout.lines) if self._layout else 1
-        self.virtual_size = Size(width, lines)
+        resize_virtual(self, Size(width, lines))
         self.refresh()
 
     def _text(self, index: int) -> Text | None:
