@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ail_tui import __version__
 from ail_tui.pipeline.validation import check_file
+from ail_tui.process_exit import exit_now, must_exit_now
 from ail_tui.report import display_path, is_unreadable, report_json, report_text, summary_line
 
 if TYPE_CHECKING:
@@ -602,8 +603,8 @@ def run() -> None:
         code = main()
         sys.stdout.flush()
         sys.stderr.flush()
-        if sys.argv[1:2] and sys.argv[1] in READ_ONLY:
-            os._exit(code)
+        if (sys.argv[1:2] and sys.argv[1] in READ_ONLY) or must_exit_now():
+            exit_now(code)
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:

@@ -7,6 +7,7 @@ import sys
 
 from ail_tui.orchestration.launch import SERVE_FLAG, serve
 from ail_tui.orchestration.run_order import decode_order
+from ail_tui.process_exit import exit_now, must_exit_now
 
 
 def main() -> int:
@@ -21,4 +22,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if must_exit_now():
+        exit_now(code)
+    sys.exit(code)

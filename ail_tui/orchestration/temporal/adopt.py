@@ -20,6 +20,7 @@ from ail_tui.orchestration.launch import SERVE_FLAG
 from ail_tui.orchestration.live_runs import unfollowed_runs, write_note
 from ail_tui.orchestration.temporal.client import TemporalRun
 from ail_tui.orchestration.temporal_target import TemporalTarget
+from ail_tui.process_exit import exit_now
 
 EXIT_NOT_STARTED = 2
 
@@ -46,4 +47,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
