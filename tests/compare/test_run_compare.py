@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from turn_records import RUN_STARTED, entry, error, started, ts, write
+from turn_records import RUN_STARTED, entry, error, rust_opening, started, ts, write
 
 from ail_tui.run_compare import (
     MAX_DIFF_INPUT_CHARS,
@@ -158,10 +158,7 @@ def test_run_totals_and_their_deltas(tmp_path: Path) -> None:
 def rust_log(tmp_path: Path, name: str, review: str, mtime: int) -> Path:
     """A sequential Rust log (no timestamps, no run_finished)."""
     path = write(tmp_path, [
-        RUN_STARTED,
-        started("diff", "git diff --stat"),
-        entry("diff", prompt="git diff --stat", stdout=" a.py | 2 +-\n", stderr="",
-              exit_code=0),
+        *rust_opening(),
         started("review", "Review this change"),
         entry("review", prompt="Review this change", response=review, cost_usd=0.0042,
               input_tokens=120, output_tokens=30),

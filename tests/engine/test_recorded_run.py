@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from engine_helpers import make_executor
-from turn_records import RUN_STARTED, at, entry, error, started, ts, write
+from turn_records import RUN_STARTED, at, entry, error, rust_opening, started, ts, write
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.recorded_events import UNFINISHED
@@ -185,10 +185,7 @@ def test_fail_fast_cancellations_replay_as_seen_live(tmp_path: Path) -> None:
 
 def test_a_rust_log_without_timestamps(tmp_path: Path) -> None:
     path = write(tmp_path, [
-        RUN_STARTED,
-        started("diff", "git diff --stat"),
-        entry("diff", prompt="git diff --stat", stdout=" a.py | 2 +-\n", stderr="warn\n",
-              exit_code=0),
+        *rust_opening(stderr="warn\n"),
         started("ship", "ship it"),
         error("ship", "retry", "Process exited with 1", max_retries=2, retry_attempt=1),
         started("ship", "ship it"),

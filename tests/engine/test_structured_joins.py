@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 
 SCHEMA = "{type: object, properties: {clean: {type: boolean}}, required: [clean]}"
-BRANCHES = f"""
+
+
+def branches(test_schema: bool = True) -> str:
+    """Branches lint and test, both declaring output_schema (test only when
+    ``test_schema``), and their join (no schema of its own)."""
+    return f"""
         version: "1"
         pipeline:
           - id: lint
@@ -15,12 +20,14 @@ BRANCHES = f"""
           - id: test
             async: true
             prompt: test
-            output_schema: {SCHEMA}
+            {f"output_schema: {SCHEMA}" if test_schema else ""}
           - id: checks
             action: join
             depends_on: [lint, test]
 """
-"""Two branches that declare output_schema, and their join (no schema of its own)."""
+
+
+BRANCHES = branches()
 
 
 def test_structured_join_without_a_join_schema(run_pipeline) -> None:
@@ -52,19 +59,7 @@ def test_wait_for_all_gives_a_failed_dependency_the_error_envelope(run_pipeline)
 
 
 def test_a_dependency_without_a_schema_keeps_the_string_join(run_pipeline) -> None:
-    run = run_pipeline(f"""
-        version: "1"
-        pipeline:
-          - id: lint
-            async: true
-            prompt: lint
-            output_schema: {SCHEMA}
-          - id: test
-            async: true
-            prompt: test
-          - id: checks
-            action: join
-            depends_on: [lint, test]
-        """, script={"steps": {"lint": {"response": '{"clean": true}'}}})
+    run = run_pipeline(branches(test_schema=False),
+                       script={"steps": {"lint": {"response": '{"clean": true}'}}})
     assert run.entries()["checks"]["response"] == (
         '[lint]:\n{"clean": true}\n\n[test]:\nstub response\n')

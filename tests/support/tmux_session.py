@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +18,19 @@ import pytest
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None,
                                 reason="tmux is not installed (.ci/run installs it)")
 """For tests that drive the real program in tmux."""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def program(cwd: Path, folder: Path, *args: str, **env: str) -> str:
+    """The shell command that starts ``ail-tui ARGS`` in ``cwd``: with ``AIL_HOME`` in
+    ``folder``, no user settings (keys and settings as shipped), this checkout
+    importable, a colour terminal, and ``env`` on top."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {"AIL_HOME": str(folder / "home"), "AIL_TUI_CONFIG": str(folder / "config.toml"),
+           "PYTHONPATH": path, "TERM": "xterm-256color", **env}
+    exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+    return (f"cd {shlex.quote(str(cwd))} && env {exports} {shlex.quote(sys.executable)} "
+            f"-m ail_tui {shlex.join(args)}")
 
 
 def shows(screen: str, text: str) -> bool:
@@ -86,6 +101,13 @@ class Tmux:
         """Wait until the program has exited (its window is gone)."""
         deadline = time.monotonic() + timeout
         while self.alive():
+            assert time.monotonic() < deadline, self.screen()
+            time.sleep(0.1)
+
+    def wait_shell(self, timeout: float = 10.0) -> None:
+        """Wait until the program has ended, its window gone or back at a shell prompt."""
+        deadline = time.monotonic() + timeout
+        while self.alive() and "$" not in self.screen().strip()[-2:]:
             assert time.monotonic() < deadline, self.screen()
             time.sleep(0.1)
 

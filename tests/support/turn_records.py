@@ -48,6 +48,14 @@ def error(step_id: str, action: str, detail: str = "boom", **fields: object) -> 
             "on_error_action": action, "step_id": step_id, "type": "step_error", **fields}
 
 
+def rust_opening(stderr: str = "") -> list[dict[str, Any]]:
+    """How the Rust logs of these tests begin: ``run_started``, then the ``diff`` shell
+    step (``git diff --stat``), started and done."""
+    return [RUN_STARTED, started("diff", "git diff --stat"),
+            entry("diff", prompt="git diff --stat", stdout=" a.py | 2 +-\n", stderr=stderr,
+                  exit_code=0)]
+
+
 def write(tmp_path: Path, records: list[dict[str, Any]], name: str = "run", *,
           tail: str = "") -> Path:
     """``records`` as the log ``tmp_path/name.jsonl`` (``tail``: raw text after them)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pilot_waits import until
+from test_daily_use import GREET
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 from turn_records import RUN_STARTED, entry, started, ts, write
@@ -19,12 +20,6 @@ from ail_tui.turnlog.paths import runs_dir
 
 pytestmark = pytest.mark.timeout(60)
 
-GREET = """
-    version: "1"
-    pipeline:
-      - id: greet
-        context: {shell: "echo hello"}
-    """
 OLD, MIDDLE, NEW = ("0ld00000-0000-4000-8000-000000000000",
                     "m1dd1e00-0000-4000-8000-000000000000",
                     "new00000-0000-4000-8000-000000000000")

@@ -9,40 +9,20 @@ from typing import Any
 
 import pytest
 from pilot_waits import until
+from test_snapshots import FIXED_CLOCK, stamp
+from test_snapshots import PIPELINE as CHECKS_PIPELINE
 from turn_records import FIXED, write
 
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.screens.summary import SummaryScreen
-from ail_tui.turnlog.timestamps import format_timestamp
 
-FIXED_CLOCK = 1_800_000_000.0  # every time on screen derives from this or the log
 RUN_ID = "5ca1ab1e-0000-4000-8000-000000000000"
-PIPELINE = """
-    version: "0.1"
-    pipeline:
-      - id: lint
-        async: true
-        context: {shell: "ruff check ."}
-      - id: test
-        async: true
-        prompt: "Run the tests"
-      - id: deploy
-        async: true
-        depends_on: [test]
-        prompt: "Deploy a preview"
-      - id: checks
-        action: join
-        depends_on: [lint, test, deploy]
-        on_error: wait_for_all
-      - id: ship
-        prompt: "Ship it: {{ step.checks.response }}"
-    """
-
-
-def stamp(seconds: float) -> str:
-    return format_timestamp(FIXED_CLOCK + seconds)
+PIPELINE = (CHECKS_PIPELINE.replace("    defaults: {max_concurrency: 2}\n", "")
+            .replace("on_error: fail_fast", "on_error: wait_for_all")
+            .replace('\n        condition: "{{ step.checks.response }} contains passed"', ""))
+"""The main snapshots' pipeline, its join waiting for all and its last step unconditional."""
 
 
 def records(scene: Path) -> list[dict[str, Any]]:

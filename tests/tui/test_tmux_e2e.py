@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 import uuid
 from pathlib import Path
 
 from loopback_server import LoopbackServer
 from processes import TAG_VARIABLE, none_tagged_within
-from tmux_session import Tmux, needs_tmux
-
-ROOT = Path(__file__).resolve().parents[2]
+from tmux_session import ROOT, Tmux, needs_tmux, program
 
 pytestmark = needs_tmux
 
@@ -35,18 +30,10 @@ def test_edit_save_validate_run_cancel_quit(tmp_path: Path) -> None:
     pipeline = tmp_path / "p.ail.yaml"
     pipeline.write_text(VALID)
     tag = f"tmux-e2e-{uuid.uuid4().hex}"
-    env = {
-        "AIL_HOME": str(tmp_path / "home"),
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
-                                      if p),
-        "TERM": "xterm-256color",
-        TAG_VARIABLE: tag,  # the dashboard and every process it starts carry it
-    }
-    exports = " ".join(f"{k}='{v}'" for k, v in env.items())
     term = Tmux(tmp_path)
     try:
-        term.start(f"cd '{tmp_path}' && env {exports} '{sys.executable}' -m ail_tui "
-                   "p.ail.yaml --stub-response ok")
+        term.start(program(tmp_path, tmp_path, "p.ail.yaml", "--stub-response", "ok",
+                           **{TAG_VARIABLE: tag}))  # every process it starts carries the tag
         term.wait_for("✓ valid")
         assert "slow" in term.screen()
 
@@ -66,10 +53,7 @@ def test_edit_save_validate_run_cancel_quit(tmp_path: Path) -> None:
         assert "⊘" in screen
 
         term.keys("q")
-        deadline = time.monotonic() + 10
-        while term.alive() and "$" not in term.screen().strip()[-2:]:
-            assert time.monotonic() < deadline, term.screen()
-            time.sleep(0.1)
+        term.wait_shell()
     finally:
         term.close()
     assert none_tagged_within(tag, 3.0) == []  # the cancelled sleep 30 included
@@ -82,17 +66,10 @@ def test_text_streams_from_an_openai_compatible_server_into_a_real_terminal(
     server.scenario.chunks = [f"streamed{i} " for i in range(16)]
     server.scenario.chunk_delay = 0.2
     server.start()
-    env = {
-        "AIL_HOME": str(tmp_path / "home"),
-        "AIL_HTTP_BASE_URL": server.base_url,
-        "PYTHONPATH": str(ROOT),
-        "TERM": "xterm-256color",
-    }
-    exports = " ".join(f"{k}='{v}'" for k, v in env.items())
     term = Tmux(tmp_path)
     try:
-        term.start(f"cd '{ROOT}' && env {exports} '{sys.executable}' -m ail_tui "
-                   "sample_pipelines/local_llm_review.ail.yaml", width=150, height=32)
+        term.start(program(ROOT, tmp_path, "sample_pipelines/local_llm_review.ail.yaml",
+                           AIL_HTTP_BASE_URL=server.base_url), width=150, height=32)
         term.wait_for("✓ valid")
         term.keys("t", "t", "t", "t", "t")  # timeline → … → plan
         term.wait_for("✓ ollama")  # the check runs in the background

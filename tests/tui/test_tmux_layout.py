@@ -4,14 +4,10 @@ shows (and the arrows that select a step)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tmux_session import Tmux, needs_tmux
-
-ROOT = Path(__file__).resolve().parents[2]
+from tmux_session import ROOT, Tmux, needs_tmux, program
 
 pytestmark = needs_tmux
 
@@ -39,19 +35,11 @@ def footer_shows(*keys: str) -> Callable[[list[str]], bool]:
 
 
 def test_run_cancel_read_resize_maximize_quit_at_80_by_24(tmp_path: Path) -> None:
-    env = {
-        "AIL_HOME": str(tmp_path / "home"),
-        "AIL_TUI_CONFIG": str(tmp_path / "config.toml"),  # none: the keys as shipped
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
-                                      if p),
-        "TERM": "xterm-256color",
-    }
-    exports = " ".join(f"{k}='{v}'" for k, v in env.items())
     term = Tmux(tmp_path)
     try:
-        term.start(f"cd '{ROOT}' && env {exports} '{sys.executable}' -m ail_tui "
-                   "sample_pipelines/ci_checks.ail.yaml "
-                   "--stub-script sample_pipelines/stub_script.yaml", width=80, height=24)
+        term.start(program(ROOT, tmp_path, "sample_pipelines/ci_checks.ail.yaml",
+                           "--stub-script", "sample_pipelines/stub_script.yaml"),
+                   width=80, height=24)
         wait_until(term, lambda s: "✓ valid" in "\n".join(s)
                    and any(line.split()[:2] == ["status", "step"] and "elapsed" in line
                            for line in s)

@@ -4,18 +4,13 @@ summary shows itself, s shows it again, e exports the run."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
-import time
 import uuid
 from pathlib import Path
 
 from processes import TAG_VARIABLE, none_tagged_within
-from tmux_session import Tmux, needs_tmux
+from tmux_session import ROOT, Tmux, needs_tmux, program
 from waiting import wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = needs_tmux
 
@@ -27,23 +22,14 @@ def without(screen: str, text: str) -> str | None:
 
 def test_the_summary_at_the_end_of_the_ci_checks_sample(tmp_path: Path) -> None:
     tag = f"tmux-summary-{uuid.uuid4().hex}"
-    env = {
-        "AIL_HOME": str(tmp_path / "home"),
-        "AIL_TUI_CONFIG": str(tmp_path / "config.toml"),  # none: the settings as shipped
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
-                                      if p),
-        "TERM": "xterm-256color",
-        TAG_VARIABLE: tag,
-    }
-    exports = " ".join(f"{k}='{v}'" for k, v in env.items())
     # The sample's shell steps read files beside it: a copy runs from the test's folder,
     # where the exports go by default.
     shutil.copytree(ROOT / "sample_pipelines", tmp_path / "sample_pipelines")
     term = Tmux(tmp_path)
     try:
-        term.start(f"cd '{tmp_path}' && env {exports} '{sys.executable}' -m ail_tui "
-                   "sample_pipelines/ci_checks.ail.yaml "
-                   "--stub-script sample_pipelines/stub_script.yaml", width=120, height=40)
+        term.start(program(tmp_path, tmp_path, "sample_pipelines/ci_checks.ail.yaml",
+                           "--stub-script", "sample_pipelines/stub_script.yaml",
+                           **{TAG_VARIABLE: tag}), width=120, height=40)
         term.wait_for("✓ valid")
         term.keys("r")
         screen = term.wait_for("Critical path", timeout=30)  # it opens on its own
@@ -84,10 +70,7 @@ def test_the_summary_at_the_end_of_the_ci_checks_sample(tmp_path: Path) -> None:
         term.keys("Escape")
         wait_for(lambda: without(term.screen(), "✓ completed ·"), 10, "the summary to close")
         term.keys("q")
-        deadline = time.monotonic() + 10
-        while term.alive() and "$" not in term.screen().strip()[-2:]:
-            assert time.monotonic() < deadline, term.screen()
-            time.sleep(0.1)
+        term.wait_shell()
     finally:
         term.close()
     assert none_tagged_within(tag, 3.0) == []

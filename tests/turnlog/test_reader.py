@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from turn_records import RUN_STARTED, entry, error, started, ts, write
+from turn_records import RUN_STARTED, entry, error, rust_opening, started, ts, write
 
 from ail_tui.turnlog.reader import read_run
 from ail_tui.turnlog.timestamps import parse_timestamp
@@ -17,10 +17,7 @@ GROUP = "cg-7f3a91c2"
 
 def test_sequential_rust_log(tmp_path: Path) -> None:
     path = write(tmp_path, [
-        RUN_STARTED,
-        started("diff", "git diff --stat"),
-        entry("diff", prompt="git diff --stat", stdout=" a.py | 2 +-\n", stderr="",
-              exit_code=0),
+        *rust_opening(),
         started("review", "Review this change"),
         entry("review", prompt="Review this change", response="Looks fine.",
               cost_usd=0.0042, input_tokens=120, output_tokens=30),
