@@ -65,16 +65,23 @@ def replaying(log: Path) -> Callable[[Any], Awaitable[None]]:
     return replayed
 
 
-@pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def write_scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: str,
+                name: str = "p.ail.yaml") -> Path:
+    """``pipeline`` as ``name`` in ``tmp_path``, the working directory, with times shown
+    in UTC."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TZ", "UTC")
     import time
 
     time.tzset()
-    path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(PIPELINE).lstrip("\n"), encoding="utf-8")
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(pipeline).lstrip("\n"), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return write_scene(tmp_path, monkeypatch, PIPELINE)
 
 
 def _app(path: Path) -> AilApp:
@@ -111,15 +118,22 @@ def test_problems_screen(snap_compare, scene: Path) -> None:
     assert snap_compare(_app(scene), terminal_size=(100, 28), run_before=validated)
 
 
-def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> None:
-    group = "cg-5ca1ab1e"
-    records = [
-        run_started(scene),
+def lint_done_test_started(group: str) -> list[dict[str, object]]:
+    """The branches' first records: ``lint`` done in 1.5 s, ``test`` started at 0.1 s."""
+    return [
         {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
          "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
          "started_at": stamp(0), "completed_at": stamp(1.5)},
         {"at": stamp(0.1), "prompt": "Run the tests", "step_id": "test",
          "concurrent_group": group, "launched_at": stamp(0.0), "type": "step_started"},
+    ]
+
+
+def test_timeline_after_fail_fast(snap_compare, scene: Path, tmp_path: Path) -> None:
+    group = "cg-5ca1ab1e"
+    records = [
+        run_started(scene),
+        *lint_done_test_started(group),
         {"at": stamp(2.0), "error_detail": "3 tests failed",
          "error_type": "ail:runner/invocation-failed", "on_error_action": "abort_pipeline",
          "step_id": "test", "type": "step_error"},

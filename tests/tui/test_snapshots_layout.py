@@ -4,13 +4,13 @@ stacked layout of a narrow terminal (80×24). Update with --snapshot-update."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pilot_waits import until
+from test_snapshots import write_scene
 from turn_records import FIXED, write
 
 from ail_tui.engine.recorded_run import RecordedRun
@@ -67,12 +67,8 @@ def ci_run(scene: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    path = tmp_path / "ci_checks.ail.yaml"
-    path.write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    return path
+    return write_scene(tmp_path, monkeypatch, SAMPLE.read_text(encoding="utf-8"),
+                       "ci_checks.ail.yaml")
 
 
 def _app(path: Path) -> AilApp:

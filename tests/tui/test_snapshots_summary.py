@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pilot_waits import until
-from test_snapshots import FIXED_CLOCK, stamp
+from test_snapshots import FIXED_CLOCK, lint_done_test_started, stamp, write_scene
 from test_snapshots import PIPELINE as CHECKS_PIPELINE
-from turn_records import FIXED, write
+from turn_records import write
 
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.runners.registry import RunnerFactory
@@ -32,11 +30,7 @@ def records(scene: Path) -> list[dict[str, Any]]:
     return [
         {"at": stamp(0), "pipeline_source": str(scene), "project_hash": "h",
          "run_id": RUN_ID, "type": "run_started"},
-        {**FIXED, "step_id": "lint", "prompt": "ruff check .", "stdout": "All good\n",
-         "exit_code": 0, "concurrent_group": group, "launched_at": stamp(0),
-         "started_at": stamp(0), "completed_at": stamp(1.5)},
-        {"at": stamp(0.1), "prompt": "Run the tests", "step_id": "test",
-         "concurrent_group": group, "launched_at": stamp(0.0), "type": "step_started"},
+        *lint_done_test_started(group),
         {"at": stamp(42.0), "error_detail": "3 tests failed",
          "error_type": "ail:runner/invocation-failed", "on_error_action": "continue",
          "step_id": "test", "type": "step_error"},
@@ -52,12 +46,7 @@ def records(scene: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(PIPELINE).lstrip("\n"), encoding="utf-8")
-    return path
+    return write_scene(tmp_path, monkeypatch, PIPELINE)
 
 
 def summary_of_replay(log: Path) -> Any:

@@ -4,13 +4,13 @@ do_while loop and a sub-pipeline (its steps read from the child run's own log), 
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pilot_waits import until
+from test_snapshots import write_scene
 from turn_records import FIXED, write
 
 from ail_tui.engine.recorded_run import RecordedRun
@@ -105,15 +105,8 @@ def child_records() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TZ", "UTC")
-    import time
-
-    time.tzset()
-    (tmp_path / "child.ail.yaml").write_text(textwrap.dedent(CHILD).lstrip("\n"),
-                                             encoding="utf-8")
-    path = tmp_path / "p.ail.yaml"
-    path.write_text(textwrap.dedent(PIPELINE).lstrip("\n"), encoding="utf-8")
+    write_scene(tmp_path, monkeypatch, CHILD, "child.ail.yaml")
+    path = write_scene(tmp_path, monkeypatch, PIPELINE)
     runs = tmp_path / "runs"
     runs.mkdir()
     write(runs, child_records(), name=CHILD_RUN)
