@@ -50,8 +50,10 @@ def test_detach_prints_the_run_id_and_returns_while_the_run_goes_on(
     took = time.monotonic() - started
     assert RUN_ID.match(run_id), run_id
     assert took < 10, f"run --detach took {took:.1f} s to return"
-    records = project.records(run_id)
-    assert records and records[0]["type"] == "run_started"
+    # --detach returns before the run process has loaded the engine (A1: within a
+    # second), so the log's first record may come a moment later.
+    records = wait_for(lambda: project.records(run_id), 10, "the run's first record")
+    assert records[0]["type"] == "run_started"
     assert not any(r.get("type") == "run_finished" for r in records), "still running"
 
     rows = project.ps()
