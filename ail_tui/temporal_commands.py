@@ -79,7 +79,7 @@ def backend_argv(target: TemporalTarget | None) -> list[str]:
 def cmd_worker(args: argparse.Namespace) -> int:
     """``ail-tui worker``: poll the task queue until Ctrl-C or SIGTERM."""
     try:
-        from ail_tui.orchestration.temporal import worker
+        from ail_tui.orchestration.temporal import converter, worker
     except ImportError:
         sys.stderr.write(f"ail-tui: {EXTRA}\n")
         return EXIT_NOT_STARTED
@@ -87,7 +87,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         try:
-            client = await asyncio.wait_for(worker.connect(target), 10)
+            client = await asyncio.wait_for(converter.connect(target), 10)
         except (TimeoutError, RuntimeError) as error:
             sys.stderr.write(f"ail-tui: {unreachable(target, error)}\n")
             return EXIT_NOT_STARTED

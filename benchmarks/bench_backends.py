@@ -14,6 +14,10 @@ critical path is the longest chain of delays; the overhead per step is
 (makespan − critical path) ÷ the number of steps on that chain, and ``body`` is the
 median over all steps of (completed − started − delay).
 
+``floor`` is Temporal's own cost here, measured in the same turns: the same DAG as plain
+activities that only sleep, scheduled by a minimal workflow on a worker of this process
+(``temporal_floor.py``); ``÷ floor`` is how much slower the Temporal backend is than that.
+
 ``--steps 300`` runs bench_scheduler's own shapes (same seed, same dependencies); the
 default of 100 keeps a run near a minute, as Temporal runs its steps more slowly.
 
@@ -38,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench_scheduler import SHAPES, critical_path, pipeline_text
+from temporal_floor import Floor
 
 from ail_tui.engine import events as ev
 from ail_tui.engine.local_run import LocalRun
@@ -156,7 +161,7 @@ def temporal_service(folder: Path) -> Iterator[TemporalTarget]:
             worker.stop()
 
 
-def row(name: str, dag: Dag, runs: dict[str, list[Timing]]) -> str:
+def row(name: str, dag: Dag, runs: dict[str, list[Timing]], floors: list[float]) -> str:
     """One shape's line of the table."""
     best = critical_path(dag.deps, dag.delays)
     steps = dag.chain_steps
@@ -167,7 +172,10 @@ def row(name: str, dag: Dag, runs: dict[str, list[Timing]]) -> str:
         out += (f" | {top.makespan:>8.2f} {top.makespan / best:>6.3f} {worst:>7.3f}"
                 f" {(top.makespan - best) / steps * 1000:>8.1f} {top.body * 1000:>6.1f}"
                 f" {top.wall:>6.2f}")
-    return out
+    floor = min(floors)
+    ours = min(t.makespan for t in runs["temporal"])
+    return (out + f" | {floor:>8.2f} {floor / best:>6.3f} {(floor - best) / steps * 1000:>8.1f}"
+            f" {ours / floor:>7.2f}")
 
 
 def main() -> None:
@@ -182,29 +190,37 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(args.seed)
     head = f"{'makespan':>8} {'ratio':>6} {'worst':>7} {'ovh/step':>8} {'body':>6} {'wall':>6}"
-    print(f"{'':<30} | {'direct':<{len(head)}} | temporal, one worker")
-    print(f"{'shape':<12} {'steps':>5} {'cp s':>6} {'chain':>5} | {head} | {head}")
+    floor_head = f"{'makespan':>8} {'ratio':>6} {'ovh/step':>8} {'÷ floor':>7}"
+    print(f"{'':<30} | {'direct':<{len(head)}} | {'temporal, one worker':<{len(head)}}"
+          " | floor: plain activities")
+    print(f"{'shape':<12} {'steps':>5} {'cp s':>6} {'chain':>5} | {head} | {head}"
+          f" | {floor_head}")
     temporal_ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp, \
-            temporal_service(Path(tmp)) as target:
+            temporal_service(Path(tmp)) as target, \
+            Floor(target.address).serving() as floor:
         backends = {"direct": direct, "temporal": on_temporal(target)}
         other = random.Random(0)  # leaves ``rng``'s shapes as bench_scheduler's
         warm = make_dag(Path(tmp), "warm-up", SHAPES["wide"](10, other), other)
         for make in backends.values():
             timed(warm, make(warm))
+        floor.makespan(warm.deps, warm.delays)
         for name, shape in SHAPES.items():
             dag = make_dag(Path(tmp), name, shape(args.steps, rng), rng)
             runs: dict[str, list[Timing]] = {backend: [] for backend in backends}
+            floors: list[float] = []
             for _ in range(args.repeat):
                 for backend, make in backends.items():
                     runs[backend].append(timed(dag, make(dag)))
-            print(row(name, dag, runs), flush=True)
+                floors.append(floor.makespan(dag.deps, dag.delays))
+            print(row(name, dag, runs, floors), flush=True)
             temporal_ratios[name] = (min(t.makespan for t in runs["temporal"])
                                      / critical_path(dag.deps, dag.delays))
     print(f"s: seconds; cp: critical path; chain: steps on it; ratio: makespan ÷ cp, best of "
           f"{args.repeat} (worst: the worst run's); ovh/step: (makespan − cp) ÷ chain, ms; "
           "body: median over steps of completed − started − delay, ms; wall: the run's "
-          "start to its end seen here, s")
+          "start to its end seen here, s; floor: the same DAG as plain Temporal activities "
+          "(÷ floor: the Temporal backend's makespan ÷ the floor's)")
     highest, worst = max(temporal_ratios.items(), key=lambda item: item[1])
     print(f"temporal makespan ÷ cp at most {TARGET} on every shape: "
           f"{'yes' if worst <= TARGET else 'no'} (highest {worst:.3f}, {highest})")

@@ -57,6 +57,14 @@ class StubScript(BaseModel):
     _plans: dict[tuple[str, str], _Plan] = PrivateAttr(default_factory=dict)
     """Each step's plan, worked out once (a script never changes)."""
 
+    def for_step(self, step_id: str) -> StubScript:
+        """The part of this script that step ``step_id`` reads (its default and its
+        entries), for a runner that answers that step alone."""
+        names = (step_id, step_id.rsplit("::", 1)[-1])
+        return StubScript(default=self.default,
+                          steps={name: self.steps[name] for name in names
+                                 if name in self.steps})
+
 
 _NOTHING = StubBehaviour()
 _NO_SCRIPT = StubScript()  # never changed: one for every runner made without a script

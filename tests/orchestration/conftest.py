@@ -77,6 +77,7 @@ def temporal(temporal_address: str, project: Project,
     """``temporal()`` starts one more ``ail-tui worker`` on this test's own task queue
     (``project.queue``); every worker is stopped at the end."""
     project.queue = f"q-{uuid.uuid4().hex[:12]}"
+    project.temporal_address = temporal_address
     project.temporal = ["--orchestration", "temporal", "--address", temporal_address,
                         "--task-queue", project.queue]
     started: list[Worker] = []

@@ -180,6 +180,8 @@ class Project:
         """The Temporal task queue of this test's workers (the ``temporal`` fixture's)."""
         self.temporal: list[str] = []
         """The run options that send a run to them."""
+        self.temporal_address = ""
+        """The address of the Temporal service they poll."""
 
     def ail(self, *args: str, within: float = FINISH_WITHIN) -> subprocess.CompletedProcess[str]:
         """``python -m ail_tui ARGS`` to its end."""

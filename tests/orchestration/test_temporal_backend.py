@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from orchestration_helpers import ROOT, Project, ndjson
 from processes import gone_soon
-from temporal_service import Worker
+from temporal_service import Worker, workflow_history
 from waiting import wait_for
 
 pytestmark = [pytest.mark.xdist_group("temporal"), pytest.mark.timeout(240)]
@@ -204,3 +204,29 @@ def test_a_sample_ends_as_direct_when_one_of_two_workers_is_killed(
     assert remote_events[-1]["type"] == direct_events[-1]["type"]
     assert (final_states(project.records(run_id_of(remote_events)))
             == final_states(project.records(run_id_of(direct_events))))
+
+
+def test_a_body_beside_its_driver_hands_its_output_over_without_the_workflow(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    """With one worker, every body runs in its driver's process: its output streams to
+    the client as ever, and the workflow's history has no ``body_chunks`` signal and no
+    exchange answer per step."""
+    temporal()
+    done = project.ail("run", str(FIXTURES / "streaming.ail.yaml"), "--headless",
+                       "--stub-script", str(FIXTURES / "streaming.stub.yaml"),
+                       *project.temporal, within=120)
+    assert done.returncode == 0, done.stderr
+    events = ndjson(done.stdout)
+    deltas = [e for e in events if e["type"] == "runner_event"
+              and e["event"].get("type") == "stream_delta"]
+    for step in ("first", "second"):
+        texts = [e["event"]["text"] for e in deltas if e["step_id"] == step]
+        assert len(texts) == 6 and "".join(texts) == "one two three four five six"
+    history = workflow_history(project.temporal_address, run_id_of(events))
+    signals = collections.Counter(
+        e.workflow_execution_signaled_event_attributes.signal_name for e in history
+        if e.HasField("workflow_execution_signaled_event_attributes"))
+    assert signals["body_chunks"] == 0, signals
+    answered = [e for e in history
+                if e.HasField("workflow_execution_update_completed_event_attributes")]
+    assert len(answered) <= 1, "the driver read a body's end back from the workflow"

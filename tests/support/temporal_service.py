@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from processes import TAG_VARIABLE
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
 
+from ail_tui.orchestration.temporal_target import workflow_id
 from ail_tui.processes.children import stop_group
 
 START_SECONDS = 60.0
@@ -66,6 +70,15 @@ def dev_server(folder: Path) -> Iterator[str]:
     finally:
         stop_group(process)
         log.close()
+
+
+def workflow_history(address: str, run_id: str) -> list[HistoryEvent]:
+    """The events of run ``run_id``'s workflow history."""
+    async def fetch() -> list[HistoryEvent]:
+        client = await Client.connect(address)
+        history = await client.get_workflow_handle(workflow_id(run_id)).fetch_history()
+        return list(history.events)
+    return asyncio.run(fetch())
 
 
 @dataclass

@@ -2,7 +2,9 @@
 as a guarded child process, with the same code as a direct run's
 (:class:`~ail_tui.engine.step_backend.LocalSteps`).
 
-Output is sent to the workflow in batches (``body_chunks``) while the body runs. The
+Output is sent to the workflow in batches (``body_chunks``) while the body runs, or,
+when the driver waiting for the body is in this process, handed to it directly with the
+outcome (:mod:`.handoff`). The
 activity heartbeats; a cancellation it learns of that way cancels the body's token, which
 kills its process group. A body's own failure is its outcome, not an activity failure:
 only a worker's death makes Temporal run the body again. That attempt recovers what it
@@ -18,11 +20,13 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
 from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine.shell import ShellResult
 from ail_tui.engine.step_backend import LocalSteps
+from ail_tui.orchestration.temporal.handoff import Waiter
 from ail_tui.orchestration.temporal.messages import BodyChunks, BodyOutcome, BodyRequest
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import RunnerError, RunnerRequest, RunnerResult, ToolPolicyOptions
@@ -86,25 +90,36 @@ class _Chunks:
         return left
 
 
-_scripts: dict[str, StubScript] = {}
+class _Direct:
+    """A body's output handed straight to the driver of this process that waits for it."""
+
+    def __init__(self, waiter: Waiter) -> None:
+        self.add = waiter.item
+
+    def close(self) -> list[dict[str, Any]]:
+        """Nothing is left: every item went at once."""
+        return []
+
+
+@lru_cache(maxsize=512)
+def _script(text: str) -> StubScript:
+    """A stub script read once (a step's bodies bring the same one)."""
+    return StubScript.model_validate_json(text)
 
 
 def _factory(request: BodyRequest) -> RunnerFactory:
-    script = None
-    if request.stub_script:
-        script = _scripts.get(request.stub_script)
-        if script is None:
-            script = _scripts[request.stub_script] = StubScript.model_validate_json(
-                request.stub_script)
+    script = _script(request.stub_script) if request.stub_script else None
     return RunnerFactory(request.stub_response or DEFAULT_RESPONSE, script)
 
 
 def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks], None],
-             heartbeat: Callable[[], bool], *, run_id: str, attempt: int) -> BodyOutcome:
+             heartbeat: Callable[[], bool], *, run_id: str, attempt: int,
+             local: Waiter | None = None) -> BodyOutcome:
     """Run ``request`` (``attempt`` 2 and later: recover it); ``heartbeat`` is called
-    while it runs and says whether the body was cancelled."""
+    while it runs and says whether the body was cancelled. ``local``: the driver of this
+    process that waits for the body, which gets its output and outcome directly."""
     token = CancelToken()
-    chunks = _Chunks(send, activity_id)
+    chunks = _Direct(local) if local is not None else _Chunks(send, activity_id)
     done = threading.Event()
     outcome: list[BodyOutcome] = []
 
@@ -132,8 +147,12 @@ def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks]
         done.wait()  # the body has ended its processes
         chunks.close()
         raise
-    outcome[0].items = chunks.close()
-    return outcome[0]
+    ended = outcome[0]
+    ended.items = chunks.close()
+    if local is not None:
+        local.finish(ended)
+        ended.delivered = True
+    return ended
 
 
 def _run(request: BodyRequest, on_item: Callable[[dict[str, Any]], None],

@@ -26,6 +26,7 @@ from ail_tui.engine.event_stream import EventStream
 from ail_tui.engine.run_types import EventSink, RunResult, RunStatus
 from ail_tui.orchestration.backends import RunNotStarted
 from ail_tui.orchestration.run_progress import RunProgress
+from ail_tui.orchestration.temporal.converter import connect
 from ail_tui.orchestration.temporal.driver import result_from
 from ail_tui.orchestration.temporal.messages import WORKFLOW, Control, Progress, RunStart
 from ail_tui.orchestration.temporal_target import TemporalTarget, unreachable, workflow_id
@@ -85,8 +86,7 @@ class TemporalRun:
     async def _client(self) -> Client:
         try:
             return await asyncio.wait_for(
-                Client.connect(self.target.address, namespace=self.target.namespace),
-                CONNECT_SECONDS)
+connect(self.target), CONNECT_SECONDS)
         except (TimeoutError, RuntimeError, RPCError) as error:
             raise TemporalUnavailable(unreachable(self.target, error)) from None
 

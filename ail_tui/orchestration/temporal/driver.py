@@ -25,6 +25,7 @@ from typing import Any
 from ail_tui.engine.continuing import FINISHED, CannotContinue, continue_run
 from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.run_types import RunOptions, RunResult, RunStatus
+from ail_tui.orchestration.temporal.handoff import Handoff
 from ail_tui.orchestration.temporal.link import WorkflowLink
 from ail_tui.orchestration.temporal.messages import Control, RunStart
 from ail_tui.orchestration.temporal.publisher import Publisher
@@ -97,13 +98,15 @@ def _resumed(start: RunStart, pipeline: Pipeline, options: RunOptions,
 
 
 def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
-          run_tag: str, again: bool = False) -> dict[str, Any]:
+          run_tag: str, again: bool = False, handoff: Handoff | None = None
+          ) -> dict[str, Any]:
     """Run ``start`` to its end (``again``: resume it, an earlier driver died);
     ``heartbeat`` is called while it runs and says whether the activity was cancelled
-    (the run is then cancelled)."""
+    (the run is then cancelled). Bodies that run in this process find the driver in
+    ``handoff``."""
     publisher = Publisher(lambda batch: link.signal("publish", batch))
     steps = RemoteSteps(link, run_tag, publisher.body, stub_response=start.stub_response,
-                        stub_script=start.stub_script)
+                        stub_script=start.stub_script, handoff=handoff)
     with tempfile.TemporaryDirectory(prefix="ail-driver-") as scratch:
         pipeline = _pipeline(start, Path(scratch))
         if isinstance(pipeline, str):

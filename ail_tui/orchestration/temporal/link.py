@@ -25,6 +25,7 @@ class WorkflowLink:
                  workflow_id: str) -> None:
         self._loop = loop
         self._handle = client.get_workflow_handle(workflow_id)
+        self.workflow_id = workflow_id
 
     def _call(self, call: Coroutine[Any, Any, T], timeout: float | None) -> T:
         return asyncio.run_coroutine_threadsafe(call, self._loop).result(timeout)

@@ -66,6 +66,9 @@ class BodyOutcome:
     """Output not sent while the body ran (its last), delivered before the outcome."""
     reconciled: bool = False
     """The result was recovered by the step's ``reconcile`` command (D3)."""
+    delivered: bool = False
+    """The body handed output and outcome to its driver itself (same process): the
+    workflow keeps the outcome but does not pass it back."""
 
 
 @dataclass

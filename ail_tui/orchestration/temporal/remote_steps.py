@@ -3,8 +3,9 @@
 
 A body is asked for in the driver's next ``publish`` batch and waited for here; its
 output and its outcome come back as notes through the workflow's ``exchange`` update, read
-by one thread (:meth:`RemoteSteps.follow`) that hands each to the body waiting for it. Controls
-from clients arrive the same way and go to ``on_control``.
+by one thread (:meth:`RemoteSteps.follow`) that hands each to the body waiting for it, or
+straight from the body when it runs in this process (:mod:`.handoff`). Controls from
+clients arrive through the notes and go to ``on_control``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 from ail_tui.cancel import CancelToken
 from ail_tui.engine import workers
 from ail_tui.engine.shell import LineSink, ShellResult
+from ail_tui.orchestration.temporal.handoff import Handoff
 from ail_tui.orchestration.temporal.link import WorkflowLink
 from ail_tui.orchestration.temporal.messages import BodyOutcome, BodyRequest, Control
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerRequest, RunnerResult
+from ail_tui.runners.stub import StubScript
 
 
 def request_data(request: RunnerRequest) -> dict[str, Any]:
@@ -35,24 +38,46 @@ def request_data(request: RunnerRequest) -> dict[str, Any]:
 
 @dataclass
 class _Waiting:
+    """One body the driver waits for (a :class:`~.handoff.Waiter`)."""
+
     on_item: Callable[[dict[str, Any]], None]
     done: threading.Event = field(default_factory=threading.Event)
     outcome: BodyOutcome | None = None
+
+    def item(self, item: dict[str, Any]) -> None:
+        """Pass on a piece of the body's output."""
+        self.on_item(item)
+
+    def finish(self, outcome: BodyOutcome) -> None:
+        """The body's end: its last output, then its outcome."""
+        if self.done.is_set():
+            return
+        for item in outcome.items:
+            self.on_item(item)
+        self.outcome = outcome
+        self.done.set()
 
 
 class RemoteSteps:
     """Runs the bodies of one run's steps as activities of its workflow."""
 
     def __init__(self, link: WorkflowLink, run_tag: str, ask: Callable[[BodyRequest], None],
-                 *, stub_response: str | None, stub_script: str | None) -> None:
-        """``ask`` sends a request for a body to the workflow."""
+                 *, stub_response: str | None, stub_script: str | None,
+                 handoff: Handoff | None = None) -> None:
+        """``ask`` sends a request for a body to the workflow; ``handoff`` is where
+        bodies run by this process find their driver."""
         self._link = link
+        self._handoff = handoff
         self._ask = ask
         self._tag = run_tag
         self._refs = (f"{run_tag}-{n}" for n in itertools.count(1))
         self._lock = threading.Lock()
         self._waiting: dict[str, _Waiting] = {}
-        self._stub = (stub_response, stub_script)
+        self._stub_response = stub_response
+        self._script = (StubScript.model_validate_json(stub_script)
+                        if stub_script is not None else None)
+        self._scripts: dict[str, str] = {}
+        """Per step: the part of the stub script it reads, as sent with its bodies."""
         self.on_control: Callable[[Control], None] = lambda control: None
         self._stopped = threading.Event()
 
@@ -91,10 +116,18 @@ class RemoteSteps:
     def _body(self, request: BodyRequest, on_item: Callable[[dict[str, Any]], None],
               cancel: CancelToken) -> BodyOutcome:
         request.ref = next(self._refs)
-        request.stub_response, request.stub_script = self._stub
+        request.stub_response = self._stub_response
+        if self._script is not None:
+            script = self._scripts.get(request.step_id)
+            if script is None:
+                script = self._scripts[request.step_id] = self._script.for_step(
+                    request.step_id).model_dump_json(exclude_defaults=True)
+            request.stub_script = script
         waiting = _Waiting(on_item)
         with self._lock:
             self._waiting[request.ref] = waiting
+        if self._handoff is not None:
+            self._handoff.expect(self._link.workflow_id, request.ref, waiting)
         try:
             self._ask(request)
             forget = cancel.on_cancel(lambda: self._cancel(request.ref))
@@ -106,6 +139,8 @@ class RemoteSteps:
             finally:
                 forget()
         finally:
+            if self._handoff is not None:
+                self._handoff.forget(self._link.workflow_id, request.ref)
             with self._lock:
                 self._waiting.pop(request.ref, None)
         assert waiting.outcome is not None
@@ -139,13 +174,9 @@ class RemoteSteps:
             return
         if kind == "chunks":
             for item in payload:
-                waiting.on_item(item)
+                waiting.item(item)
         elif kind == "outcome":
-            outcome = BodyOutcome(**payload) if isinstance(payload, dict) else payload
-            for item in outcome.items:
-                waiting.on_item(item)
-            waiting.outcome = outcome
-            waiting.done.set()
+            waiting.finish(BodyOutcome(**payload) if isinstance(payload, dict) else payload)
 
     def stop(self) -> None:
         """Stop reading notes; bodies still waiting end as cancelled."""

@@ -13,7 +13,9 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from ail_tui.orchestration.temporal.bodies import run_body
+from ail_tui.orchestration.temporal.converter import connect
 from ail_tui.orchestration.temporal.driver import drive
+from ail_tui.orchestration.temporal.handoff import Handoff
 from ail_tui.orchestration.temporal.link import WorkflowLink
 from ail_tui.orchestration.temporal.messages import BODY, DRIVE, BodyOutcome, BodyRequest, RunStart
 from ail_tui.orchestration.temporal.workflow import RunWorkflow
@@ -39,6 +41,7 @@ class Activities:
     def __init__(self, client: Client, loop: asyncio.AbstractEventLoop) -> None:
         self._client = client
         self._loop = loop
+        self._handoff = Handoff()
 
     def _link(self) -> WorkflowLink:
         return WorkflowLink(self._client, self._loop, activity.info().workflow_id or "")
@@ -47,7 +50,8 @@ class Activities:
     def drive_run(self, start: RunStart) -> dict[str, Any]:
         """Run a run's interpreter to the run's end."""
         attempt = activity.info().attempt
-        return drive(start, self._link(), _beat, run_tag=f"a{attempt}", again=attempt > 1)
+        return drive(start, self._link(), _beat, run_tag=f"a{attempt}", again=attempt > 1,
+                     handoff=self._handoff)
 
     @activity.defn(name=BODY)
     def step_body(self, request: BodyRequest) -> BodyOutcome:
@@ -56,12 +60,8 @@ class Activities:
         return run_body(request, info.activity_id,
                         lambda chunks: link.signal("body_chunks", chunks), _beat,
                         run_id=run_id_of(info.workflow_id or ""),
-                        attempt=info.attempt)
-
-
-async def connect(target: TemporalTarget) -> Client:
-    """A client of ``target``'s service and namespace."""
-    return await Client.connect(target.address, namespace=target.namespace)
+                        attempt=info.attempt,
+                        local=self._handoff.claim(info.workflow_id or "", request.ref))
 
 
 async def serve(target: TemporalTarget, stop: asyncio.Event | None = None,

@@ -121,7 +121,10 @@ class RunWorkflow:
             outcome = BodyOutcome(
                 error_type="ail:runner/cancelled" if cancelled else "ail:runner/lost",
                 error="step body cancelled" if cancelled else f"step body lost: {error}")
-        self._outcomes[ref] = self._note("outcome", self._heir.get(ref, ref), outcome)
+        if outcome.delivered and ref not in self._heir:  # its driver has it already
+            self._outcomes[ref] = DriverNote(seq=0, kind="outcome", ref=ref, payload=outcome)
+        else:
+            self._outcomes[ref] = self._note("outcome", self._heir.get(ref, ref), outcome)
         self._waiting = {task for task in self._waiting if not task.done()}
 
     def _orphan(self, request: BodyRequest) -> str | None:
