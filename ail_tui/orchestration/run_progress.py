@@ -50,6 +50,11 @@ class RunProgress:
             elif isinstance(event, ev.PipelineError):
                 self._ended = event.status
 
+    def asks(self, request_id: str) -> bool:
+        """Whether tool-use permission request ``request_id`` waits for a decision."""
+        with self._lock:
+            return request_id in self._permissions
+
     def snapshot(self) -> dict[str, Any]:
         """``{"status", "steps": {state: count}, "gates": [step ids], "permissions": n}``.
 

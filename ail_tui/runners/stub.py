@@ -6,6 +6,7 @@
     steps:
       lint: {response: "No issues found.", delay: 1.5, chunks: 10}
       test: {delay: 2.0, error: "Runner exited with code 1"}
+      edit: {asks: [Write]}   # asks the person before "using" Write (when the run asks)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ail_tui.runners.base import (
     RunnerResult,
     completed_event,
 )
+from ail_tui.runners.permissions import DENIED_BY_PERSON, PermissionDecision, PermissionRequest
 
 DEFAULT_RESPONSE = "stub response"
 SESSION_ID = "stub-session-id"
@@ -45,6 +47,9 @@ class StubBehaviour(BaseModel):
     input_tokens: int | None = Field(default=None, ge=0)
     output_tokens: int | None = Field(default=None, ge=0)
     cost_usd: float | None = Field(default=None, ge=0)
+    asks: list[str] | None = None
+    """Tools the step uses, each asked of the person first when the run asks (the
+    dashboard, a detached run); a denied one ends as a refused tool result."""
 
 
 class StubScript(BaseModel):
@@ -102,6 +107,7 @@ class _Plan:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    asks: tuple[str, ...]
 
 
 class StubRunner:
@@ -144,6 +150,7 @@ class StubRunner:
             input_tokens=int(pick("input_tokens", 0)),
             output_tokens=int(pick("output_tokens", 0)),
             cost_usd=float(pick("cost_usd", 0.0)),
+            asks=tuple(pick("asks", ())),
         )
 
     def invoke(
@@ -151,6 +158,8 @@ class StubRunner:
     ) -> RunnerResult:
         """Wait out the delay (streaming chunks across it), then answer or fail."""
         plan = self.plan_for(request.step_id)
+        for number, tool in enumerate(plan.asks):
+            _use_tool(request, tool, f"stub-{request.step_id}-{number}", emit)
         pieces = plan.pieces
         slices = max(len(pieces), 1)
         for index in range(slices):
@@ -172,6 +181,18 @@ class StubRunner:
         )
         emit(completed_event(result))
         return result
+
+
+def _use_tool(request: RunnerRequest, tool: str, tool_id: str, emit: RunnerEventSink) -> None:
+    """Use ``tool`` as a model would: asked of the person first when the run asks."""
+    emit({"type": "tool_use", "tool_name": tool, "tool_id": tool_id, "input": "{}"})
+    decision = (request.permissions(PermissionRequest(request.step_id, tool, {}, tool_id))
+                if request.permissions is not None else PermissionDecision(allow=True))
+    if decision.allow:
+        emit({"type": "tool_result", "tool_id": tool_id, "content": "done"})
+    else:
+        emit({"type": "tool_result", "tool_id": tool_id, "is_error": True,
+              "content": decision.reason or DENIED_BY_PERSON})
 
 
 def _split(text: str, chunks: int) -> tuple[str, ...]:

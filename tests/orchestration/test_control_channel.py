@@ -268,3 +268,24 @@ def test_the_first_answer_to_a_gate_wins(serve) -> None:
     assert replies[1] == {"reply": 1, "ok": True, "value": True}
     assert replies[2] == {"reply": 2, "ok": True, "value": False}, "the gate was answered"
     assert served.finished().status == RunStatus.ABORTED
+
+
+def test_a_viewer_decides_a_tool_use_and_the_runner_gets_the_decision(serve) -> None:
+    served: Served = serve("sequence.ail.yaml", interactive=True,
+                           script={"steps": {"b": {"asks": ["Edit", "Bash"]}}})
+    viewer = served.viewer()
+    served.start()
+    for tool, decision in (("Edit", PermissionDecision(True, for_step=True)),
+                           ("Bash", PermissionDecision(False, reason="no shell"))):
+        asked = served.recorder.wait_for(
+            lambda e, tool=tool: isinstance(e, ev.PermissionRequested) and e.tool_name == tool)
+        assert isinstance(asked, ev.PermissionRequested) and asked.step_id == "b"
+        assert viewer.answer_permission(asked.request_id, decision)
+    assert served.finished().status == RunStatus.COMPLETED
+    results = [(e.event["content"], e.event.get("is_error", False))
+               for e in served.recorder.events
+               if isinstance(e, ev.RunnerEvent) and e.event["type"] == "tool_result"]
+    assert results == [("done", False), ("no shell", True)]
+    answered = [e.decision for e in served.recorder.events
+                if isinstance(e, ev.PermissionAnswered)]
+    assert answered == ["step", "deny"]

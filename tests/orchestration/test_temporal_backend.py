@@ -4,16 +4,32 @@ worker`` processes: the backend never changes a run's meaning (decisions O1)."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import re
+import subprocess
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from event_recorder import Recorder
+from loopback_server import LoopbackServer
 from orchestration_helpers import ROOT, Project, ndjson
 from processes import gone_soon
-from temporal_service import Worker, workflow_history
+from temporal_service import (
+    ApartHandoff,
+    Worker,
+    temporal_program,
+    worker_in_this_process,
+    workflow_history,
+)
 from waiting import wait_for
+
+from ail_tui.engine import events as ev
+from ail_tui.orchestration.remote_run import RemoteRun
+from ail_tui.orchestration.temporal_target import workflow_id
+from ail_tui.runners.permissions import PermissionDecision
 
 pytestmark = [pytest.mark.xdist_group("temporal"), pytest.mark.timeout(240)]
 
@@ -97,14 +113,21 @@ def test_a_worker_killed_mid_step_leaves_the_run_to_another_that_redoes_nothing(
     assert log[-1]["status"] == "completed"
 
 
-def test_the_run_goes_on_when_its_client_is_killed_and_attach_follows_it_again(
-        project: Project, temporal: Callable[[], Worker]) -> None:
+def held_run(project: Project, temporal: Callable[[], Worker]
+             ) -> tuple[subprocess.Popen[str], str]:
+    """A headless client of ``held.ail.yaml`` on one worker, once ``hold`` has started;
+    the client and the run id."""
     temporal()
     client = project.start("run", str(FIXTURES / "held.ail.yaml"), "--headless",
                            "--stub-response", "fine", *project.temporal)
     project.marker("hold")
     (row,) = project.ps()
-    run_id = row["run_id"]
+    return client, str(row["run_id"])
+
+
+def test_the_run_goes_on_when_its_client_is_killed_and_attach_follows_it_again(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    client, run_id = held_run(project, temporal)
     client.kill()
     client.wait()
     assert [(r["run_id"], r["status"]) for r in project.ps()] == [(run_id, "unfollowed")]
@@ -230,3 +253,95 @@ def test_a_body_beside_its_driver_hands_its_output_over_without_the_workflow(
     answered = [e for e in history
                 if e.HasField("workflow_execution_update_completed_event_attributes")]
     assert len(answered) <= 1, "the driver read a body's end back from the workflow"
+
+
+@pytest.mark.parametrize("body_runs", ["beside its driver", "on another worker"])
+def test_a_tool_use_is_asked_of_the_runs_viewer_and_the_decision_reaches_the_body(
+        project: Project, temporal: Callable[[], Worker], body_runs: str) -> None:
+    """A detached Temporal run asks its viewers before each tool use of a step, as a
+    direct run does; the decision reaches the body wherever it runs (on another worker:
+    through the workflow)."""
+    with contextlib.ExitStack() as workers:
+        if body_runs == "beside its driver":
+            temporal()
+        else:
+            workers.enter_context(worker_in_this_process(
+                project.temporal_address, project.queue, ApartHandoff()))
+        run_id = project.detach(str(FIXTURES / "asks.ail.yaml"), "--stub-script",
+                                str(FIXTURES / "asks.stub.yaml"), *project.temporal)
+        viewer = RemoteRun(project.runtime / f"{run_id}.sock")
+        seen = Recorder()
+        viewer.subscribe(seen)
+        decisions = {"Write": PermissionDecision(allow=True),
+                     "Bash": PermissionDecision(allow=False, reason="not today")}
+        for tool in ("Write", "Bash"):
+            asked = seen.wait_for(lambda e, tool=tool: isinstance(e, ev.PermissionRequested)
+                                  and e.tool_name == tool, 60)
+            assert isinstance(asked, ev.PermissionRequested) and asked.step_id == "edit"
+            assert [r["run_id"] for r in project.ps() if r["status"] == "waiting"] == [run_id]
+            assert viewer.answer_permission(asked.request_id, decisions[tool])
+            assert not viewer.answer_permission("edit#99", decisions[tool])
+        finished = project.finished(run_id, within=60)
+        viewer.close()
+    assert finished["status"] == "completed"
+    answered = [(e.tool_name, e.decision, e.reason) for e in seen.events
+                if isinstance(e, ev.PermissionAnswered)]
+    assert answered == [("Write", "once", None), ("Bash", "deny", "not today")]
+    results = [e.event for e in seen.events
+               if isinstance(e, ev.RunnerEvent) and e.event.get("type") == "tool_result"]
+    assert [(r["content"], r.get("is_error", False)) for r in results] == [
+        ("done", False), ("not today", True)]
+    questions = [e for e in workflow_history(project.temporal_address, run_id)
+                 if e.workflow_execution_signaled_event_attributes.signal_name == "question"]
+    assert len(questions) == (0 if body_runs == "beside its driver" else 2)
+
+
+def test_a_run_cancelled_with_temporals_own_cli_ends_cancelled_with_its_log_closed(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    client, run_id = held_run(project, temporal)
+    cancelled = subprocess.run(
+        [temporal_program(), "workflow", "cancel", "--address", project.temporal_address,
+         "--workflow-id", workflow_id(run_id)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert cancelled.returncode == 0, cancelled.stderr
+    out, err = client.communicate(timeout=60)
+    events = ndjson(out)
+    assert events[-1]["type"] == "pipeline_error" and events[-1]["status"] == "cancelled", err
+    assert client.returncode == 130, err
+    log = project.records(run_id)
+    assert log[-1]["type"] == "run_finished" and log[-1]["status"] == "cancelled"
+    assert not any(r.get("step_id") == "after" for r in log)
+
+
+def test_a_resumed_http_step_continues_its_conversation_on_temporal(
+        project: Project, temporal: Callable[[], Worker]) -> None:
+    """Each body runs with runners of its own, maybe on another host: the conversation
+    a ``resume: true`` step continues travels with it."""
+    temporal()
+    server = LoopbackServer()
+    server.start()
+    server.scenario.mode = "sse"
+    try:
+        pipeline = project.work / "chat.ail.yaml"
+        pipeline.write_text(textwrap.dedent(f"""\
+            version: "1"
+            defaults:
+              model: loop-model
+              provider: {{base_url: "{server.base_url}"}}
+            pipeline:
+              - id: first
+                runner: http
+                prompt: "remember the number 7"
+              - id: second
+                runner: http
+                resume: true
+                prompt: "which number?"
+            """), encoding="utf-8")
+        done = project.ail("run", str(pipeline), "--headless", *project.temporal, within=120)
+        assert done.returncode == 0, done.stderr
+        first, second = (request.body["messages"] for request in server.requests)
+    finally:
+        server.stop()
+    assert first == [{"role": "user", "content": "remember the number 7"}]
+    assert second == [*first, {"role": "assistant", "content": "Hello there"},
+                      {"role": "user", "content": "which number?"}]

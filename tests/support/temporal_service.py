@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,9 @@ from processes import TAG_VARIABLE
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from ail_tui.orchestration.temporal_target import workflow_id
+from ail_tui.orchestration.temporal.handoff import Handoff, Waiter
+from ail_tui.orchestration.temporal.worker import serve
+from ail_tui.orchestration.temporal_target import TemporalTarget, workflow_id
 from ail_tui.processes.children import stop_group
 
 START_SECONDS = 60.0
@@ -70,6 +73,34 @@ def dev_server(folder: Path) -> Iterator[str]:
     finally:
         stop_group(process)
         log.close()
+
+
+class ApartHandoff(Handoff):
+    """A hand-off in which no body finds its driver: every body's output, outcome and
+    questions go through the workflow, as for a body on another host."""
+
+    def claim(self, workflow_id: str, ref: str) -> Waiter | None:
+        """Nobody, whoever waits."""
+        return None
+
+
+@contextlib.contextmanager
+def worker_in_this_process(address: str, queue: str, handoff: Handoff) -> Iterator[None]:
+    """A worker of ``queue`` running in this process (with ``handoff``) while the block
+    runs."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_forever, name="test-worker", daemon=True)
+    thread.start()
+    target = TemporalTarget(address=address, task_queue=queue)
+    served = asyncio.run_coroutine_threadsafe(serve(target, stop, handoff=handoff), loop)
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        served.result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
 
 
 def workflow_history(address: str, run_id: str) -> list[HistoryEvent]:

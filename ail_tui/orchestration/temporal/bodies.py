@@ -16,10 +16,11 @@ command instead (exit 0: its stdout is the result; else the step fails with
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import lru_cache
 from typing import Any
 
@@ -27,9 +28,15 @@ from ail_tui.cancel import Cancellation, CancelToken
 from ail_tui.engine.shell import ShellResult
 from ail_tui.engine.step_backend import LocalSteps
 from ail_tui.orchestration.temporal.handoff import Waiter
-from ail_tui.orchestration.temporal.messages import BodyChunks, BodyOutcome, BodyRequest
+from ail_tui.orchestration.temporal.messages import (
+    BodyChunks,
+    BodyOutcome,
+    BodyRequest,
+    Question,
+)
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import RunnerError, RunnerRequest, RunnerResult, ToolPolicyOptions
+from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.runners.stub import DEFAULT_RESPONSE, StubScript
 
@@ -39,6 +46,10 @@ CHUNK_SECONDS = 0.15
 """How often a running body's output is sent."""
 HEARTBEAT_SECONDS = 0.2
 """How often a running body heartbeats (and so learns of its cancellation)."""
+
+Ask = Callable[[Question, CancelToken], "dict[str, Any] | None"]
+"""Sends a body's question to its driver's run and waits for the decision (None: the
+body was cancelled first)."""
 
 
 def runner_request(data: dict[str, Any]) -> RunnerRequest:
@@ -114,12 +125,14 @@ def _factory(request: BodyRequest) -> RunnerFactory:
 
 def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks], None],
              heartbeat: Callable[[], bool], *, run_id: str, attempt: int,
-             local: Waiter | None = None) -> BodyOutcome:
+             local: Waiter | None = None, ask: Ask | None = None) -> BodyOutcome:
     """Run ``request`` (``attempt`` 2 and later: recover it); ``heartbeat`` is called
     while it runs and says whether the body was cancelled. ``local``: the driver of this
-    process that waits for the body, which gets its output and outcome directly."""
+    process that waits for the body, which gets its output and outcome directly and is
+    asked its tool-use permission requests; else they go by ``ask``."""
     token = CancelToken()
     chunks = _Direct(local) if local is not None else _Chunks(send, activity_id)
+    permissions = _asker(request, local, ask, token)
     done = threading.Event()
     outcome: list[BodyOutcome] = []
 
@@ -128,7 +141,7 @@ def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks]
             if attempt > 1 and request.reconcile:
                 outcome.append(_reconcile(request, run_id, chunks.add, token))
             else:
-                outcome.append(_run(request, chunks.add, token))
+                outcome.append(_run(request, chunks.add, token, permissions))
         except RunnerError as error:
             outcome.append(BodyOutcome(error_type=error.error_type, error=error.detail))
         except Exception as error:  # a bug or a broken runner: the step fails, visibly
@@ -155,13 +168,39 @@ def run_body(request: BodyRequest, activity_id: str, send: Callable[[BodyChunks]
     return ended
 
 
+def _asker(request: BodyRequest, local: Waiter | None, ask: Ask | None,
+           token: CancelToken) -> PermissionAsker | None:
+    """Who decides the body's tool uses: its driver's run (through ``local`` or
+    ``ask``), or nobody when the run does not ask (the tool policy alone decides)."""
+    if not request.asks:
+        return None
+    if local is not None:
+        return local.ask
+    if ask is None:
+        return None
+    numbers = itertools.count(1)
+
+    def asked(permission: PermissionRequest) -> PermissionDecision:
+        decision = ask(Question(request.ref, next(numbers), asdict(permission)), token)
+        if decision is None:
+            return PermissionDecision(allow=False, reason="The run was cancelled")
+        return PermissionDecision(**decision)
+
+    return asked
+
+
 def _run(request: BodyRequest, on_item: Callable[[dict[str, Any]], None],
-         token: CancelToken) -> BodyOutcome:
-    steps = LocalSteps(_factory(request))
+         token: CancelToken, permissions: PermissionAsker | None = None) -> BodyOutcome:
+    factory = _factory(request)
+    steps = LocalSteps(factory)
     if request.kind == "prompt":
-        result = steps.run_prompt(request.runner, runner_request(request.request), on_item,
-                                  token)
-        return BodyOutcome(result=asdict(result))
+        prompt = replace(runner_request(request.request), permissions=permissions)
+        if request.conversation is not None and prompt.resume_session_id:
+            factory.conversations.put(prompt.resume_session_id, request.conversation)
+        result = steps.run_prompt(request.runner, prompt, on_item, token)
+        conversation = (factory.conversations.get(result.session_id) if result.session_id
+                        else None)
+        return BodyOutcome(result=asdict(result), conversation=conversation)
     shell = steps.run_shell(request.command, step_id=request.step_id, cwd=request.cwd,
                             timeout=request.timeout, cancel=token, env=request.env,
                             on_line=lambda stream, text: on_item({"stream": stream,

@@ -239,8 +239,12 @@ connect(self.target), CONNECT_SECONDS)
         return True
 
     def answer_permission(self, request_id: str, decision: PermissionDecision) -> bool:
-        """Tool-use permission requests are not asked of Temporal runs' viewers."""
-        return False
+        """Decide a waiting tool-use permission request; False when none has that id."""
+        if not self._progress.asks(request_id):
+            return False
+        self._control(Control("permission", request_id=request_id, approved=decision.allow,
+                              for_step=decision.for_step, reason=decision.reason))
+        return True
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         """How the run ended, waiting at most ``timeout`` seconds (None: still running)."""

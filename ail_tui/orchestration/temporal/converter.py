@@ -29,7 +29,8 @@ from ail_tui.orchestration.temporal_target import TemporalTarget
 
 MESSAGES: tuple[type, ...] = (
     messages.RunStart, messages.BodyRequest, messages.BodyOutcome, messages.BodyChunks,
-    messages.Published, messages.DriverNote, messages.Control, messages.Progress)
+    messages.Published, messages.DriverNote, messages.Control, messages.Progress,
+    messages.Question, messages.Answer)
 
 
 @cache

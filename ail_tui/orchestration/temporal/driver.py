@@ -32,6 +32,7 @@ from ail_tui.orchestration.temporal.publisher import Publisher
 from ail_tui.orchestration.temporal.remote_steps import RemoteSteps
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.pipeline.validation import check_file
+from ail_tui.runners.permissions import PermissionDecision
 from ail_tui.runners.registry import RunnerFactory
 from ail_tui.turnlog.reader import read_run
 
@@ -105,8 +106,10 @@ def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
     (the run is then cancelled). Bodies that run in this process find the driver in
     ``handoff``."""
     publisher = Publisher(lambda batch: link.signal("publish", batch))
-    steps = RemoteSteps(link, run_tag, publisher.body, stub_response=start.stub_response,
-                        stub_script=start.stub_script, handoff=handoff)
+    runners = RunnerFactory()
+    steps = RemoteSteps(link, run_tag, publisher.body, publisher.answer,
+                        stub_response=start.stub_response, stub_script=start.stub_script,
+                        conversations=runners.conversations, handoff=handoff)
     with tempfile.TemporaryDirectory(prefix="ail-driver-") as scratch:
         pipeline = _pipeline(start, Path(scratch))
         if isinstance(pipeline, str):
@@ -116,7 +119,7 @@ def drive(start: RunStart, link: WorkflowLink, heartbeat: Callable[[], bool],
                                          error=pipeline))
         cwd = start.cwd if os.path.isdir(start.cwd) else os.getcwd()
         options = RunOptions(prompt=start.prompt, runner=start.runner, model=start.model,
-                             runners=RunnerFactory(), interactive=start.interactive,
+                             runners=runners, interactive=start.interactive,
                              cwd=cwd, run_id=start.run_id, backend=steps,
                              log_dir=Path(scratch) / "runs", records=publisher.writer)
         if again:
@@ -166,4 +169,7 @@ def _apply(run: LocalRun, control: Control) -> None:
         run.resume()
     elif control.action == "gate":
         run.answer_gate(control.step_id, control.approved, control.text)
+    elif control.action == "permission":
+        run.answer_permission(control.request_id, PermissionDecision(
+            allow=control.approved, for_step=control.for_step, reason=control.reason))
 

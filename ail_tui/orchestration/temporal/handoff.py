@@ -2,7 +2,8 @@
 same worker process (the usual case: a worker starts the activities its own workflow
 tasks schedule, eagerly).
 
-Such a body gives its output and its outcome to the waiting driver itself, at once,
+Such a body gives its output and its outcome to the waiting driver itself, at once (and
+asks its tool-use permission requests of the driver's run directly),
 instead of sending them to the workflow and the driver reading them back: a step costs
 one workflow task less, and streaming output costs none. The body still returns its
 outcome to the workflow, marked ``delivered``, so a driver started again elsewhere knows
@@ -15,6 +16,7 @@ import threading
 from typing import Any, Protocol
 
 from ail_tui.orchestration.temporal.messages import BodyOutcome
+from ail_tui.runners.permissions import PermissionDecision, PermissionRequest
 
 
 class Waiter(Protocol):
@@ -25,6 +27,9 @@ class Waiter(Protocol):
 
     def finish(self, outcome: BodyOutcome) -> None:
         """The body's outcome (its ``items`` are delivered first)."""
+
+    def ask(self, request: PermissionRequest) -> PermissionDecision:
+        """A person's decision on a tool use of the body (blocks until made)."""
 
 
 class Handoff:

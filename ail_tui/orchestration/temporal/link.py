@@ -14,8 +14,11 @@ from ail_tui.orchestration.temporal.messages import DriverNote, Progress
 
 T = TypeVar("T")
 CALL_SECONDS = 60.0
-QUERY_BEAT_SECONDS = 0.5
 """How long a signal may take to be accepted before the caller gives up."""
+QUERY_BEAT_SECONDS = 0.5
+"""How often a waiting query lets its caller heartbeat."""
+ANSWER_POLL_SECONDS = 0.2
+"""How soon a body waiting for a person's decision notices its cancellation."""
 
 
 class WorkflowLink:
@@ -33,6 +36,21 @@ class WorkflowLink:
     def signal(self, name: str, arg: Any) -> None:
         """Send signal ``name`` and wait until the server has it."""
         self._call(self._handle.signal(name, arg), CALL_SECONDS)
+
+    def answer(self, ref: str, number: int, cancelled: Callable[[], bool]
+               ) -> dict[str, Any] | None:
+        """The decision on body ``ref``'s question ``number``, once a person made it
+        (None: ``cancelled`` became true first)."""
+        asked = asyncio.run_coroutine_threadsafe(self._handle.execute_update(
+            "answer", args=[ref, number], result_type=dict), self._loop)
+        while True:
+            try:
+                decision: dict[str, Any] = asked.result(ANSWER_POLL_SECONDS)
+                return decision
+            except concurrent.futures.TimeoutError:
+                if cancelled():
+                    asked.cancel()
+                    return None
 
     def exchange(self, after: int, tag: str) -> list[DriverNote]:
         """Driver ``tag``'s notes after ``after`` (waits until there is one, or a

@@ -53,6 +53,11 @@ class BodyRequest:
     reconcile: str | None = None
     """The step's ``reconcile`` command: run instead when this body's first attempt
     was lost with its worker (decisions D3)."""
+    asks: bool = False
+    """The run asks a person before a tool use of this prompt (a :class:`Question`)."""
+    conversation: list[dict[str, Any]] | None = None
+    """The messages so far of the HTTP conversation this prompt resumes (its session is
+    the request's ``resume_session_id``)."""
 
 
 @dataclass
@@ -69,6 +74,8 @@ class BodyOutcome:
     delivered: bool = False
     """The body handed output and outcome to its driver itself (same process): the
     workflow keeps the outcome but does not pass it back."""
+    conversation: list[dict[str, Any]] | None = None
+    """The HTTP conversation of the result's session, with this prompt's exchange."""
 
 
 @dataclass
@@ -81,14 +88,37 @@ class BodyChunks:
 
 
 @dataclass
+class Question:
+    """A body's tool-use permission request, for the driver's run to ask a person."""
+
+    ref: str
+    """The body's ref (the one its activity id names)."""
+    number: int
+    """Its question's number within the body."""
+    request: dict[str, Any] = field(default_factory=dict)
+    """A :class:`~ail_tui.runners.permissions.PermissionRequest` as plain data."""
+
+
+@dataclass
+class Answer:
+    """The person's decision on a :class:`Question`."""
+
+    ref: str
+    number: int
+    decision: dict[str, Any] = field(default_factory=dict)
+    """A :class:`~ail_tui.runners.permissions.PermissionDecision` as plain data."""
+
+
+@dataclass
 class Published:
     """What the driver produced since its last batch: announced events (the event
-    codec's JSON lines), turn-log records (``[log name, record]``) and the step bodies
-    it asks for, each in order."""
+    codec's JSON lines), turn-log records (``[log name, record]``), the step bodies it
+    asks for and the answers to bodies' questions, each in order."""
 
     events: list[str] = field(default_factory=list)
     records: list[list[Any]] = field(default_factory=list)
     bodies: list[BodyRequest] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
 
 
 @dataclass
@@ -97,7 +127,7 @@ class DriverNote:
 
     seq: int
     kind: str
-    """``chunks``, ``outcome`` or ``control``."""
+    """``chunks``, ``outcome``, ``question`` or ``control``."""
     ref: str = ""
     payload: Any = None
 
@@ -105,7 +135,7 @@ class DriverNote:
 @dataclass
 class Control:
     """A control from a client: ``cancel``, ``cancel_step``, ``pause``, ``resume``,
-    ``gate``."""
+    ``gate``, ``permission``."""
 
     action: str
     step_id: str = ""
@@ -113,6 +143,10 @@ class Control:
     by: str = "user"
     approved: bool = True
     text: str | None = None
+    request_id: str = ""
+    """For ``permission``: the request answered (``approved``: allowed)."""
+    for_step: bool = False
+    """For ``permission``: the tool is allowed for the rest of the step."""
 
 
 @dataclass

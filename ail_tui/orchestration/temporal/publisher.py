@@ -18,7 +18,7 @@ from typing import Any
 from ail_tui.credentials import SECRETS
 from ail_tui.engine import events as ev
 from ail_tui.engine.event_codec import encode_event
-from ail_tui.orchestration.temporal.messages import BodyRequest, Published
+from ail_tui.orchestration.temporal.messages import Answer, BodyRequest, Published
 
 OUTPUT_SECONDS = 0.2
 """How long output alone may wait to be sent."""
@@ -62,6 +62,13 @@ class Publisher:
             self._urgent = True
             self._lock.notify()
 
+    def answer(self, answer: Answer) -> None:
+        """Queue the decision on a body's question (it goes at once)."""
+        with self._lock:
+            self._batch.answers.append(answer)
+            self._urgent = True
+            self._lock.notify()
+
     def writer(self, path: Path) -> RecordsOut:
         """The record writer of the log at ``path`` (named by its file name)."""
         return RecordsOut(self, path.name)
@@ -76,11 +83,11 @@ class Publisher:
                                         timeout=OUTPUT_SECONDS)
                 batch, self._batch, self._urgent = self._batch, Published(), False
                 closing = self._closing
-            if batch.events or batch.records or batch.bodies:
+            if _any(batch):
                 self._deliver(batch)
             if closing:
                 with self._lock:
-                    if not (self._batch.events or self._batch.records or self._batch.bodies):
+                    if not _any(self._batch):
                         return
 
     def _deliver(self, batch: Published) -> None:
@@ -100,6 +107,10 @@ class Publisher:
             self._closing = True
             self._lock.notify()
         self._thread.join()
+
+
+def _any(batch: Published) -> bool:
+    return bool(batch.events or batch.records or batch.bodies or batch.answers)
 
 
 class RecordsOut:

@@ -21,9 +21,17 @@ from ail_tui.engine import workers
 from ail_tui.engine.shell import LineSink, ShellResult
 from ail_tui.orchestration.temporal.handoff import Handoff
 from ail_tui.orchestration.temporal.link import WorkflowLink
-from ail_tui.orchestration.temporal.messages import BodyOutcome, BodyRequest, Control
+from ail_tui.orchestration.temporal.messages import (
+    Answer,
+    BodyOutcome,
+    BodyRequest,
+    Control,
+    Question,
+)
 from ail_tui.pipeline.diagnostics import ErrorType
 from ail_tui.runners.base import RunnerError, RunnerEventSink, RunnerRequest, RunnerResult
+from ail_tui.runners.http_history import ConversationStore
+from ail_tui.runners.permissions import PermissionAsker, PermissionDecision, PermissionRequest
 from ail_tui.runners.stub import StubScript
 
 
@@ -41,6 +49,7 @@ class _Waiting:
     """One body the driver waits for (a :class:`~.handoff.Waiter`)."""
 
     on_item: Callable[[dict[str, Any]], None]
+    asker: PermissionAsker | None = None
     done: threading.Event = field(default_factory=threading.Event)
     outcome: BodyOutcome | None = None
 
@@ -57,18 +66,29 @@ class _Waiting:
         self.outcome = outcome
         self.done.set()
 
+    def ask(self, request: PermissionRequest) -> PermissionDecision:
+        """Ask the run's person about a tool use of the body."""
+        if self.asker is None:  # the body was not sent as one that asks
+            return PermissionDecision(allow=False, reason="No one to ask")
+        return self.asker(request)
+
 
 class RemoteSteps:
     """Runs the bodies of one run's steps as activities of its workflow."""
 
     def __init__(self, link: WorkflowLink, run_tag: str, ask: Callable[[BodyRequest], None],
-                 *, stub_response: str | None, stub_script: str | None,
+                 answer: Callable[[Answer], None], *, stub_response: str | None,
+                 stub_script: str | None, conversations: ConversationStore,
                  handoff: Handoff | None = None) -> None:
-        """``ask`` sends a request for a body to the workflow; ``handoff`` is where
-        bodies run by this process find their driver."""
+        """``ask`` sends a request for a body to the workflow, ``answer`` the decision on
+        a body's question; ``conversations`` keeps the run's HTTP conversations (each body
+        gets the one it resumes); ``handoff`` is where bodies run by this process find
+        their driver."""
         self._link = link
+        self._conversations = conversations
         self._handoff = handoff
         self._ask = ask
+        self._answer = answer
         self._tag = run_tag
         self._refs = (f"{run_tag}-{n}" for n in itertools.count(1))
         self._lock = threading.Lock()
@@ -85,13 +105,20 @@ class RemoteSteps:
                    cancel: CancelToken, *, reconcile: str | None = None) -> RunnerResult:
         """Send ``request`` to ``runner`` on some worker; its events stream to ``emit``
         (a worker that takes over a lost attempt runs ``reconcile`` instead)."""
+        session = request.resume_session_id
         outcome = self._body(BodyRequest(ref="", step_id=request.step_id, kind="prompt",
                                          runner=runner, request=request_data(request),
-                                         reconcile=reconcile),
-                             lambda item: emit(item), cancel)
+                                         reconcile=reconcile,
+                                         asks=request.permissions is not None,
+                                         conversation=(self._conversations.get(session)
+                                                       if session else None)),
+                             _Waiting(lambda item: emit(item), request.permissions), cancel)
         if outcome.error_type is not None:
             raise RunnerError(outcome.error_type, outcome.error or "")
-        return RunnerResult(**(outcome.result or {"response": ""}))
+        result = RunnerResult(**(outcome.result or {"response": ""}))
+        if outcome.conversation is not None and result.session_id:
+            self._conversations.put(result.session_id, outcome.conversation)
+        return result
 
     def run_shell(self, command: str, *, step_id: str, cwd: str, timeout: float,
                   on_line: LineSink, cancel: CancelToken,
@@ -102,7 +129,8 @@ class RemoteSteps:
         outcome = self._body(BodyRequest(ref="", step_id=step_id, kind="shell",
                                          command=command, cwd=cwd, timeout=timeout, env=env,
                                          reconcile=reconcile),
-                             lambda item: on_line(item["stream"], item["text"]), cancel)
+                             _Waiting(lambda item: on_line(item["stream"], item["text"])),
+                             cancel)
         if outcome.error_type == ErrorType.RUNNER_CANCELLED:
             return ShellResult(stdout="", stderr="", exit_code=-1, cancelled=True)
         if outcome.error_type is not None:
@@ -113,8 +141,8 @@ class RemoteSteps:
         """Run a branch here, on the driver's worker pool (its bodies go out)."""
         workers.submit(body)
 
-    def _body(self, request: BodyRequest, on_item: Callable[[dict[str, Any]], None],
-              cancel: CancelToken) -> BodyOutcome:
+    def _body(self, request: BodyRequest, waiting: _Waiting, cancel: CancelToken
+              ) -> BodyOutcome:
         request.ref = next(self._refs)
         request.stub_response = self._stub_response
         if self._script is not None:
@@ -123,7 +151,6 @@ class RemoteSteps:
                 script = self._scripts[request.step_id] = self._script.for_step(
                     request.step_id).model_dump_json(exclude_defaults=True)
             request.stub_script = script
-        waiting = _Waiting(on_item)
         with self._lock:
             self._waiting[request.ref] = waiting
         if self._handoff is not None:
@@ -175,8 +202,16 @@ class RemoteSteps:
         if kind == "chunks":
             for item in payload:
                 waiting.item(item)
+        elif kind == "question":
+            threading.Thread(target=self._decide, args=(waiting, Question(**payload)),
+                             name="ail-question", daemon=True).start()
         elif kind == "outcome":
             waiting.finish(BodyOutcome(**payload) if isinstance(payload, dict) else payload)
+
+    def _decide(self, waiting: _Waiting, question: Question) -> None:
+        """Ask the run's person a body's question; the decision goes back to the body."""
+        decision = waiting.ask(PermissionRequest(**question.request))
+        self._answer(Answer(question.ref, question.number, asdict(decision)))
 
     def stop(self) -> None:
         """Stop reading notes; bodies still waiting end as cancelled."""

@@ -12,12 +12,20 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from ail_tui.cancel import CancelToken
 from ail_tui.orchestration.temporal.bodies import run_body
 from ail_tui.orchestration.temporal.converter import connect
 from ail_tui.orchestration.temporal.driver import drive
 from ail_tui.orchestration.temporal.handoff import Handoff
 from ail_tui.orchestration.temporal.link import WorkflowLink
-from ail_tui.orchestration.temporal.messages import BODY, DRIVE, BodyOutcome, BodyRequest, RunStart
+from ail_tui.orchestration.temporal.messages import (
+    BODY,
+    DRIVE,
+    BodyOutcome,
+    BodyRequest,
+    Question,
+    RunStart,
+)
 from ail_tui.orchestration.temporal.workflow import RunWorkflow
 from ail_tui.orchestration.temporal_target import TemporalTarget, run_id_of
 
@@ -35,13 +43,20 @@ def _beat() -> bool:
     return activity.is_cancelled()
 
 
+def _ask(link: WorkflowLink, question: Question, token: CancelToken) -> dict[str, Any] | None:
+    """Send a body's question to its run and wait for the decision."""
+    link.signal("question", question)
+    return link.answer(question.ref, question.number, lambda: token.cancelled)
+
+
 class Activities:
     """The activities, with the client and event loop their threads call through."""
 
-    def __init__(self, client: Client, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, client: Client, loop: asyncio.AbstractEventLoop,
+                 handoff: Handoff) -> None:
         self._client = client
         self._loop = loop
-        self._handoff = Handoff()
+        self._handoff = handoff
 
     def _link(self) -> WorkflowLink:
         return WorkflowLink(self._client, self._loop, activity.info().workflow_id or "")
@@ -61,14 +76,16 @@ class Activities:
                         lambda chunks: link.signal("body_chunks", chunks), _beat,
                         run_id=run_id_of(info.workflow_id or ""),
                         attempt=info.attempt,
-                        local=self._handoff.claim(info.workflow_id or "", request.ref))
+                        local=self._handoff.claim(info.workflow_id or "", request.ref),
+                        ask=lambda question, token: _ask(link, question, token))
 
 
 async def serve(target: TemporalTarget, stop: asyncio.Event | None = None,
-                client: Client | None = None) -> None:
-    """Poll ``target``'s task queue until ``stop`` is set (or forever)."""
+                client: Client | None = None, handoff: Handoff | None = None) -> None:
+    """Poll ``target``'s task queue until ``stop`` is set (or forever); ``handoff``
+    joins this process's drivers and bodies (a new one by default)."""
     client = client or await connect(target)
-    activities = Activities(client, asyncio.get_running_loop())
+    activities = Activities(client, asyncio.get_running_loop(), handoff or Handoff())
     with ThreadPoolExecutor(max_workers=MAX_ACTIVITIES,
                             thread_name_prefix="ail-activity") as pool:
         worker = Worker(client, task_queue=target.task_queue, workflows=[RunWorkflow],

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         DriverNote,
         Progress,
         Published,
+        Question,
         RunStart,
     )
 
@@ -67,15 +68,27 @@ class RunWorkflow:
         """Per driver (its tag): the last note it has asked past."""
         self._heir: dict[str, str] = {}
         """Orphan body → the request of a later driver that took it over."""
+        self._answers: dict[str, dict[str, Any]] = {}
+        """``REF#NUMBER`` → the decision on a body's question."""
 
     @workflow.run
     async def run(self, start: RunStart) -> dict[str, Any]:
-        """Drive the run to its end; the result is the run's end as plain data."""
-        ended: dict[str, Any] = await workflow.execute_activity(
+        """Drive the run to its end; the result is the run's end as plain data.
+
+        Cancelling the workflow (from Temporal's own tools) cancels the run as a client's
+        cancel does: the driver ends it, with its last records, and the workflow
+        completes with that end."""
+        driver = workflow.start_activity(
             DRIVE, start, start_to_close_timeout=NEVER, heartbeat_timeout=HEARTBEAT,
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200),
                                      backoff_coefficient=1.0, maximum_attempts=0),
             result_type=dict)
+        while True:
+            try:
+                ended: dict[str, Any] = await asyncio.shield(driver)
+                break
+            except asyncio.CancelledError:
+                self.control(Control(action="cancel", reason="run cancelled from Temporal"))
         self._ended = ended
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ended
@@ -87,6 +100,8 @@ class RunWorkflow:
         self._records.extend(batch.records)
         for request in batch.bodies:
             self._start_body(request)
+        for answer in batch.answers:
+            self._answers[f"{answer.ref}#{answer.number}"] = answer.decision
 
     def _start_body(self, request: BodyRequest) -> None:
         """Run one step body as an activity; its outcome becomes a note for the driver."""
@@ -144,6 +159,19 @@ class RunWorkflow:
         """Output of a running body, passed on to the driver."""
         ref = chunks.workflow_ref.removeprefix("body-")
         self._note("chunks", self._heir.get(ref, ref), chunks.items)
+
+    @workflow.signal
+    def question(self, question: Question) -> None:
+        """A body's tool-use permission request, passed on to the driver."""
+        self._note("question", self._heir.get(question.ref, question.ref), question)
+
+    @workflow.update
+    async def answer(self, ref: str, number: int) -> dict[str, Any]:
+        """The decision on question ``number`` of body ``ref``, once there is one (a
+        denial when the run ends first)."""
+        key = f"{ref}#{number}"
+        await workflow.wait_condition(lambda: key in self._answers or self._ended is not None)
+        return self._answers.get(key, {"allow": False, "reason": "The run ended"})
 
     @workflow.signal
     def cancel_body(self, ref: str) -> None:
