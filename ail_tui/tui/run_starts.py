@@ -22,6 +22,7 @@ from ail_tui.engine.local_run import LocalRun
 from ail_tui.engine.prior_run import top_step
 from ail_tui.engine.run_handle import RunHandle
 from ail_tui.engine.run_types import RunOptions
+from ail_tui.orchestration.backends import RunNotStarted, open_run
 from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.pipeline.loader import Pipeline
 from ail_tui.tui.messages import RunContinued, RunLaunched
@@ -63,6 +64,8 @@ class RunStarts:
 
     def __init__(self, app: AilApp) -> None:
         self.app = app
+        self.opening = False
+        """A run on another backend is being started from this process."""
 
     def options(self, prompt: str | None) -> RunOptions:
         """The options of a dashboard run (interactive: the person answers gates)."""
@@ -75,7 +78,7 @@ class RunStarts:
         """Whether a live run is on screen and running (it must be cancelled first), or
         one is being started."""
         app = self.app
-        launching = app.served is not None and app.served.launching
+        launching = self.opening or (app.served is not None and app.served.launching)
         return launching or (app.view.running and not app.replaying)
 
     def start(self, pipeline: Pipeline, options: RunOptions, generation: int) -> None:
@@ -87,9 +90,35 @@ class RunStarts:
         if self.app.served is not None and self.app.served.usable():
             self.app.served.launch(pipeline, options, generation)  # shown when launched
             return
+        if options.orchestration is not None:
+            self._open_elsewhere(pipeline, options, generation)
+            return
         run = LocalRun(pipeline, options)
         self.show(RunSession(RunView.planned(pipeline), generation=generation,
                              log=run.log_path), run.start())
+
+    def _open_elsewhere(self, pipeline: Pipeline, options: RunOptions,
+                        generation: int) -> None:
+        """Start a run on another backend (Temporal) and follow it from this process:
+        reaching the service takes a moment, so it happens on a worker thread."""
+        app = self.app
+        self.opening = True
+
+        def begin() -> None:
+            try:
+                opened = open_run(pipeline, options)
+                opened.start()
+            except (RunNotStarted, OSError) as error:
+                app.call_from_thread(app.notify, f"Could not start the run: {error}",
+                                     severity="error", timeout=10)
+                return
+            finally:
+                self.opening = False
+            session = RunSession(RunView.planned(pipeline), generation=generation,
+                                 log=opened.run.log_path, disconnect=opened.close)
+            app.call_from_thread(self.show, session, opened.run)
+
+        app.run_worker(begin, thread=True, group="run-start", exit_on_error=False)
 
     def launched(self, message: RunLaunched) -> None:
         """A run process started its run: show it (or say why it did not start)."""
