@@ -70,6 +70,8 @@ class RunWorkflow:
         """Orphan body → the request of a later driver that took it over."""
         self._answers: dict[str, dict[str, Any]] = {}
         """``REF#NUMBER`` → the decision on a body's question."""
+        self._tags: set[str] = set()
+        """The drivers that asked for bodies."""
 
     @workflow.run
     async def run(self, start: RunStart) -> dict[str, Any]:
@@ -145,6 +147,9 @@ class RunWorkflow:
     def _orphan(self, request: BodyRequest) -> str | None:
         """A body of an earlier driver for the same step that no driver saw end."""
         tag = _tag(request.ref)
+        self._tags.add(tag)
+        if len(self._tags) == 1:  # the first driver: nobody's orphans
+            return None
         for ref, earlier in self._requests.items():
             if (_tag(ref) == tag or ref in self._heir or earlier.step_id != request.step_id
                     or earlier.kind != request.kind):
