@@ -17,6 +17,8 @@ median over all steps of (completed − started − delay).
 ``floor`` is Temporal's own cost here, measured in the same turns: the same DAG as plain
 activities that only sleep, scheduled by a minimal workflow on a worker of this process
 (``temporal_floor.py``); ``÷ floor`` is how much slower the Temporal backend is than that.
+``local`` is the same with local activities: the least that any design making each step
+a Temporal activity can cost on this machine.
 
 ``--steps 300`` runs bench_scheduler's own shapes (same seed, same dependencies); the
 default of 100 keeps a run near a minute, as Temporal runs its steps more slowly.
@@ -161,7 +163,8 @@ def temporal_service(folder: Path) -> Iterator[TemporalTarget]:
             worker.stop()
 
 
-def row(name: str, dag: Dag, runs: dict[str, list[Timing]], floors: list[float]) -> str:
+def row(name: str, dag: Dag, runs: dict[str, list[Timing]], floors: list[float],
+        locals_: list[float]) -> str:
     """One shape's line of the table."""
     best = critical_path(dag.deps, dag.delays)
     steps = dag.chain_steps
@@ -175,7 +178,7 @@ def row(name: str, dag: Dag, runs: dict[str, list[Timing]], floors: list[float])
     floor = min(floors)
     ours = min(t.makespan for t in runs["temporal"])
     return (out + f" | {floor:>8.2f} {floor / best:>6.3f} {(floor - best) / steps * 1000:>8.1f}"
-            f" {ours / floor:>7.2f}")
+            f" {ours / floor:>7.2f} | {min(locals_) / best:>6.3f}")
 
 
 def main() -> None:
@@ -192,9 +195,9 @@ def main() -> None:
     head = f"{'makespan':>8} {'ratio':>6} {'worst':>7} {'ovh/step':>8} {'body':>6} {'wall':>6}"
     floor_head = f"{'makespan':>8} {'ratio':>6} {'ovh/step':>8} {'÷ floor':>7}"
     print(f"{'':<30} | {'direct':<{len(head)}} | {'temporal, one worker':<{len(head)}}"
-          " | floor: plain activities")
+          f" | {'floor: plain activities':<{len(floor_head)}} | local")
     print(f"{'shape':<12} {'steps':>5} {'cp s':>6} {'chain':>5} | {head} | {head}"
-          f" | {floor_head}")
+          f" | {floor_head} | {'ratio':>6}")
     temporal_ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp, \
             temporal_service(Path(tmp)) as target, \
@@ -209,18 +212,21 @@ def main() -> None:
             dag = make_dag(Path(tmp), name, shape(args.steps, rng), rng)
             runs: dict[str, list[Timing]] = {backend: [] for backend in backends}
             floors: list[float] = []
+            locals_: list[float] = []
             for _ in range(args.repeat):
                 for backend, make in backends.items():
                     runs[backend].append(timed(dag, make(dag)))
                 floors.append(floor.makespan(dag.deps, dag.delays))
-            print(row(name, dag, runs, floors), flush=True)
+                locals_.append(floor.makespan(dag.deps, dag.delays, local=True))
+            print(row(name, dag, runs, floors, locals_), flush=True)
             temporal_ratios[name] = (min(t.makespan for t in runs["temporal"])
                                      / critical_path(dag.deps, dag.delays))
     print(f"s: seconds; cp: critical path; chain: steps on it; ratio: makespan ÷ cp, best of "
           f"{args.repeat} (worst: the worst run's); ovh/step: (makespan − cp) ÷ chain, ms; "
           "body: median over steps of completed − started − delay, ms; wall: the run's "
           "start to its end seen here, s; floor: the same DAG as plain Temporal activities "
-          "(÷ floor: the Temporal backend's makespan ÷ the floor's)")
+          "(÷ floor: the Temporal backend's makespan ÷ the floor's); local: as local "
+          "activities")
     highest, worst = max(temporal_ratios.items(), key=lambda item: item[1])
     print(f"temporal makespan ÷ cp at most {TARGET} on every shape: "
           f"{'yes' if worst <= TARGET else 'no'} (highest {worst:.3f}, {highest})")

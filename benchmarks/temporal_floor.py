@@ -2,7 +2,9 @@
 scheduled by a minimal workflow, on one worker in this process.
 
 It is bench_backends' yardstick for the Temporal backend: the same shape and delays with
-no interpreter, no events and no turn log, so the gap between the two is ail-tui's.
+no interpreter, no events and no turn log, so the gap between the two is ail-tui's. With
+``local``, the activities are local ones (run by the workflow's own worker, no task queue
+between): the least any design that makes each step a Temporal activity can cost.
 """
 
 from __future__ import annotations
@@ -36,15 +38,16 @@ class FloorWorkflow:
     """Each step an activity, started once the steps it depends on have ended."""
 
     @workflow.run
-    async def run(self, deps: list[list[int]], delays: list[float]) -> float:
+    async def run(self, deps: list[list[int]], delays: list[float], local: bool) -> float:
         """The makespan: from the workflow's first task to the last activity's end."""
         began = workflow.now().timestamp()
         ends: list[asyncio.Task[float]] = []
+        execute = workflow.execute_local_activity if local else workflow.execute_activity
 
         async def step(index: int) -> float:
             await asyncio.gather(*(ends[d] for d in deps[index]))
-            ended: float = await workflow.execute_activity(
-                sleep_for, delays[index], start_to_close_timeout=TIMEOUT)
+            ended: float = await execute(sleep_for, delays[index],
+                                         start_to_close_timeout=TIMEOUT)
             return ended
 
         for index in range(len(deps)):
@@ -62,10 +65,11 @@ class Floor:
         self._stop = asyncio.Event()
         self._client: Client | None = None
 
-    def makespan(self, deps: list[list[int]], delays: list[float]) -> float:
-        """One run of the DAG; its makespan in seconds."""
+    def makespan(self, deps: list[list[int]], delays: list[float], local: bool = False
+                 ) -> float:
+        """One run of the DAG (``local``: as local activities); its makespan in seconds."""
         assert self._client is not None
-        run = self._client.execute_workflow(FloorWorkflow.run, args=[deps, delays],
+        run = self._client.execute_workflow(FloorWorkflow.run, args=[deps, delays, local],
                                             id=f"floor-{uuid.uuid4()}", task_queue=QUEUE)
         return asyncio.run_coroutine_threadsafe(run, self._loop).result(120)
 
