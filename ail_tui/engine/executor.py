@@ -52,6 +52,7 @@ from ail_tui.processes.guard import GUARD
 from ail_tui.processes.marks import run_pids, signal_pids
 from ail_tui.runners.permissions import PermissionDecision
 from ail_tui.runners.registry import session_default
+from ail_tui.turnlog.last_pipeline import remember_pipeline
 from ail_tui.turnlog.paths import project_hash, runs_dir
 from ail_tui.turnlog.run_log import RunLog
 
@@ -196,6 +197,7 @@ class Executor:
                                  log_path=str(self.log_path) if self.log_path else None,
                                  resumed=resumed or None,
                                  pipeline_hash=self._pipeline_hash() if self.log_path else None))
+        self._remember_pipeline()
         defining = self._define_steps()
         scope = Scope(runner_name=self._session_runner)
         main = StepList(list(pipeline.steps), scope)
@@ -252,6 +254,13 @@ class Executor:
                                   name=f"ail-define-{self.run_id[:8]}")
         thread.start()
         return thread
+
+    def _remember_pipeline(self) -> None:
+        """A run logged in its project's own folder (not a sub-pipeline's): discovery
+        offers its pipeline first from now on (brief §1)."""
+        runs = runs_dir(self.options.cwd)
+        if self.depth == 0 and self.log_path is not None and self.log_path.parent == runs:
+            remember_pipeline(runs.parent, self.pipeline.source)
 
     def _pipeline_hash(self) -> str | None:
         """The pipeline file's content hash (None: the file cannot be read now)."""

@@ -42,6 +42,7 @@ class RunRecorder:
         with self._emitting:
             if self._held:
                 self.release()
+            self._tell_index_failure()
             self._sink(ev.announced(event, SECRETS))
 
     def release(self) -> None:
@@ -91,10 +92,18 @@ class RunRecorder:
         with self._emitting:
             self.journal.record(terminal)  # a held entry shares its sync
             self.release()
+            self._tell_index_failure()  # the index is written (or given up) by now
             if self.journal.failure is not None:
                 return False
             self._sink(ev.announced(terminal, SECRETS))
             return True
+
+    def _tell_index_failure(self) -> None:
+        """Announce, once, that the run's copy in ``ail.db`` could not be written: a
+        warning, so every front end (the dashboard's event log among them) shows it."""
+        notice = self.journal.index_notice()
+        if notice is not None:
+            self._sink(ev.announced(ev.Warning_(message=notice), SECRETS))
 
     def announce(self, event: ev.Event) -> None:
         """Announce ``event`` without recording it (the end of a run whose log failed)."""

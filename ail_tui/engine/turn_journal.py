@@ -22,6 +22,7 @@ class TurnJournal:
     def __init__(self, log: RunLog, project_hash: str) -> None:
         self.log = log
         self._project_hash = project_hash
+        self._index_told = False
         self._iteration: dict[str, tuple[int, ...]] = {}
         """Per step inside loops: the iteration its latest attempt belongs to."""
         self._records: dict[type[ev.Event], Callable[[Any, bool], None]] = {
@@ -41,6 +42,15 @@ class TurnJournal:
     def failure(self) -> str | None:
         """Why a record could not be written, when one could not (writes never raise)."""
         return self.log.failure
+
+    def index_notice(self) -> str | None:
+        """Once, after the run's copy in ``ail.db`` could not be written: what to tell the
+        user (the run goes on; its JSONL is whole). None before and after that."""
+        mirror = self.log.mirror
+        if mirror is None or mirror.failed is None or self._index_told:
+            return None
+        self._index_told = True
+        return mirror.notice
 
     def record(self, event: ev.Event, *, defer: bool = False) -> None:
         """Write the record ``event`` stands for; on disk when this returns, unless

@@ -46,6 +46,7 @@ def open_run(pipeline: Pipeline, options: RunOptions) -> OpenRun:
         from ail_tui.orchestration.temporal.messages import RunStart
     except ImportError:
         raise RunNotStarted(EXTRA) from None
+    from ail_tui.turnlog.last_pipeline import remember_pipeline
     from ail_tui.turnlog.paths import runs_dir
 
     script = options.runners.stub_script
@@ -57,7 +58,13 @@ def open_run(pipeline: Pipeline, options: RunOptions) -> OpenRun:
                      interactive=options.interactive)
     logs = (options.log_dir or runs_dir(options.cwd)) if options.write_log else None
     remote = TemporalRun(target, start.run_id, logs)
-    return OpenRun(remote, lambda: remote.start(start), remote.close)
+
+    def begin() -> None:
+        remote.start(start)
+        if logs is not None and logs == runs_dir(options.cwd):  # as a direct run does
+            remember_pipeline(logs.parent, pipeline.source)
+
+    return OpenRun(remote, begin, remote.close)
 
 
 def open_or_say(pipeline: Pipeline, options: RunOptions) -> OpenRun | None:

@@ -1,7 +1,9 @@
 """Which pipeline to use when none is named (brief §1 "Discovery", in Rust ail's order).
 
 1. the project's last-used pointer ``<ail home>/projects/<hash>/last_pipeline`` (an
-   absolute path written by Rust ail; ignored when empty or stale);
+   absolute path, written by Rust ail and by every run ail-tui starts from a file
+   (:mod:`ail_tui.turnlog.last_pipeline`), with or without a newline after it; ignored
+   when empty or stale);
 2. the project marker ``.ail/default`` (a path relative to ``.ail/``);
 3. the ``.ail/<sub>/*.yaml`` (or ``.yml``) files: exactly one is chosen, several are
    ambiguous (nothing is chosen), none fall through;
@@ -12,6 +14,7 @@ Pure: reads a few small files and directory listings, never writes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,11 +55,13 @@ class Discovery:
 
 
 def _pointed_file(pointer: Path, base: Path) -> Path | None:
-    """The existing file that ``pointer``'s first line names (relative to ``base``)."""
+    """The existing file that ``pointer``'s first line names (relative to ``base``),
+    surrounding blanks and the line's end left out."""
     try:
-        text = pointer.read_text(encoding="utf-8", errors="replace").strip()
+        lines = pointer.read_bytes().strip().splitlines()
     except OSError:
         return None
+    text = os.fsdecode(lines[0].strip()) if lines else ""
     if not text:
         return None
     target = base / text

@@ -29,6 +29,9 @@ Status at the end: Rust writes only ``completed`` and ``failed`` (and its reader
 Code extension among them, know no other), so ``break`` reads as ``completed`` (Rust's own
 ``break`` ends that way) and ``aborted``/``cancelled`` as ``failed`` (Rust records a
 killed run as failed). The JSONL keeps the precise status.
+
+Runs that reached their JSONL but not the index (made before the mirror existed, or
+whose mirror failed) are added by :mod:`.backfill` whenever a mirror opens the index.
 """
 
 from __future__ import annotations
@@ -208,23 +211,34 @@ class _Rows:
                 for e in events if isinstance(e, dict))
 
 
-def ingest(conn: sqlite3.Connection, run_id: str, records: Sequence[dict[str, Any]]) -> None:
+def ingest(conn: sqlite3.Connection, run_id: str, records: Sequence[dict[str, Any]], *,
+           times: Sequence[int] | None = None, only_new: bool = False) -> bool:
     """Add turn-log records of run ``run_id`` (in log order) to the index by the rules
-    above, in one transaction that takes the write lock at once."""
-    records = [r for r in records if r.get("type") != "step_definitions"]
-    if not records:
-        return
+    above, in one transaction that takes the write lock at once; whether it did.
+
+    ``times``: when each record happened (epoch ms; default: now). ``only_new``: add
+    nothing when the index has a session for the run already.
+    """
+    moments = list(times) if times is not None else [now_ms() for _ in records]
+    kept = [(r, t) for r, t in zip(records, moments, strict=True)
+            if r.get("type") != "step_definitions"]
+    if not kept:
+        return False
     rows = _Rows(run_id)
-    for record in records:
-        rows.add(record, now_ms())
-    first = records[0]
+    for record, moment in kept:
+        rows.add(record, moment)
+    first = kept[0][0]
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if only_new and conn.execute("SELECT 1 FROM sessions WHERE run_id = ?",
+                                     (run_id,)).fetchone() is not None:
+            conn.execute("ROLLBACK")
+            return False
         conn.execute(
             "INSERT INTO sessions (run_id, pipeline_source, started_at, status, project_hash) "
             "VALUES (?, ?, ?, 'running', ?) ON CONFLICT(run_id) DO NOTHING",
             (run_id, _text(first.get("pipeline_source")) or _text(first.get("source")),
-             rows.steps[0][-1] if rows.steps else now_ms(), _text(first.get("project_hash"))))
+             rows.steps[0][-1] if rows.steps else kept[0][1], _text(first.get("project_hash"))))
         conn.executemany(_STEP_ROW, rows.steps)
         conn.executemany("INSERT INTO traces (run_id, step_id, content) VALUES (?, ?, ?)",
                          rows.traces)
@@ -239,6 +253,7 @@ def ingest(conn: sqlite3.Connection, run_id: str, records: Sequence[dict[str, An
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return True
 
 
 _STOP = None
@@ -249,8 +264,9 @@ class SqliteMirror:
 
     :meth:`add` only queues (the writer calls it once records are on disk);
     :meth:`close` waits, up to :data:`CLOSE_WAIT`, until the queue is written. The first
-    failure is kept in :attr:`failed`, said once on the logger, and ends the mirroring of
-    this run.
+    failure is kept in :attr:`failed`, said once on the logger (and by :attr:`notice` to
+    whoever shows the run), and ends the mirroring of this run. Opening the index has the
+    project's runs it lacks added (:func:`~ail_tui.turnlog.backfill.backfill_in_background`).
     """
 
     def __init__(self, db: Path, run_id: str, log_path: Path) -> None:
@@ -303,6 +319,19 @@ class SqliteMirror:
                 return records, False
         return records, True
 
+    def _open(self) -> sqlite3.Connection:
+        """Connect to the index, and have the runs it lacks added beside this one."""
+        conn = connect(self.db)
+        # imported here, not at the top: the backfill builds on this module
+        from ail_tui.turnlog.backfill import backfill_in_background
+
+        try:
+            backfill_in_background(conn, self.db)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def _work(self) -> None:
         conn: sqlite3.Connection | None = None
         stopped = False
@@ -310,7 +339,7 @@ class SqliteMirror:
             while not stopped:
                 records, stopped = self._next()
                 if records:
-                    conn = conn or connect(self.db)
+                    conn = conn or self._open()
                     ingest(conn, self.run_id, records)
         except Exception as exc:  # whatever it is, the run goes on without its copy
             self._fail(f"{self.db}: {exc}")
@@ -320,9 +349,15 @@ class SqliteMirror:
             if conn is not None:
                 conn.close()
 
+    @property
+    def notice(self) -> str | None:
+        """What to tell the user once the index could not be written; None while it could."""
+        if self.failed is None:
+            return None
+        return (f"the run's copy in ail.db could not be written ({self.failed}); Rust's "
+                f"`ail log` will not show it complete. Its turn log is: {self.log_path}")
+
     def _fail(self, why: str) -> None:
         if self.failed is None:
             self.failed = why
-            log.warning("ail-tui: the run's copy in ail.db could not be written (%s); "
-                        "Rust's `ail log` will not show it complete. Its turn log is: %s",
-                        why, self.log_path)
+            log.warning("ail-tui: %s", self.notice)

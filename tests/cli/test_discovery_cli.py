@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from private_runtime import private_project
 
 from ail_tui.cli import main
 from ail_tui.tui import app
@@ -17,12 +18,7 @@ PIPELINE = 'version: "0.1"\npipeline:\n  - id: {name}\n    prompt: "from {name}"
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working directory, with a private HOME and AIL_HOME."""
-    cwd = tmp_path / "project"
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AIL_HOME", str(tmp_path / "home" / ".ail"))
-    monkeypatch.chdir(cwd)
-    return cwd
+    return private_project(tmp_path, monkeypatch)
 
 
 def pipeline_at(path: Path, name: str) -> Path:

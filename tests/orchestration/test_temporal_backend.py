@@ -29,6 +29,7 @@ from waiting import wait_for
 from ail_tui.engine import events as ev
 from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.orchestration.temporal_target import workflow_id
+from ail_tui.turnlog.paths import runs_dir
 from ail_tui.runners.permissions import PermissionDecision
 
 pytestmark = [pytest.mark.xdist_group("temporal"), pytest.mark.timeout(240)]
@@ -340,6 +341,8 @@ def test_a_resumed_http_step_continues_its_conversation_on_temporal(
         done = project.ail("run", str(pipeline), "--headless", *project.temporal, within=120)
         assert done.returncode == 0, done.stderr
         first, second = (request.body["messages"] for request in server.requests)
+        pointer = runs_dir(str(project.work)).parent / "last_pipeline"
+        assert pointer.read_text(encoding="utf-8") == f"{pipeline}\n"  # as a direct run's
     finally:
         server.stop()
     assert first == [{"role": "user", "content": "remember the number 7"}]

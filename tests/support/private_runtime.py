@@ -27,6 +27,16 @@ def private_runtime(monkeypatch: pytest.MonkeyPatch | None = None) -> Iterator[P
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def private_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``tmp_path/project``, made the working directory, with a private
+    ``HOME`` and ``AIL_HOME`` (:func:`private_home`)."""
+    private_home(tmp_path, monkeypatch)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
 def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``tmp_path/home``, made, as ``HOME``, with ``HOME/.ail`` as ``AIL_HOME``."""
     folder = tmp_path / "home"

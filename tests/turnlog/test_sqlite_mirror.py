@@ -9,18 +9,14 @@ import logging
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stub_runs import headless_after, rows, stub_run
 from turn_records import RUN_STARTED, entry, error, started
 
-from ail_tui.engine.executor import Executor
-from ail_tui.engine.run_types import RunOptions
-from ail_tui.pipeline.validation import check_file
-from ail_tui.runners.registry import RunnerFactory
 from ail_tui.turnlog import sqlite_mirror
 from ail_tui.turnlog.ail_db import matching_runs
 from ail_tui.turnlog.paths import project_hash
@@ -63,41 +59,24 @@ pipeline:
 """
 
 
-def _rows(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 def _run(tmp_path: Path, text: str = TWO_STEPS, response: str = "looks tidy") -> Path:
     """Run ``text`` with the stub runner, its log in ``tmp_path/runs``; its log's path."""
-    path = tmp_path / "p.ail.yaml"
-    path.write_text(text, encoding="utf-8")
-    loaded = check_file(path)
-    assert loaded.pipeline is not None
-    options = RunOptions(runner="stub", runners=RunnerFactory(response), cwd=str(tmp_path),
-                         log_dir=tmp_path / "runs")
-    executor = Executor(loaded.pipeline, options)
-    executor.run()
-    assert executor.log_path is not None
-    return executor.log_path
+    return stub_run(tmp_path, text, response)
 
 
 def test_the_schema_is_brief_9s_exactly(tmp_path: Path) -> None:
     db = tmp_path / "ail.db"
     connect(db).close()
     for table, columns in SPEC_COLUMNS.items():
-        info = [row[1:] for row in _rows(db, f"PRAGMA table_info({table})")]
+        info = [row[1:] for row in rows(db, f"PRAGMA table_info({table})")]
         assert info == columns, table
-    fts = _rows(db, "SELECT sql FROM sqlite_master WHERE name = 'traces_fts'")[0][0]
+    fts = rows(db, "SELECT sql FROM sqlite_master WHERE name = 'traces_fts'")[0][0]
     assert "fts5" in fts and "content='traces'" in fts and "content_rowid='rowid'" in fts
-    assert [r[1] for r in _rows(db, "PRAGMA table_info(traces_fts)")] == [
+    assert [r[1] for r in rows(db, "PRAGMA table_info(traces_fts)")] == [
         "run_id", "step_id", "content"]
-    assert _rows(db, "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'") == [
+    assert rows(db, "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'") == [
         ("traces",)]
-    assert _rows(db, "PRAGMA journal_mode") == [("wal",)]
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_an_index_made_without_project_hash_gains_the_column(tmp_path: Path) -> None:
@@ -107,7 +86,7 @@ def test_an_index_made_without_project_hash_gains_the_column(tmp_path: Path) -> 
                  "started_at INTEGER, completed_at INTEGER, total_cost_usd REAL, status TEXT)")
     conn.close()
     connect(db).close()
-    assert [r[1:] for r in _rows(db, "PRAGMA table_info(sessions)")] == SPEC_COLUMNS["sessions"]
+    assert [r[1:] for r in rows(db, "PRAGMA table_info(sessions)")] == SPEC_COLUMNS["sessions"]
 
 
 def _ingested(tmp_path: Path, *records: dict[str, Any]) -> Path:
@@ -123,7 +102,7 @@ STEP_COLUMNS = ("step_id, event_type, prompt, response, cost_usd, input_tokens, 
                 "output_tokens, thinking, stdout, stderr, exit_code, model")
 
 
-def test_each_record_makes_its_rows(tmp_path: Path) -> None:
+def test_each_record_makes_itsrows(tmp_path: Path) -> None:
     tool = {"content_json": '{"cmd":"ls"}', "event_type": "tool_call", "seq": 0,
             "tool_id": "t1", "tool_name": "Bash"}
     db = _ingested(
@@ -135,13 +114,13 @@ def test_each_record_makes_its_rows(tmp_path: Path) -> None:
         error("c", "continue", "no luck"),
         entry("d", prompt="reused", cost_usd=9.0, reused_from="r0"),
         {"type": "step_definitions", "step_hashes": {"a": "x"}})
-    [(run_id, source, started_at, completed_at, cost, status, h)] = _rows(
+    [(run_id, source, started_at, completed_at, cost, status, h)] = rows(
         db, "SELECT * FROM sessions")
     assert (run_id, source, completed_at, status, h) == (
         "r1", "/w/p.ail.yaml", None, "running", "5d41")
     assert cost == 0.25  # a and b (no cost); not d, reused from r0
     assert isinstance(started_at, int) and started_at > 1_700_000_000_000
-    assert _rows(db, f"SELECT {STEP_COLUMNS} FROM steps ORDER BY id") == [
+    assert rows(db, f"SELECT {STEP_COLUMNS} FROM steps ORDER BY id") == [
         ("unknown", "run_started", None, None, None, None, None, None, None, None, None, None),
         ("a", "step_started", "do a", None, None, None, None, None, None, None, None, None),
         ("a", "step_completed", "do a", "did a", 0.25, 3, 4, "hmm", None, None, None, "m1"),
@@ -149,14 +128,14 @@ def test_each_record_makes_its_rows(tmp_path: Path) -> None:
         ("b", "step_completed", "run b", None, None, 0, 0, None, "out", "err", 2, None),
         ("c", "step_error", None, None, None, None, None, None, None, None, None, None),
         ("d", "step_completed", "reused", None, 9.0, 0, 0, None, None, None, None, None)]
-    assert _rows(db, "SELECT step_id, content FROM traces ORDER BY rowid") == [
+    assert rows(db, "SELECT step_id, content FROM traces ORDER BY rowid") == [
         ("a", "do a"), ("a", "do a\ndid a\nhmm"), ("b", "run b"), ("b", "run b"),
         ("d", "reused")]
-    [event] = _rows(db, "SELECT step_id, seq, event_type, tool_name, tool_id, content_json, "
+    [event] = rows(db, "SELECT step_id, seq, event_type, tool_name, tool_id, content_json, "
                         "recorded_at FROM run_events")
     assert event[:6] == ("a", 0, "tool_call", "Bash", "t1", '{"cmd":"ls"}')
     assert event[6].isdigit()  # TEXT epoch ms, as Rust writes it
-    recorded = [r[0] for r in _rows(db, "SELECT recorded_at FROM steps ORDER BY id")]
+    recorded = [r[0] for r in rows(db, "SELECT recorded_at FROM steps ORDER BY id")]
     assert recorded == sorted(recorded)
 
 
@@ -166,32 +145,32 @@ def test_each_record_makes_its_rows(tmp_path: Path) -> None:
 def test_the_end_sets_a_status_rust_knows(tmp_path: Path, ours: str, theirs: str) -> None:
     db = _ingested(tmp_path, RUN_STARTED, entry("a"),
                    {"at": "2026-04-14T10:00:01.000Z", "status": ours, "type": "run_finished"})
-    [(status, started_at, completed_at)] = _rows(
+    [(status, started_at, completed_at)] = rows(
         db, "SELECT status, started_at, completed_at FROM sessions")
     assert status == theirs and completed_at >= started_at
-    assert _rows(db, "SELECT count(*) FROM steps") == [(2,)]  # no row for run_finished
+    assert rows(db, "SELECT count(*) FROM steps") == [(2,)]  # no row for run_finished
 
 
 def test_a_resume_sets_the_session_running_again(tmp_path: Path) -> None:
     finished = {"status": "failed", "type": "run_finished"}
     db = _ingested(tmp_path, RUN_STARTED, error("a", "abort_pipeline"), finished,
                    {"type": "run_resumed"})
-    assert _rows(db, "SELECT status, completed_at FROM sessions") == [("running", None)]
+    assert rows(db, "SELECT status, completed_at FROM sessions") == [("running", None)]
     db = _ingested(tmp_path, entry("a"), {"status": "completed", "type": "run_finished"})
-    assert _rows(db, "SELECT status FROM sessions") == [("completed",)]
+    assert rows(db, "SELECT status FROM sessions") == [("completed",)]
 
 
 def test_a_run_is_mirrored_as_it_is_logged(tmp_path: Path) -> None:
     log = _run(tmp_path)
     db = tmp_path / "ail.db"
     run_id = log.stem
-    [(source, status, cost, h)] = _rows(
+    [(source, status, cost, h)] = rows(
         db, "SELECT pipeline_source, status, total_cost_usd, project_hash FROM sessions "
             "WHERE run_id = ?", run_id)
     assert (source, status, h) == (str(tmp_path / "p.ail.yaml"), "completed",
                                    project_hash(tmp_path))
     assert cost == read_run(log).total_cost
-    assert _rows(db, "SELECT step_id, event_type FROM steps WHERE run_id = ? ORDER BY id",
+    assert rows(db, "SELECT step_id, event_type FROM steps WHERE run_id = ? ORDER BY id",
                  run_id) == [("unknown", "run_started"), ("lint", "step_started"),
                              ("lint", "step_completed"), ("review", "step_started"),
                              ("review", "step_completed")]
@@ -201,20 +180,20 @@ def test_a_run_is_mirrored_as_it_is_logged(tmp_path: Path) -> None:
     assert matching_runs(db, "narwhal") == set()
 
 
-def test_rusts_queries_read_our_rows(tmp_path: Path) -> None:
+def test_rusts_queries_read_ourrows(tmp_path: Path) -> None:
     """The SELECTs of the Rust ``ail log`` / ``ail logs`` (ail-core/src/logs.rs)."""
     older = _run(tmp_path).stem
     log = _run(tmp_path, response="all fine")
     db = tmp_path / "ail.db"
     # `ail log` without RUN_ID: the newest session of this project.
-    assert _rows(db, "SELECT run_id FROM sessions WHERE project_hash = ?1 "
+    assert rows(db, "SELECT run_id FROM sessions WHERE project_hash = ?1 "
                      "ORDER BY started_at DESC LIMIT 1", project_hash(tmp_path)) == [(log.stem,)]
     # `ail logs`: sessions newest first, then each one's steps by recorded_at.
-    sessions = _rows(db, "SELECT run_id, pipeline_source, started_at, completed_at, "
+    sessions = rows(db, "SELECT run_id, pipeline_source, started_at, completed_at, "
                          "total_cost_usd, status FROM sessions ORDER BY started_at DESC LIMIT ?1",
                      20)
     assert [(s[0], s[5]) for s in sessions] == [(log.stem, "completed"), (older, "completed")]
-    steps = _rows(db, "SELECT step_id, event_type, prompt, response, thinking, cost_usd, "
+    steps = rows(db, "SELECT step_id, event_type, prompt, response, thinking, cost_usd, "
                       "input_tokens, output_tokens, stdout, stderr, exit_code, recorded_at "
                       "FROM steps WHERE run_id = ?1 ORDER BY recorded_at ASC", log.stem)
     assert [s[:2] for s in steps][-1] == ("review", "step_completed")
@@ -223,7 +202,7 @@ def test_rusts_queries_read_our_rows(tmp_path: Path) -> None:
     last = steps[-1][0]
     assert any(s[0] == last and s[1] in ("step_completed", "step_failed") for s in steps)
     # `ail logs --query`.
-    assert _rows(db, "SELECT DISTINCT run_id FROM traces_fts WHERE traces_fts MATCH ?1 "
+    assert rows(db, "SELECT DISTINCT run_id FROM traces_fts WHERE traces_fts MATCH ?1 "
                      "LIMIT 1000", "fine") == [(log.stem,)]
 
 
@@ -242,20 +221,12 @@ def test_a_mirror_that_cannot_be_written_leaves_the_run_whole(
 def test_a_corrupt_index_is_said_once_and_the_run_completes(tmp_path: Path) -> None:
     """The CLI: the run's exit code and events are untouched, stderr says it once."""
     (tmp_path / "p.ail.yaml").write_text(TWO_STEPS, encoding="utf-8")
-    script = textwrap.dedent(f"""
-        import sys
-        from pathlib import Path
+    done = headless_after(tmp_path, f"""
         from ail_tui.turnlog import paths
         db = paths.project_db({str(tmp_path)!r})
         db.parent.mkdir(parents=True)
         db.write_bytes(b"this is not a database" * 100)
-        from ail_tui.cli import main
-        sys.exit(main(["run", "p.ail.yaml", "--headless", "--stub-response", "ok"]))
     """)
-    env = {"AIL_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1])["type"] == "pipeline_completed"
     assert done.stderr.count("ail.db could not be written") == 1, done.stderr
@@ -280,7 +251,7 @@ def test_a_locked_index_is_given_up_and_said_once(tmp_path: Path,
         holder.execute("ROLLBACK")
         holder.close()
     assert read_run(log).status == "completed"
-    assert _rows(db, "SELECT count(*) FROM sessions") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM sessions") == [(0,)]
     assert sum("ail.db could not be written" in r.getMessage() for r in caplog.records) == 1
 
 
@@ -321,9 +292,9 @@ def test_writers_in_two_processes_and_two_runs_all_land(tmp_path: Path) -> None:
         thread.join(60)
     assert rust.wait(60) == 0
     assert [m.failed for m in mirrors] == [None, None]
-    assert _rows(db, "SELECT run_id, count(*) FROM steps GROUP BY run_id ORDER BY run_id") == [
+    assert rows(db, "SELECT run_id, count(*) FROM steps GROUP BY run_id ORDER BY run_id") == [
         ("ours-1", 1 + 2 * count), ("ours-2", 1 + 2 * count), ("rust", count)]
-    assert _rows(db, "SELECT run_id, status, total_cost_usd FROM sessions WHERE run_id "
+    assert rows(db, "SELECT run_id, status, total_cost_usd FROM sessions WHERE run_id "
                      "LIKE 'ours%' ORDER BY run_id") == [
         ("ours-1", "completed", 0.5 * count), ("ours-2", "completed", 0.5 * count)]
 
@@ -342,5 +313,5 @@ def test_only_records_on_disk_are_mirrored_and_only_from_runs_folders(tmp_path: 
     kept = RunLog(tmp_path / "runs" / "s.jsonl")
     kept.run_started(None, "h")
     kept.close()
-    assert _rows(tmp_path / "ail.db", "SELECT run_id, status FROM sessions") == [
+    assert rows(tmp_path / "ail.db", "SELECT run_id, status FROM sessions") == [
         ("s", "running")]
