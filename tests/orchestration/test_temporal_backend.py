@@ -29,8 +29,8 @@ from waiting import wait_for
 from ail_tui.engine import events as ev
 from ail_tui.orchestration.remote_run import RemoteRun
 from ail_tui.orchestration.temporal_target import workflow_id
-from ail_tui.turnlog.paths import runs_dir
 from ail_tui.runners.permissions import PermissionDecision
+from ail_tui.turnlog.paths import runs_dir
 
 pytestmark = [pytest.mark.xdist_group("temporal"), pytest.mark.timeout(240)]
 
