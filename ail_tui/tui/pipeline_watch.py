@@ -10,6 +10,7 @@ events the watcher missed. Runner checks run the same way and post
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,18 @@ def _stamps(files: set[Path]) -> dict[Path, float | None]:
     return out
 
 
+def _digests(files: set[Path]) -> dict[Path, bytes | None]:
+    """Each file's content digest (None: unreadable): a save that changed nothing, or a
+    change already validated, is known by it even where modification times are coarse."""
+    out: dict[Path, bytes | None] = {}
+    for path in files:
+        try:
+            out[Path(path)] = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).digest()
+        except OSError:
+            out[Path(path)] = None
+    return out
+
+
 def _reads_invocation(files: list[Path]) -> bool:
     """Whether any of a pipeline's files reads the invocation prompt."""
     for path in files:
@@ -55,17 +68,27 @@ class PipelineWatcher:
         self.enabled = watch
         self._watched: set[Path] = set()
         self._seen: dict[Path, float | None] = {}
+        self._asked: dict[Path, bytes | None] = {}
+        """The files' contents (digests) when the last validation started."""
 
-    def validate_now(self) -> None:
-        """Validate on a worker thread; the verdict comes back as a message."""
+    def validate_now(self, *, changed_only: bool = False) -> None:
+        """Validate on a worker thread; the verdict comes back as a message
+        (``changed_only``: not when no file changed since the last validation started,
+        as when the backstop saw a save before the watcher did)."""
         if self.path is None:
             return
-        self.app.run_worker(self._validate, thread=True, group="validate", exclusive=True,
-                            exit_on_error=False, description="validate pipeline")
+        files = self._watched | {self.path}
+        contents = _digests(files)
+        if changed_only and contents == self._asked:
+            return
+        self._asked = contents
+        stamps = _stamps(files)
+        self.app.run_worker(lambda: self._validate(stamps), thread=True, group="validate",
+                            exclusive=True, exit_on_error=False,
+                            description="validate pipeline")
 
-    def _validate(self) -> None:
+    def _validate(self, stamps: dict[Path, float | None]) -> None:
         assert self.path is not None
-        stamps = _stamps(self._watched | {self.path})
         result = check_file(self.path)
         self._seen = {**stamps, **_stamps(set(result.files) - set(stamps))}
         self.app.post_message(PipelineChecked(result, _reads_invocation(result.files)))
@@ -95,7 +118,7 @@ class PipelineWatcher:
         async for changes in awatch(*folders, debounce=400, step=30,
                                     rust_timeout=1000, yield_on_timeout=False):
             if any(str(Path(path).resolve()) in names for _, path in changes):
-                self.validate_now()
+                self.validate_now(changed_only=True)
 
     def check_runners(self, pipeline: Pipeline) -> None:
         """Check, on a worker thread, whether the runners ``pipeline`` needs can run here."""
