@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -63,6 +64,10 @@ if TYPE_CHECKING:
 DRAIN_SECONDS = 0.05
 REDRAW_SECONDS = 0.1
 UI_SWITCH_INTERVAL = 0.02  # seconds a thread may hold the interpreter lock (default 0.005)
+CROWDED_SWITCH_INTERVAL = 0.005
+CROWDED_THREADS = 1500
+"""With more threads than this in the process (as many branches running here), time
+slices are CROWDED_SWITCH_INTERVAL long: see AilApp._pace_threads."""
 MAX_EVENTS_PER_TICK = 20_000
 
 
@@ -203,12 +208,21 @@ class AilApp(App[int]):
         self.set_interval(1.0, self._tick, name="tick")
         self.main.refresh_all()
         gc_control.set_aside_startup_objects()
-        # The interface thread is the one thread that computes for long (a frame); the
-        # engine's threads mostly wait on pipes, sockets and timers. Longer time slices
-        # let a frame finish instead of being cut every 5 ms to queue behind hundreds of
-        # branch threads, each of which gives the lock back as soon as it blocks.
         self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(UI_SWITCH_INTERVAL)
+        self._pace_threads()
+
+    def _pace_threads(self) -> None:
+        """How long a thread may hold the interpreter lock while others wait for it.
+
+        The interface thread is the one thread that computes for long (a frame); the
+        engine's threads mostly wait on pipes, sockets and timers. Longer time slices let
+        a frame finish instead of being cut every 5 ms to queue behind hundreds of branch
+        threads, each of which gives the lock back as soon as it blocks. But a thread
+        waiting for the lock takes it only when it finds it free as it wakes, once a
+        slice: among thousands of branch threads taking turns, the interface thread would
+        wait for it slice after long slice, so then slices are short again."""
+        crowded = threading.active_count() > CROWDED_THREADS
+        sys.setswitchinterval(CROWDED_SWITCH_INTERVAL if crowded else UI_SWITCH_INTERVAL)
 
     def on_unmount(self) -> None:
         """The app's objects go back to the collector's care; time slices as they were."""
@@ -501,6 +515,7 @@ class AilApp(App[int]):
             self.timeline.show(self.view)
 
     def _tick(self) -> None:
+        self._pace_threads()
         self.watcher.check_stamps()
         self.main.refresh_status()
 

@@ -18,13 +18,14 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual._context import NoActiveAppError
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -36,6 +37,7 @@ from ail_tui.tui.runner_notes import retry_status
 from ail_tui.tui.step_tree import STATUS_VIEWS, StepTree, Summary, summarise
 from ail_tui.tui.widgets.cached_style import CachedBaseStyle
 from ail_tui.tui.widgets.growing import resize_virtual
+from ail_tui.tui.widgets.scroll_bar import keep_bar_lines, move_thumb
 
 # What a glance needs first; the clock times are furthest right.
 COLUMNS = ("status", "step", "kind", "elapsed", "try", "cost", "tokens", "model", "group",
@@ -72,6 +74,22 @@ STATUS_STYLE = {
 HEADER_STYLE = Style(bold=True, reverse=True)
 FILTER_STYLE = Style(bold=True)
 CURSOR_STYLE = Style(reverse=True)
+UNDERLINE_STYLE = Style(underline=True)
+"""The cursor's row while the table has not the focus."""
+KEPT_STRIPS = 2000
+"""Rows' drawn lines kept for drawing them again unchanged (more: all are forgotten)."""
+
+
+class _Pen(NamedTuple):
+    """What drawing a line of the table needs, worked out once for the lines of a frame."""
+
+    width: int
+    left: int
+    top: int
+    head: int
+    base: Style
+    cursor: Style
+    now: float
 
 
 @lru_cache(maxsize=4096)
@@ -186,13 +204,16 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         self._selected: str | None = None
         self._natural = _natural_widths()
         self._step_natural = STEP_MIN
-        self._layout: list[tuple[int, int]] = []  # (column index, width) of those shown
+        self._layout: tuple[tuple[int, int], ...] = ()  # (column index, width) of those shown
         self._summaries: dict[str, Summary] = {}
         self._ended: float | None = None  # when the run shown ended, as last drawn
         self._stale = False  # rows came or moved since the tree's order was worked out
         self._moved = False  # rows moved (not only came): it is worked out whole again
         self._rebuilt = 0.0  # when it was (time.monotonic)
         self._due: Timer | None = None  # to work it out, when put off
+        self._drawing: _Pen | None = None  # while the lines of a frame are drawn
+        self._drawn: tuple[object, ...] = ()  # the columns and scroll the kept lines fit
+        self._strips: dict[tuple[object, ...], Strip] = {}
         self._relayout()
 
     # -- data ----------------------------------------------------------------------------
@@ -474,6 +495,17 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         if start <= x < start + 2:
             self.action_fold()
 
+    def on_mount(self) -> None:
+        """The scroll bar moves at almost every key of a long table: see scroll_bar."""
+        keep_bar_lines(self.vertical_scrollbar)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """As ScrollView's, but the scroll bar is drawn again only when its thumb moves."""
+        if self.show_vertical_scrollbar:
+            move_thumb(self.vertical_scrollbar, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+
     def on_resize(self, event: events.Resize) -> None:
         """Columns are laid out again for the new width."""
         self._relayout()
@@ -508,7 +540,7 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         others = sum(natural[n] for n in kept if n != "step")
         natural["step"] = max(available - others - 2 * len(kept), min(natural["step"],
                                                                        STEP_MIN))
-        self._layout = [(i, natural[name]) for i, name in enumerate(COLUMNS) if name in kept]
+        self._layout = tuple((i, natural[name]) for i, name in enumerate(COLUMNS) if name in kept)
         width = sum(w for _, w in self._layout) + 2 * len(self._layout)
         resize_virtual(self, Size(width, len(self._tree.visible) + self._head), quiet=quiet)
 
@@ -521,31 +553,57 @@ class StepsTable(ScrollView, CachedBaseStyle, can_focus=True):
         others = "".join(f"  {_fit(texts[i], width)}" for i, width in rest)
         return [first, Segment(others + "  ", style)]
 
+    def _pen(self) -> _Pen:
+        """What drawing any line needs, as things are now."""
+        base = self.base_style
+        focused = self.has_focus
+        offset = self.scroll_offset
+        return _Pen(self.size.width, int(offset.x), int(offset.y), self._head, base,
+                    base + (CURSOR_STYLE if focused else UNDERLINE_STYLE),
+                    dashboard_now(self))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in ``crop`` (what every line needs is worked out once for them all)."""
+        self._drawing = self._pen()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
     def render_line(self, y: int) -> Strip:
         """The filter line (when filtering), the header, then the rows under the scroll
         position."""
-        width = self.size.width
-        base = self.base_style
-        head = self._head
+        pen = self._drawing or self._pen()
+        width, base, head = pen.width, pen.base, pen.head
         if y < head - 1:
             return Strip([Segment(f" {self.filter_text()}", base + FILTER_STYLE)]
                          ).extend_cell_length(width, base).crop(0, width)
         if y == head - 1:
-            segments = self._line(COLUMNS, base + HEADER_STYLE)
-        else:
-            index = int(self.scroll_offset.y) + y - head
-            visible = self._tree.visible
-            if not 0 <= index < len(visible):
-                return Strip.blank(width, base)
-            row = self._view.rows.get(visible[index])
-            if row is None:
-                return Strip.blank(width, base)
-            style = base + CURSOR_STYLE if index == self._cursor and self.has_focus else base
-            if index == self._cursor and not self.has_focus:
-                style = base + Style(underline=True)
-            texts = cells(row, dashboard_now(self))
-            texts = (texts[0], self._step_text(row.step_id), *texts[2:])
-            segments = self._line(texts, style, STATUS_STYLE.get(row.word))
-        left = int(self.scroll_offset.x)
-        return Strip(segments).crop(left, left + width).extend_cell_length(width, base)
+            return self._strip(COLUMNS, base + HEADER_STYLE, None, pen)
+        index = pen.top + y - head
+        visible = self._tree.visible
+        if not 0 <= index < len(visible):
+            return Strip.blank(width, base)
+        row = self._view.rows.get(visible[index])
+        if row is None:
+            return Strip.blank(width, base)
+        texts = cells(row, pen.now)
+        texts = (texts[0], self._step_text(row.step_id), *texts[2:])
+        return self._strip(texts, pen.cursor if index == self._cursor else base,
+                           STATUS_STYLE.get(row.word), pen)
 
+    def _strip(self, texts: tuple[str, ...], style: Style, status_style: Style | None,
+               pen: _Pen) -> Strip:
+        """A row's line as :meth:`_line` lays it out, scrolled across; the same row drawn
+        the same way again (a frame later, or scrolled to another line) is not laid out
+        again."""
+        drawn = (self._layout, pen.left, pen.width)
+        if drawn != self._drawn or len(self._strips) > KEPT_STRIPS:
+            self._drawn, self._strips = drawn, {}
+        key = (texts, style, status_style)
+        strip = self._strips.get(key)
+        if strip is None:
+            left, width = pen.left, pen.width
+            strip = self._strips[key] = Strip(self._line(texts, style, status_style)).crop(
+                left, left + width).extend_cell_length(width, pen.base)
+        return strip

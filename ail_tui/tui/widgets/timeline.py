@@ -12,6 +12,7 @@ from textual.strip import Strip
 
 from ail_tui.tui.run_view import RunView, StepRow
 from ail_tui.tui.widgets.growing import resize_virtual
+from ail_tui.tui.widgets.scroll_bar import keep_bar_lines
 
 STYLE = {
     "queued": "dim",
@@ -138,6 +139,10 @@ class Timeline(ScrollView):
         self._layout: _Layout | None = None
         self._view: RunView | None = None
         self._now = 0.0
+
+    def on_mount(self) -> None:
+        """The scroll bar is drawn again with the lanes: see scroll_bar."""
+        keep_bar_lines(self.vertical_scrollbar)
 
     def on_resize(self) -> None:
         """Lanes are scaled to the width: redraw when it changes."""
