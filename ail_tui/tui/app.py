@@ -140,6 +140,8 @@ class AilApp(App[int]):
         self.drained = 0
         self.told_ended: set[tuple[str | None, float | None]] = set()
         """The ends (run id, time) the dashboard has announced."""
+        self.told_warnings: set[str] = set()
+        """The warnings about a whole run (not a step) the dashboard has popped up."""
 
     # -- the run on screen -----------------------------------------------------------------
 
@@ -466,6 +468,8 @@ class AilApp(App[int]):
             if isinstance(event, ev.HitlGateReached | ev.HitlModifyReached
                           | ev.PermissionRequested):
                 arrivals.append(event)
+            elif isinstance(event, ev.Warning_) and event.step_id is None:
+                self._warn(event.message)
             finished = finished or isinstance(event, ev.PipelineCompleted | ev.PipelineError)
         self.questions.settle(arrivals)
         self.child_runs.read(self.view)
@@ -483,6 +487,14 @@ class AilApp(App[int]):
         if finished and not self.replaying and end not in self.told_ended:
             self.told_ended.add(end)
             self.main.run_ended()
+
+    def _warn(self, message: str) -> None:
+        """Pop up a warning about the whole run (as an ``ail.db`` that could not be
+        written), once: the Events pane alone is easy to miss."""
+        if self.replaying or message in self.told_warnings:
+            return
+        self.told_warnings.add(message)
+        self.notify(message, title="Warning", severity="warning", timeout=10)
 
     @on(ChildRowsRead)
     def _child_rows_read(self, message: ChildRowsRead) -> None:

@@ -13,6 +13,7 @@ from turn_records import FIXED, ts, write
 from ail_tui.engine.recorded_run import RecordedRun
 from ail_tui.tui.app import AilApp
 from ail_tui.tui.screens.history import HistoryScreen
+from ail_tui.turnlog.paths import project_db
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -204,3 +205,16 @@ async def test_help_and_quit_stay_in_the_footer(make_app, width: int) -> None:
         assert "? Help" in footer and "q Quit" in footer and "r Run" in footer
         await pilot.press("c")
         await until(pilot, lambda: app.view.state == "cancelled")
+
+
+async def test_a_run_whose_index_cannot_be_written_says_so_on_screen(
+        make_app, tmp_path: Path) -> None:
+    """The run completes, its turn log whole; a pop-up, not only an Events line, says
+    that ``ail.db`` could not be written."""
+    project_db(str(tmp_path)).mkdir(parents=True)  # no database can be made there
+    app = make_app(GREET)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start_run(pilot, app)
+        await until(pilot, lambda: app.view.state == "completed")
+        await until(pilot, lambda: notified(app, "ail.db could not be written"))
+        assert sum("ail.db" in str(note.message) for note in app._notifications) == 1
