@@ -69,6 +69,8 @@ CROWDED_THREADS = 1500
 """With more threads than this in the process (as many branches running here), time
 slices are CROWDED_SWITCH_INTERVAL long: see AilApp._pace_threads."""
 MAX_EVENTS_PER_TICK = 20_000
+WARNING_POPUPS = 5
+"""At most this many distinct warnings about a run pop up in one dashboard session."""
 
 
 class AilApp(App[int]):
@@ -490,8 +492,10 @@ class AilApp(App[int]):
 
     def _warn(self, message: str) -> None:
         """Pop up a warning about the whole run (as an ``ail.db`` that could not be
-        written), once: the Events pane alone is easy to miss."""
-        if self.replaying or message in self.told_warnings:
+        written), once: the Events pane alone is easy to miss (it keeps them all; only
+        the first few pop up)."""
+        if (self.replaying or message in self.told_warnings
+                or len(self.told_warnings) >= WARNING_POPUPS):
             return
         self.told_warnings.add(message)
         self.notify(message, title="Warning", severity="warning", timeout=10)
