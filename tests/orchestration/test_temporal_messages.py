@@ -8,22 +8,13 @@ from typing import Any
 
 import pytest
 
+from ail_tui.orchestration.temporal import messages as m
 from ail_tui.orchestration.temporal.converter import DATA_CONVERTER
-from ail_tui.orchestration.temporal.messages import (
-    BodyChunks,
-    BodyOutcome,
-    BodyRequest,
-    Control,
-    DriverNote,
-    Progress,
-    Published,
-    RunStart,
-)
 from ail_tui.runners.stub import StubRunner, StubScript
 
 pytestmark = pytest.mark.timeout(30)
 
-REQUEST = BodyRequest(ref="a1-3", step_id="review::lint", kind="shell", command="make lint",
+REQUEST = m.BodyRequest(ref="a1-3", step_id="review::lint", kind="shell", command="make lint",
                       cwd="/src", timeout=30.0, env={"A": "b"}, reconcile="cat done")
 
 
@@ -36,17 +27,17 @@ def through(value: Any, hint: type) -> Any:
 
 
 @pytest.mark.parametrize("message", [
-    RunStart(run_id="r", pipeline_source="/p.ail.yaml", pipeline_text="version: '0.1'",
+    m.RunStart(run_id="r", pipeline_source="/p.ail.yaml", pipeline_text="version: '0.1'",
              cwd="/src", stub_script="{}", interactive=True),
     REQUEST,
-    BodyOutcome(result={"stdout": "ok\n", "exit_code": 0}, items=[{"stream": "stdout",
+    m.BodyOutcome(result={"stdout": "ok\n", "exit_code": 0}, items=[{"stream": "stdout",
                                                                  "text": "ok"}],
                 reconciled=True, delivered=True),
-    BodyChunks(workflow_ref="body-a1-3", items=[{"type": "stream_delta", "text": "hé"}]),
-    Published(events=['{"type":"step_started"}'], records=[["r.jsonl", {"type": "x"}]],
-              bodies=[REQUEST, BodyRequest(ref="a1-4", step_id="s", kind="prompt")]),
-    Control(action="gate", step_id="approve", approved=False, text="no"),
-    Progress(events=["{}"], records=[], event_count=1, record_count=0,
+    m.BodyChunks(workflow_ref="body-a1-3", items=[{"type": "stream_delta", "text": "hé"}]),
+    m.Published(events=['{"type":"step_started"}'], records=[["r.jsonl", {"type": "x"}]],
+              bodies=[REQUEST, m.BodyRequest(ref="a1-4", step_id="s", kind="prompt")]),
+    m.Control(action="gate", step_id="approve", approved=False, text="no"),
+    m.Progress(events=["{}"], records=[], event_count=1, record_count=0,
              ended={"status": "completed"}, paused=True),
 ])
 def test_a_message_reads_back_as_it_was_written(message: Any) -> None:
@@ -54,16 +45,16 @@ def test_a_message_reads_back_as_it_was_written(message: Any) -> None:
 
 
 def test_a_list_of_notes_reads_back_with_its_payloads_as_plain_data() -> None:
-    notes = [DriverNote(seq=1, kind="outcome", ref="a1-1", payload=BodyOutcome(error="x")),
-             DriverNote(seq=2, kind="control", payload=Control(action="pause"))]
-    read = through(notes, list[DriverNote])
-    assert [type(note) for note in read] == [DriverNote, DriverNote]
-    assert BodyOutcome(**read[0].payload) == BodyOutcome(error="x")
-    assert Control(**read[1].payload) == Control(action="pause")
+    notes = [m.DriverNote(seq=1, kind="outcome", ref="a1-1", payload=m.BodyOutcome(error="x")),
+             m.DriverNote(seq=2, kind="control", payload=m.Control(action="pause"))]
+    read = through(notes, list[m.DriverNote])
+    assert [type(note) for note in read] == [m.DriverNote, m.DriverNote]
+    assert m.BodyOutcome(**read[0].payload) == m.BodyOutcome(error="x")
+    assert m.Control(**read[1].payload) == m.Control(action="pause")
 
 
 def test_a_message_is_written_as_the_json_of_its_fields() -> None:
-    (payload,) = DATA_CONVERTER.payload_converter.to_payloads([Published(bodies=[REQUEST])])
+    (payload,) = DATA_CONVERTER.payload_converter.to_payloads([m.Published(bodies=[REQUEST])])
     written = json.loads(payload.data)
     assert written["bodies"][0]["command"] == "make lint"
     assert written["events"] == [] and written["records"] == []
